@@ -1,0 +1,52 @@
+"""Certificate: the DNS-validated ACM certificate CloudFront serves. It must live in
+us-east-1 (CloudFront only reads certificates there); a template rule enforces it."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from troposphere import Equals, Ref, Template
+from troposphere import certificatemanager as acm
+
+from blueprints.core import Blueprint, DomainName, StackConfig, add_output, add_parameter
+
+CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
+
+
+class CertificateConfig(StackConfig):
+    """Inputs of the certificate stack."""
+
+    domain: DomainName = Field(description="The API's domain name (environment-wide setting). No wildcards.")
+
+
+class CertificateBlueprint(Blueprint[CertificateConfig]):
+    name = "certificate"
+    description = "ACM certificate for the API domain, DNS-validated, in us-east-1"
+    config_model = CertificateConfig
+
+    def define(self, t: Template) -> None:
+        zone_id = add_parameter(
+            t, "HostedZoneId", "Hosted zone the validation records go into", "AWS::Route53::HostedZone::Id"
+        )
+        t.add_rule(
+            "CertificateRegion",
+            {
+                "Assertions": [
+                    {
+                        "Assert": Equals(Ref("AWS::Region"), CLOUDFRONT_CERTIFICATE_REGION),
+                        "AssertDescription": "CloudFront reads certificates from us-east-1 only",
+                    }
+                ]
+            },
+        )
+        certificate = t.add_resource(
+            acm.Certificate(
+                "Certificate",
+                DomainName=self.config.domain,
+                ValidationMethod="DNS",
+                DomainValidationOptions=[
+                    acm.DomainValidationOption(DomainName=self.config.domain, HostedZoneId=Ref(zone_id))
+                ],
+                CertificateTransparencyLoggingPreference="ENABLED",
+            )
+        )
+        add_output(t, "CertificateArn", Ref(certificate), "ACM certificate for CloudFront")

@@ -1,0 +1,40 @@
+"""The small core every blueprint is built from."""
+
+from blueprints.core.blueprint import (
+    Blueprint,
+    BlueprintError,
+    ConfigError,
+    Context,
+    add_output,
+    add_parameter,
+    tag_resources,
+)
+from blueprints.core.config import (
+    LOG_RETENTION_DAYS,
+    DomainName,
+    LogRetentionDays,
+    PositiveInt,
+    StackConfig,
+    VpcCidr,
+)
+from blueprints.core.logs import log_group
+from blueprints.core.policies import accept_finding, set_removal_policy
+
+__all__ = [
+    "LOG_RETENTION_DAYS",
+    "Blueprint",
+    "BlueprintError",
+    "ConfigError",
+    "Context",
+    "DomainName",
+    "LogRetentionDays",
+    "PositiveInt",
+    "StackConfig",
+    "VpcCidr",
+    "accept_finding",
+    "add_output",
+    "add_parameter",
+    "log_group",
+    "set_removal_policy",
+    "tag_resources",
+]

@@ -1,0 +1,141 @@
+"""The blueprint contract: typed config in, one CloudFormation template out.
+
+A blueprint is one stack. It is constructed from a validated config model and a
+`Context` (project and environment names, used for naming and tags only, never to
+decide behaviour) and `build()` returns a fresh troposphere `Template`. `build()` is
+pure: no AWS calls, no clock, no file system, so the same input gives a
+byte-identical template.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import ValidationError
+from troposphere import AWSObject, Output, Parameter, Tags, Template
+
+from blueprints.core.config import StackConfig
+
+ConfigT = TypeVar("ConfigT", bound=StackConfig)
+
+
+class ConfigError(ValueError):
+    """Bad configuration, located by environment, stack and field."""
+
+    def __init__(self, message: str, *, environment: str, stack: str, field: str) -> None:
+        self.environment = environment
+        self.stack = stack
+        self.field = field
+        self.reason = message
+        super().__init__(f"environment {environment!r}, stack {stack!r}, field {field!r}: {message}")
+
+    @classmethod
+    def from_validation(cls, err: ValidationError, *, environment: str, stack: str, prefix: str = "") -> ConfigError:
+        """The first pydantic error, with every other one appended to the message."""
+        problems = [(prefix + ".".join(str(p) for p in e["loc"]), e["msg"]) for e in err.errors()]
+        field, message = problems[0]
+        if len(problems) > 1:
+            message += "; also " + "; ".join(f"{f or '(root)'}: {m}" for f, m in problems[1:])
+        return cls(message, environment=environment, stack=stack, field=field or "(root)")
+
+
+class BlueprintError(RuntimeError):
+    """A template that CloudFormation would reject, caught while building it."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """Names a stack belongs to. Used for resource names and tags, never for decisions."""
+
+    project: str
+    environment: str
+
+    def name(self, *parts: str) -> str:
+        """`{project}-{environment}-{parts...}`: the one naming rule for physical names."""
+        return "-".join((self.project, self.environment, *parts))
+
+    def tags(self, stack: str) -> dict[str, str]:
+        return {
+            "Project": self.project,
+            "Environment": self.environment,
+            "Stack": stack,
+            "ManagedBy": "sceptre-blueprints",
+        }
+
+
+class Blueprint(abc.ABC, Generic[ConfigT]):
+    """Base class of every stack blueprint.
+
+    Subclasses set `name`, `description` and `config_model`, and implement `define()`,
+    which adds parameters, resources and outputs to the template it is given.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    config_model: ClassVar[type[StackConfig]]
+
+    def __init__(self, config: ConfigT, context: Context) -> None:
+        if not isinstance(config, self.config_model):
+            raise TypeError(f"{type(self).__name__} needs a {self.config_model.__name__}, got {type(config).__name__}")
+        self.config: ConfigT = config
+        self.context = context
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], context: Context) -> Blueprint[Any]:
+        """Validate plain data (e.g. from YAML) and construct; errors name env/stack/field."""
+        try:
+            config = cls.config_model.model_validate(dict(values))
+        except ValidationError as err:
+            raise ConfigError.from_validation(err, environment=context.environment, stack=cls.name) from err
+        return cls(config, context)  # type: ignore[arg-type]
+
+    @abc.abstractmethod
+    def define(self, template: Template) -> None:
+        """Add this stack's parameters, resources and outputs to `template`."""
+
+    def build(self) -> Template:
+        template = Template(Description=f"{self.context.project} {self.context.environment}: {self.description}")
+        template.set_version("2010-09-09")
+        self.define(template)
+        tag_resources(template, self.context.tags(self.name))
+        try:
+            # troposphere validates required properties lazily; force it here so a
+            # broken template fails in build(), named, instead of in CloudFormation.
+            template.to_dict()
+        except (ValueError, TypeError, AttributeError) as err:
+            raise BlueprintError(f"blueprint {self.name!r} ({self.context.environment}): {err}") from err
+        return template
+
+    def render(self) -> str:
+        """The template as CloudFormation JSON (sorted keys, so byte-stable)."""
+        body: str = self.build().to_json(indent=2)
+        return body
+
+
+def tag_resources(template: Template, tags: Mapping[str, str]) -> None:
+    """Add the standard tags to every taggable resource, keeping tags it already has."""
+    for resource in template.resources.values():
+        if not isinstance(resource, AWSObject):
+            continue
+        key = "HostedZoneTags" if "HostedZoneTags" in resource.props else "Tags"
+        if key not in resource.props:
+            continue
+        existing = resource.properties.get(key)
+        own = {t["Key"]: t["Value"] for t in existing.to_dict()} if isinstance(existing, Tags) else {}
+        merged = {**tags, **own}
+        if resource.props[key][0] is dict:
+            resource.properties[key] = dict(sorted(merged.items()))
+        else:
+            resource.properties[key] = Tags(**merged)
+
+
+def add_parameter(template: Template, name: str, description: str, type_: str = "String") -> Parameter:
+    """A value that comes from another stack's output (fed by Sceptre's !stack_output)."""
+    return template.add_parameter(Parameter(name, Type=type_, Description=description))
+
+
+def add_output(template: Template, name: str, value: object, description: str) -> Output:
+    return template.add_output(Output(name, Value=value, Description=description))

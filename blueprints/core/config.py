@@ -1,0 +1,66 @@
+"""Typed configuration building blocks shared by every blueprint.
+
+Every blueprint declares its inputs as a pydantic model derived from `StackConfig`:
+unknown keys are rejected, every field carries a description, and the model is
+immutable once validated so a blueprint can never change its own inputs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# The only values CloudWatch Logs accepts for RetentionInDays.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class StackConfig(BaseModel):
+    """Base of every blueprint's configuration: strict, documented, frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+def _check_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise ValueError(f"{days} is not a CloudWatch Logs retention period (one of {allowed})")
+    return days
+
+
+def _check_domain(name: str) -> str:
+    if name != name.lower():
+        raise ValueError(f"domain {name!r} must be lower case")
+    if "*" in name:
+        raise ValueError(f"domain {name!r} must not be a wildcard (one certificate per name)")
+    labels = name.split(".")
+    if len(name) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.match(x) for x in labels):
+        raise ValueError(f"{name!r} is not a valid DNS name (labels of a-z, 0-9 and '-')")
+    if labels[-1].isdigit():
+        raise ValueError(f"{name!r} is not a valid DNS name (top-level label is numeric)")
+    return name
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not an IPv4 network in CIDR notation ({err})") from err
+    if not 16 <= network.prefixlen <= 24:
+        raise ValueError(f"{value!r}: a VPC CIDR block must be between /16 and /24")
+    if not network.is_private:
+        raise ValueError(f"{value!r} is not a private (RFC 1918) range")
+    return value
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_check_retention)]
+DomainName = Annotated[str, AfterValidator(_check_domain)]
+VpcCidr = Annotated[str, AfterValidator(_check_cidr)]
+PositiveInt = Annotated[int, Field(gt=0)]
