@@ -135,7 +135,14 @@ class Project:
     def validate(self) -> Project:
         """Validate every stack of every environment, then the rules across environments."""
         for env in self.environments.values():
-            for stack in sorted(BLUEPRINTS.keys() | env.settings.stacks.keys()):
+            for stack in sorted(env.settings.stacks.keys() - BLUEPRINTS.keys()):
+                raise ConfigError(
+                    f"settings for an unknown stack (known: {', '.join(sorted(BLUEPRINTS))})",
+                    environment=env.name,
+                    stack=stack,
+                    field=f"environment.stacks.{stack}",
+                )
+            for stack in BLUEPRINTS:
                 env.blueprint(stack)
         _check_cidrs_disjoint(self)
         _check_domains_distinct(self)
@@ -209,11 +216,7 @@ _TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: f"!{suff
 def _check_cidrs_disjoint(project: Project) -> None:
     seen: list[tuple[str, ipaddress.IPv4Network]] = []
     for env in project.environments.values():
-        cidr = (
-            ipaddress.IPv4Network(env.settings.stacks["network"]["cidr"]) if "network" in env.settings.stacks else None
-        )
-        if cidr is None:
-            continue
+        cidr = ipaddress.IPv4Network(env.blueprint("network").config.cidr)
         for other, other_cidr in seen:
             if cidr.overlaps(other_cidr):
                 raise ConfigError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from awacs import logs as awslogs
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, Tags, Template, ec2, iam
 
 from blueprints.core import (
@@ -49,13 +49,13 @@ class NetworkConfig(StackConfig):
         description="Extra AWS services reached through interface endpoints, e.g. 'secretsmanager' (default none).",
     )
 
-    @model_validator(mode="after")
-    def _nat_within_azs(self) -> NetworkConfig:
-        if self.nat_gateways > self.availability_zones:
-            raise ValueError(
-                f"nat_gateways ({self.nat_gateways}) cannot exceed availability_zones ({self.availability_zones})"
-            )
-        return self
+    @field_validator("nat_gateways")
+    @classmethod
+    def _nat_within_azs(cls, nat_gateways: int, info: ValidationInfo) -> int:
+        zones = info.data.get("availability_zones", nat_gateways)
+        if nat_gateways > zones:
+            raise ValueError(f"{nat_gateways} NAT gateways but only {zones} availability zones")
+        return nat_gateways
 
     def subnet_cidrs(self) -> tuple[list[str], list[str]]:
         """(public, private) CIDRs: the VPC split in eighths, public first."""

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from sceptre.context import SceptreContext
+from sceptre.hooks import Hook
 from sceptre.plan.plan import SceptrePlan
 from sceptre.template_handlers import TemplateHandler
 
-from blueprints.environments import load_project
+from blueprints.environments import BLUEPRINTS, load_project
 
 
 class BlueprintHandler(TemplateHandler):  # type: ignore[misc]
@@ -41,6 +42,22 @@ class BlueprintHandler(TemplateHandler):  # type: ignore[misc]
         stack = self.arguments["name"]
         project = load_project(self.stack_group_config["project_path"])
         return project.environment(environment, stack=stack).render(stack)
+
+
+class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
+    """`!validate_environment`: validate the whole project and render every stack of this
+    environment before the stack's first AWS call.
+
+    Run as a `before_launch`/`before_create`/`before_update` hook on every stack, it makes
+    a configuration error stop the launch at its first level, before anything is created.
+    """
+
+    def run(self) -> None:
+        environment = str(self.stack.name).partition("/")[0]
+        project = load_project(self.stack.stack_group_config["project_path"])
+        env = project.environment(environment, stack=str(self.stack.name).partition("/")[2])
+        for stack in BLUEPRINTS:
+            env.blueprint(stack).build()
 
 
 @dataclass(frozen=True)

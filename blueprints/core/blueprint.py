@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import ValidationError
-from troposphere import AWSObject, Output, Parameter, Tags, Template
+from troposphere import Output, Parameter, Tags, Template
 
 from blueprints.core.config import StackConfig
 
@@ -118,8 +118,6 @@ class Blueprint(abc.ABC, Generic[ConfigT]):
 def tag_resources(template: Template, tags: Mapping[str, str]) -> None:
     """Add the standard tags to every taggable resource, keeping tags it already has."""
     for resource in template.resources.values():
-        if not isinstance(resource, AWSObject):
-            continue
         key = "HostedZoneTags" if "HostedZoneTags" in resource.props else "Tags"
         if key not in resource.props:
             continue

@@ -45,19 +45,24 @@ def _create(event: dict[str, Any]) -> dict[str, Any]:
     if not amount.is_finite() or amount <= 0:
         return _response(400, {"error": {"code": "BadRequest", "message": "amount must be positive"}})
     TABLE.put_item(Item=item, ConditionExpression="attribute_not_exists(transactionId)")
-    return _response(201, item)
+    return _response(201, _public(item))
 
 
 def _read(transaction_id: str) -> dict[str, Any]:
     found = TABLE.query(KeyConditionExpression=Key("transactionId").eq(transaction_id), Limit=1)["Items"]
     if not found:
         return _response(404, {"error": {"code": "NotFound", "message": "no such transaction"}})
-    return _response(200, found[0])
+    return _response(200, _public(found[0]))
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    """The stored item as JSON-ready data: the amount stays an exact decimal string."""
+    return {**item, "amount": str(item["amount"]), "timestamp": int(item["timestamp"])}
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(body, default=lambda d: str(d) if isinstance(d, Decimal) else d),
+        "body": json.dumps(body),
     }

@@ -1,0 +1,156 @@
+"""Bad configuration fails before any AWS call, naming the environment, stack and field."""
+
+from __future__ import annotations
+
+import botocore.endpoint
+import pytest
+from click.testing import CliRunner
+from sceptre.cli import cli
+
+from blueprints.core import ConfigError, Context
+from blueprints.data import DataBlueprint
+from blueprints.environments import load_project
+from blueprints.sceptre_adapter import render_environment
+
+
+def _set(path: str, value):
+    """A change that sets `environment.<path>` (dotted) in a config.yaml."""
+
+    def change(data: dict) -> None:
+        node = data["environment"]
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+
+    return change
+
+
+@pytest.fixture(autouse=True)
+def _forbid_aws_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("an AWS request was attempted")
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", refuse)
+
+
+CASES = [
+    # (environment edited, change, expected environment, stack, field, words in the message)
+    ("dev", _set("stacks.data.read_capacty", 5), "dev", "data", "read_capacty", "Extra inputs"),
+    ("staging", _set("stacks.functions.memory_mb", "lots"), "staging", "functions", "memory_mb", "valid integer"),
+    ("prod", _set("stacks.data.read_capacity", -5), "prod", "data", "read_capacity", "greater than 0"),
+    ("dev", _set("stacks.network.cidr", "10.10.0.0/33"), "dev", "network", "cidr", "CIDR"),
+    ("dev", _set("stacks.network.cidr", "10.10.0.1/16"), "dev", "network", "cidr", "host bits"),
+    ("dev", _set("stacks.network.cidr", "8.8.0.0/16"), "dev", "network", "cidr", "private"),
+    ("staging", _set("stacks.network.cidr", "10.10.128.0/17"), "staging", "network", "cidr", "overlaps dev"),
+    ("prod", _set("domain", "api..example.com"), "prod", "*", "environment.domain", "not a valid DNS name"),
+    ("prod", _set("domain", "*.example.com"), "prod", "*", "environment.domain", "wildcard"),
+    ("prod", _set("domain", "API.example.com"), "prod", "*", "environment.domain", "lower case"),
+    ("staging", _set("domain", "api.dev.example.com"), "staging", "*", "environment.domain", "already the domain"),
+    ("dev", _set("log_retention_days", 8), "dev", "*", "environment.log_retention_days", "retention period"),
+    ("dev", _set("stacks.network.nat_gateways", 3), "dev", "network", "nat_gateways", "availability zones"),
+    ("dev", _set("stacks.data.retain_data", True), "dev", "data", "retain_data", "environment-wide"),
+    ("dev", _set("stacks.netwrk", {"cidr": "10.99.0.0/16"}), "dev", "netwrk", "environment.stacks.netwrk", "unknown"),
+    ("dev", _set("stacks.network", None), "dev", "network", "environment.stacks.network", "dictionary"),
+    ("dev", lambda d: d["environment"].pop("stacks"), "dev", "*", "environment.stacks", "required"),
+    ("dev", lambda d: d.update(region="moon-1"), "dev", "*", "region", "not an AWS region"),
+]
+
+
+@pytest.mark.parametrize(("env", "change", "where_env", "stack", "field", "words"), CASES)
+def test_bad_setting_is_named(project_copy, env, change, where_env, stack, field, words):
+    with pytest.raises(ConfigError) as caught:
+        load_project(project_copy(env, change))
+    err = caught.value
+    assert (err.environment, err.stack, err.field) == (where_env, stack, field)
+    assert words in str(err)
+    assert str(err).startswith(f"environment {where_env!r}, stack {stack!r}, field {field!r}: ")
+
+
+def test_several_problems_are_all_reported(project_copy):
+    def change(data: dict) -> None:
+        data["environment"]["stacks"]["data"].update(read_capacity=0, write_capacity=-1)
+
+    with pytest.raises(ConfigError) as caught:
+        load_project(project_copy("dev", change))
+    assert caught.value.field == "read_capacity"
+    assert "write_capacity" in str(caught.value)
+
+
+def test_unknown_environment_is_named(project):
+    with pytest.raises(ConfigError, match=r"environment 'qa', stack 'data', field 'environment': no such environment"):
+        project.environment("qa", stack="data")
+
+
+def test_badly_named_environment_directory(project_copy):
+    root = project_copy()
+    (root / "config" / "QA").mkdir()
+    (root / "config" / "QA" / "config.yaml").write_text("environment: {}\n")
+    with pytest.raises(ConfigError, match="environment 'QA'.*lower-case"):
+        load_project(root)
+
+
+def test_environment_without_settings(project_copy):
+    root = project_copy()
+    (root / "config" / "qa").mkdir()
+    (root / "config" / "qa" / "config.yaml").write_text("region: eu-west-1\n")
+    with pytest.raises(ConfigError, match="environment 'qa'.*missing the 'environment' settings block"):
+        load_project(root)
+
+
+@pytest.mark.parametrize("text", ["- just\n- a list\n", "key: [unclosed\n"])
+def test_unreadable_config_file(project_copy, text):
+    root = project_copy()
+    (root / "config" / "dev" / "config.yaml").write_text(text)
+    with pytest.raises(ConfigError, match="environment 'dev'.*config.yaml"):
+        load_project(root)
+
+
+def test_bad_project_code(project_copy):
+    root = project_copy()
+    (root / "config" / "config.yaml").write_text("project_code: Payments Inc\nregion: eu-west-1\n")
+    with pytest.raises(ConfigError, match="field 'project_code'"):
+        load_project(root)
+
+
+def test_project_without_environments(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text("project_code: payments\n")
+    with pytest.raises(ConfigError, match="no environment found"):
+        load_project(tmp_path)
+
+
+def test_unknown_blueprint_named_in_a_stack_config(project):
+    with pytest.raises(ConfigError, match="stack 'queue', field 'template.name': no blueprint named 'queue'"):
+        project.environments["dev"].blueprint("queue")
+
+
+def test_blueprint_config_errors_without_sceptre():
+    """Library users get the same located errors when building a blueprint directly."""
+    with pytest.raises(ConfigError, match="environment 'test', stack 'data', field 'write_capacity'"):
+        DataBlueprint.from_mapping(
+            {
+                "read_capacity": 1,
+                "write_capacity": 0,
+                "point_in_time_recovery": True,
+                "deletion_protection": True,
+                "retain_data": True,
+            },
+            Context("payments", "test"),
+        )
+
+
+def test_sceptre_generate_reports_the_error_and_renders_nothing(project_copy):
+    root = project_copy("dev", _set("stacks.data.read_capacity", 0))
+    with pytest.raises(ConfigError, match="environment 'dev', stack 'data', field 'read_capacity'"):
+        render_environment(root, "dev")
+
+
+def test_sceptre_launch_stops_before_any_aws_call(project_copy):
+    """The validate hook fails every stack of the first level before it calls AWS."""
+    root = project_copy("prod", _set("stacks.network.cidr", "10.10.0.0/16"))  # overlaps dev
+    result = CliRunner().invoke(cli, ["--dir", str(root), "launch", "--yes", "prod"], catch_exceptions=True)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConfigError), result.output
+    assert "stack 'network', field 'cidr'" in str(result.exception)
+    assert "overlaps dev" in str(result.exception)

@@ -1,0 +1,50 @@
+"""Logical IDs of stateful resources are frozen API.
+
+Renaming one makes CloudFormation delete the old resource and create an empty new one.
+If this test fails, the change destroys data: rename back, or plan a migration.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ENVIRONMENTS
+
+# Everything a protected environment retains, by (stack, logical ID).
+FROZEN = {
+    ("data", "TransactionsTable"): "AWS::DynamoDB::Table",
+    ("data", "SessionsTable"): "AWS::DynamoDB::Table",
+    ("storage", "LogsBucket"): "AWS::S3::Bucket",
+    ("storage", "ArtifactsBucket"): "AWS::S3::Bucket",
+    ("zone", "HostedZone"): "AWS::Route53::HostedZone",
+    ("network", "FlowLogGroup"): "AWS::Logs::LogGroup",
+    ("functions", "PaymentProcessorLogGroup"): "AWS::Logs::LogGroup",
+    ("functions", "SessionManagerLogGroup"): "AWS::Logs::LogGroup",
+    ("api", "AccessLogGroup"): "AWS::Logs::LogGroup",
+    ("api", "ExecutionLogGroup"): "AWS::Logs::LogGroup",
+}
+STATEFUL_TYPES = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Route53::HostedZone", "AWS::Logs::LogGroup"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_stateful_logical_ids_and_types_are_frozen(rendered, env):
+    found = {
+        (stack, logical_id): resource["Type"]
+        for stack, item in rendered[env].items()
+        for logical_id, resource in json.loads(item.template)["Resources"].items()
+        if resource["Type"] in STATEFUL_TYPES
+    }
+    assert found == FROZEN
+
+
+def test_protected_environments_retain_exactly_the_frozen_resources(rendered):
+    for env in ("staging", "prod"):
+        retained = {
+            (stack, logical_id): resource["Type"]
+            for stack, item in rendered[env].items()
+            for logical_id, resource in json.loads(item.template)["Resources"].items()
+            if resource.get("DeletionPolicy") == "Retain" and resource.get("UpdateReplacePolicy") == "Retain"
+        }
+        assert retained == FROZEN, env

@@ -1,0 +1,104 @@
+"""Every stack of every environment renders through Sceptre, offline, and lints clean."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cfnlint.api import lint_by_config
+from cfnlint.config import ManualArgs
+
+from blueprints.environments import BLUEPRINTS
+from blueprints.functions import FUNCTIONS
+from blueprints.sceptre_adapter import dependency_depth
+from tests.conftest import ENVIRONMENTS, PROJECT_DIR
+
+STACKS = sorted(BLUEPRINTS)
+
+
+def test_every_environment_declares_every_stack(rendered):
+    for env in ENVIRONMENTS:
+        assert sorted(rendered[env]) == STACKS, env
+
+
+def test_stack_configs_are_shared_not_copied():
+    """Each environment's stack files are links to one definition per stack."""
+    for env in ENVIRONMENTS:
+        for stack in STACKS:
+            path = PROJECT_DIR / "config" / env / f"{stack}.yaml"
+            assert path.is_symlink(), path
+            assert path.resolve() == (PROJECT_DIR / "stacks" / f"{stack}.yaml").resolve()
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_sceptre_renders_what_the_blueprint_builds(project, rendered, env):
+    for stack in STACKS:
+        assert rendered[env][stack].template == project.environments[env].render(stack), stack
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_build_is_byte_identical(project, env):
+    for stack in STACKS:
+        blueprint = project.environments[env].blueprint(stack)
+        assert blueprint.render() == blueprint.render()
+        assert blueprint.build() is not blueprint.build()  # a fresh template every call
+
+
+def test_every_template_parameter_is_fed_by_the_stack_config(rendered):
+    """Cross-stack values arrive as parameters; the function code keys come from packaging."""
+    packaged = {spec.code_key_parameter for spec in FUNCTIONS}
+    for env in ENVIRONMENTS:
+        for stack, item in rendered[env].items():
+            declared = set(json.loads(item.template).get("Parameters", {}))
+            expected = declared - packaged if stack == "functions" else declared
+            assert set(item.parameters) == expected, (env, stack)
+
+
+def test_cross_stack_values_use_stack_output_never_user_data():
+    for path in (PROJECT_DIR / "stacks").glob("*.yaml"):
+        text = path.read_text()
+        assert "sceptre_user_data" not in text, path
+        for line in text.splitlines():
+            if "::" in line:
+                assert "!stack_output {{ stack_group_path }}/" in line, line
+
+
+def test_dependency_graph_is_at_most_four_levels(rendered):
+    for env in ENVIRONMENTS:
+        levels = dependency_depth(rendered[env])
+        assert max(levels.values()) == 4, levels
+        assert levels["cdn"] > levels["certificate"]
+        assert levels["cdn"] > levels["api"] > levels["functions"]
+
+
+def test_certificate_stack_lives_in_us_east_1_and_the_rest_in_the_env_region(project, rendered):
+    for env in ENVIRONMENTS:
+        for stack, item in rendered[env].items():
+            expected = "us-east-1" if stack == "certificate" else project.environments[env].region
+            assert item.region == expected, (env, stack)
+
+
+def test_cfn_lint_reports_nothing_on_any_template(rendered, tmp_path: Path):
+    """All templates in one cfn-lint run, informational checks included."""
+    paths, regions = [], set()
+    for env in ENVIRONMENTS:
+        for stack, item in rendered[env].items():
+            path = tmp_path / env / f"{stack}.json"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(item.template)
+            paths.append(str(path))
+            regions.add(item.region)
+    matches = lint_by_config(ManualArgs(templates=paths, regions=sorted(regions), include_checks=["I"]))
+    assert [f"{m.filename}: {m.rule.id} {m.message}" for m in matches] == []
+    assert len(paths) == len(ENVIRONMENTS) * len(STACKS)
+
+
+def test_the_lint_run_would_catch_a_broken_template(rendered, tmp_path: Path):
+    """Guard against a lint call that checks nothing: the same run flags a real defect."""
+    template = json.loads(rendered["dev"]["functions"].template)
+    template["Resources"]["PaymentProcessorFunction"]["Properties"]["Runtime"] = "python2.7"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(template))
+    matches = lint_by_config(ManualArgs(templates=[str(path)], regions=["eu-west-1"], include_checks=["I"]))
+    assert any("python2.7" in m.message for m in matches), [m.message for m in matches]

@@ -1,0 +1,459 @@
+"""One test per requirement of the reference design and each of its twelve fixes, asserted
+on the templates Sceptre renders for the environments it concerns."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from blueprints.functions import FUNCTIONS
+from blueprints.testing import Match
+from tests.conftest import ENVIRONMENTS, ROOT
+
+PROTECTED = ("staging", "prod")
+
+
+# Fix 1 (critical): globally unique bucket names from environment, account id and region.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_logs_bucket_name_is_unique_per_env_account_and_region(template, env):
+    t = template(env, "storage")
+    t.has_resource_properties(
+        "AWS::S3::Bucket", {"BucketName": {"Fn::Sub": f"api-logs-{env}-${{AWS::AccountId}}-${{AWS::Region}}"}}
+    )
+    for bucket in t.resources("AWS::S3::Bucket").values():
+        name = bucket["Properties"]["BucketName"]["Fn::Sub"]
+        assert "${AWS::AccountId}" in name and "${AWS::Region}" in name and env in name
+
+
+# Fix 2 (critical): least-privilege security groups.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_lambda_security_group_allows_only_https_out_and_nothing_in(template, env):
+    sg = template(env, "network").properties("LambdaSecurityGroup")
+    assert "SecurityGroupIngress" not in sg
+    assert sg["SecurityGroupEgress"] == [
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "CidrIp": "0.0.0.0/0",
+            "Description": "HTTPS to AWS service endpoints (gateway endpoints or NAT)",
+        }
+    ]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_endpoint_security_group_allows_https_only_from_the_lambda_group(template, env):
+    t = template(env, "network")
+    sg = t.properties("EndpointSecurityGroup")
+    assert sg["SecurityGroupIngress"] == [
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "SourceSecurityGroupId": {"Ref": "LambdaSecurityGroup"},
+            "Description": "HTTPS from the Lambda functions",
+        }
+    ]
+    # The one egress rule matches no traffic (it replaces the default allow-all).
+    assert sg["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"
+    for group in t.resources("AWS::EC2::SecurityGroup").values():
+        for rule in group["Properties"].get("SecurityGroupIngress", []):
+            assert rule.get("CidrIp") != "0.0.0.0/0"
+            assert rule["Description"]
+        for rule in group["Properties"].get("SecurityGroupEgress", []):
+            assert rule["Description"]
+
+
+# Fixes 3 and 5 (critical, high): certificate before CloudFront before Route53, and the
+# alias pointing at the distribution's real domain name.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_certificate_then_cloudfront_then_alias_to_the_real_distribution_domain(rendered, template, env):
+    cdn = template(env, "cdn")
+    assert f"{env}/certificate" in rendered[env]["cdn"].dependencies
+    cdn.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        {"DistributionConfig": {"ViewerCertificate": {"AcmCertificateArn": {"Ref": "CertificateArn"}}}},
+    )
+    cdn.resource_count_is("AWS::Route53::RecordSet", 2)
+    for record_type in ("A", "AAAA"):
+        cdn.has_resource_properties(
+            "AWS::Route53::RecordSet",
+            {
+                "Type": record_type,
+                "AliasTarget": {
+                    "DNSName": {"Fn::GetAtt": ["Distribution", "DomainName"]},
+                    "HostedZoneId": "Z2FDTNDATAQYW2",
+                },
+            },
+        )
+
+
+# Fix 4 (high): DNS-validated certificate in us-east-1, no wildcard.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_certificate_is_dns_validated_in_us_east_1(project, rendered, template, env):
+    assert rendered[env]["certificate"].region == "us-east-1"
+    domain = project.environments[env].settings.domain
+    t = template(env, "certificate")
+    t.has_resource_properties(
+        "AWS::CertificateManager::Certificate",
+        {
+            "DomainName": domain,
+            "ValidationMethod": "DNS",
+            "DomainValidationOptions": [{"DomainName": domain, "HostedZoneId": {"Ref": "HostedZoneId"}}],
+            "SubjectAlternativeNames": Match.absent(),
+        },
+    )
+    assert "*" not in domain
+    assert t.template["Rules"]["CertificateRegion"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]
+    }
+
+
+# Fix 6 (high): boto3 clients created once per container (module level, not per call).
+@pytest.mark.parametrize("function", ["payment_processor", "session_manager"])
+def test_handlers_create_aws_clients_at_module_level_only(function):
+    tree = ast.parse((ROOT / "lambda_code" / function / "handler.py").read_text())
+    calls_in_functions = [
+        node
+        for fn in ast.walk(tree)
+        if isinstance(fn, ast.FunctionDef)
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"client", "resource", "Session"}
+    ]
+    module_level = [
+        node
+        for stmt in tree.body
+        if isinstance(stmt, ast.Assign)
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "resource"
+    ]
+    assert calls_in_functions == [], "a handler creates an AWS client per invocation"
+    assert module_level, "the handler has no module-level AWS resource"
+
+
+# Fix 7 (high): tables are never deleted and recreated; protected and retained in prod.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_tables_cannot_be_silently_replaced(template, env):
+    t = template(env, "data")
+    for logical_id, table in t.resources("AWS::DynamoDB::Table").items():
+        # A fixed physical name makes CloudFormation refuse a replacement instead of
+        # creating a new, empty table and deleting the old one.
+        assert table["Properties"]["TableName"].startswith(f"payments-{env}-"), logical_id
+    expected = "Retain" if env in PROTECTED else "Delete"
+    t.has_resource("AWS::DynamoDB::Table", {"DeletionPolicy": expected, "UpdateReplacePolicy": expected})
+    assert len(t.find_resources("AWS::DynamoDB::Table", {"UpdateReplacePolicy": expected})) == 2
+
+
+# Fix 8 (medium): no NAT gateway in dev; staging shares one, prod has one per AZ.
+@pytest.mark.parametrize(("env", "nat_count"), [("dev", 0), ("staging", 1), ("prod", 2)])
+def test_nat_gateways_per_environment(template, env, nat_count):
+    t = template(env, "network")
+    t.resource_count_is("AWS::EC2::NatGateway", nat_count)
+    t.resource_count_is("AWS::EC2::EIP", nat_count)
+    nat_routes = t.find_resources("AWS::EC2::Route", {"Properties": {"NatGatewayId": Match.any_value()}})
+    assert len(nat_routes) == (0 if nat_count == 0 else 2)
+    if nat_count == 0:
+        # dev's functions still reach DynamoDB and S3, through the gateway endpoints.
+        t.resource_count_is("AWS::EC2::VPCEndpoint", 2)
+
+
+# Fix 11 (low): log retention per environment, decided in one place.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_log_group_has_the_environments_retention(project, rendered, env):
+    retention = project.environments[env].settings.log_retention_days
+    groups = 0
+    for item in rendered[env].values():
+        for resource in json.loads(item.template)["Resources"].values():
+            if resource["Type"] == "AWS::Logs::LogGroup":
+                groups += 1
+                assert resource["Properties"]["RetentionInDays"] == retention
+    assert groups == 5  # flow logs, two functions, API access and execution logs
+
+
+def test_retention_is_set_once_per_environment_in_config():
+    for env in ENVIRONMENTS:
+        text = (ROOT / "sceptre_project" / "config" / env / "config.yaml").read_text()
+        assert text.count("retention") == 1, env
+
+
+# Fix 12 (low): deletion protection in prod (and staging), off in dev.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_deletion_protection(template, env):
+    protected = env in PROTECTED
+    t = template(env, "data")
+    assert len(t.find_resources("AWS::DynamoDB::Table", {"Properties": {"DeletionProtectionEnabled": protected}})) == 2
+    for stack in ("storage", "zone"):
+        policy = "Retain" if protected else "Delete"
+        for logical_id, resource in template(env, stack).resources().items():
+            if resource["Type"] in {"AWS::S3::Bucket", "AWS::Route53::HostedZone"}:
+                assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == policy, logical_id
+
+
+# Point-in-time recovery: off in dev, on elsewhere; encryption on everywhere.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_tables_pitr_and_encryption(template, env):
+    t = template(env, "data")
+    pitr = env != "dev"
+    pattern = {
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": pitr},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    assert len(t.find_resources("AWS::DynamoDB::Table", {"Properties": pattern})) == 2
+
+
+# The design's table shapes.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_table_keys_index_and_ttl(template, env):
+    t = template(env, "data")
+    t.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [
+                {"AttributeName": "transactionId", "KeyType": "HASH"},
+                {"AttributeName": "timestamp", "KeyType": "RANGE"},
+            ],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "CustomerIndex",
+                    "KeySchema": [
+                        {"AttributeName": "customerId", "KeyType": "HASH"},
+                        {"AttributeName": "timestamp", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        },
+    )
+    t.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "sessionId", "KeyType": "HASH"}],
+            "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+        },
+    )
+
+
+# Lambda: explicit memory/timeout, X-Ray, current runtime, reserved concurrency, private
+# subnets, one role and one log group per function.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_functions_are_configured_per_environment_and_isolated(project, template, env):
+    cfg = project.environments[env].settings.stacks["functions"]
+    t = template(env, "functions")
+    functions = t.resources("AWS::Lambda::Function")
+    assert len(functions) == 2
+    roles = set()
+    for logical_id, fn in functions.items():
+        props = fn["Properties"]
+        assert props["MemorySize"] == cfg["memory_mb"]
+        assert props["Timeout"] == cfg["timeout_seconds"]
+        assert props["ReservedConcurrentExecutions"] == cfg["reserved_concurrency"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["Runtime"] == "python3.12"
+        assert props["VpcConfig"] == {
+            "SubnetIds": {"Ref": "PrivateSubnetIds"},
+            "SecurityGroupIds": [{"Ref": "LambdaSecurityGroupId"}],
+        }
+        prefix = logical_id.removesuffix("Function")
+        assert props["Role"] == {"Fn::GetAtt": [f"{prefix}Role", "Arn"]}
+        assert props["LoggingConfig"] == {"LogGroup": {"Ref": f"{prefix}LogGroup"}}
+        roles.add(prefix)
+    assert len(roles) == 2
+    t.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": {"TRANSACTIONS_TABLE": {"Ref": "TransactionsTableName"}}}},
+    )
+    t.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": {"SESSIONS_TABLE": {"Ref": "SessionsTableName"}, "SESSION_TTL_SECONDS": "3600"}}},
+    )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_iam_is_least_privilege(rendered, env):
+    """No wildcard action anywhere; '*' resources only for ENI and X-Ray actions."""
+    wildcard_ok = {"ec2:CreateNetworkInterface", "xray:PutTraceSegments"}
+    for stack, item in rendered[env].items():
+        for logical_id, resource in json.loads(item.template)["Resources"].items():
+            if resource["Type"] != "AWS::IAM::Role":
+                continue
+            trust = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            assert len(trust) == 1 and list(trust[0]["Principal"]) == ["Service"]
+            assert len(trust[0]["Principal"]["Service"]) == 1
+            for policy in resource["Properties"]["Policies"]:
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    assert statement["Effect"] == "Allow"
+                    assert all("*" not in action for action in statement["Action"]), (stack, logical_id)
+                    if "*" in statement["Resource"]:
+                        assert statement["Resource"] == ["*"] and wildcard_ok & set(statement["Action"]), statement
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_function_may_touch_only_its_own_table(template, env):
+    t = template(env, "functions")
+    payment = t.properties("PaymentProcessorRole")["Policies"][0]["PolicyDocument"]["Statement"]
+    session = t.properties("SessionManagerRole")["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {s["Sid"] for s in payment if s["Action"][0].startswith("dynamodb:")} == {"UseTransactionsTable"}
+    assert {s["Sid"] for s in session if s["Action"][0].startswith("dynamodb:")} == {"UseSessionsTable"}
+    transactions = next(s for s in payment if s["Sid"] == "UseTransactionsTable")
+    assert transactions["Action"] == ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"]
+    assert transactions["Resource"] == [
+        {"Ref": "TransactionsTableArn"},
+        {"Fn::Sub": "${TransactionsTableArn}/index/CustomerIndex"},
+    ]
+
+
+# API: proxy routes, a validator on every method, permissions scoped by route ARN and
+# account, stage logs/metrics/tracing/throttling.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_api_methods_are_validated_and_permissions_scoped(template, env):
+    t = template(env, "api")
+    methods = t.resources("AWS::ApiGateway::Method")
+    assert len(methods) == 6
+    for method in methods.values():
+        assert method["Properties"]["RequestValidatorId"] == {"Ref": "RequestValidator"}
+        assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY"
+    permissions = t.resources("AWS::Lambda::Permission")
+    assert len(permissions) == len(methods)
+    for permission in permissions.values():
+        props = permission["Properties"]
+        assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
+        assert props["SourceArn"]["Fn::Sub"].startswith(
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/v1/"
+        )
+    t.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "SourceArn": {
+                "Fn::Sub": Match.exact(
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/v1/GET/payments/*"
+                )
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_api_stage_logs_traces_and_throttles(project, template, env):
+    cfg = project.environments[env].settings.stacks["api"]
+    t = template(env, "api")
+    t.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "TracingEnabled": True,
+            "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["AccessLogGroup", "Arn"]}},
+            "MethodSettings": [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "MetricsEnabled": True,
+                    "LoggingLevel": "INFO",
+                    "DataTraceEnabled": False,
+                    "ThrottlingRateLimit": cfg["throttling_rate_limit"],
+                    "ThrottlingBurstLimit": cfg["throttling_burst_limit"],
+                }
+            ],
+        },
+    )
+    stage = next(iter(t.resources("AWS::ApiGateway::Stage").values()))
+    assert json.loads(stage["Properties"]["AccessLogSetting"]["Format"])["requestId"] == "$context.requestId"
+    assert "ApiGatewayAccount" in stage["DependsOn"]
+    t.resource_count_is("AWS::ApiGateway::Account", 1)
+
+
+# CloudFront: TLS 1.2_2021, SNI, HTTPS-only to viewer and origin, no caching, logging,
+# security headers.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cloudfront_is_https_only_and_logs(template, env):
+    t = template(env, "cdn")
+    t.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        {
+            "DistributionConfig": {
+                "ViewerCertificate": {"SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"},
+                "Origins": [
+                    {
+                        "DomainName": {"Ref": "ApiDomainName"},
+                        "OriginPath": {"Fn::Sub": "/${StageName}"},
+                        "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]},
+                    }
+                ],
+                "DefaultCacheBehavior": {
+                    "ViewerProtocolPolicy": "https-only",
+                    "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                    "ResponseHeadersPolicyId": {"Ref": "SecurityHeadersPolicy"},
+                },
+                "Logging": {"Bucket": {"Ref": "LogsBucketDomainName"}},
+            }
+        },
+    )
+    t.has_resource_properties(
+        "AWS::CloudFront::ResponseHeadersPolicy",
+        {"ResponseHeadersPolicyConfig": {"SecurityHeadersConfig": {"FrameOptions": {"FrameOption": "DENY"}}}},
+    )
+
+
+# S3: encryption, versioning, all public-access blocks, lifecycle, TLS-only policy.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_buckets_are_private_encrypted_versioned_and_tls_only(project, template, env):
+    t = template(env, "storage")
+    expiry = project.environments[env].settings.stacks["storage"]["log_expiration_days"]
+    secure = {
+        "BucketEncryption": Match.any_value(),
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        },
+        "LifecycleConfiguration": Match.any_value(),
+    }
+    assert len(t.find_resources("AWS::S3::Bucket", {"Properties": secure})) == 2
+    t.has_resource_properties("AWS::S3::Bucket", {"LifecycleConfiguration": {"Rules": [{"ExpirationInDays": expiry}]}})
+    for policy in t.resources("AWS::S3::BucketPolicy").values():
+        deny = policy["Properties"]["PolicyDocument"]["Statement"][0]
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+    t.resource_count_is("AWS::S3::BucketPolicy", 2)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_vpc_has_flow_logs_private_subnets_and_gateway_endpoints(template, env):
+    t = template(env, "network")
+    t.has_resource_properties("AWS::EC2::FlowLog", {"ResourceType": "VPC", "TrafficType": "ALL"})
+    assert len(t.find_resources("AWS::EC2::Subnet", {"Properties": {"MapPublicIpOnLaunch": False}})) == 4
+    for service in ("s3", "dynamodb"):
+        t.has_resource_properties(
+            "AWS::EC2::VPCEndpoint",
+            {"ServiceName": {"Fn::Sub": f"com.amazonaws.${{AWS::Region}}.{service}"}, "VpcEndpointType": "Gateway"},
+        )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_taggable_resource_carries_the_standard_tags(rendered, env):
+    for stack, item in rendered[env].items():
+        for logical_id, resource in json.loads(item.template)["Resources"].items():
+            tags = resource.get("Properties", {}).get("Tags") or resource.get("Properties", {}).get("HostedZoneTags")
+            if tags is None:
+                continue
+            as_dict = tags if isinstance(tags, dict) else {tag["Key"]: tag["Value"] for tag in tags}
+            assert as_dict["Environment"] == env and as_dict["Stack"] == stack, logical_id
+            assert as_dict["Project"] == "payments"
+
+
+def test_every_suppression_carries_a_reason(rendered):
+    for env in ENVIRONMENTS:
+        for item in rendered[env].values():
+            for resource in json.loads(item.template)["Resources"].values():
+                for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+                    assert skip["id"].startswith("CKV") and len(skip["comment"]) > 20
+
+
+def test_handler_sources_exist_for_every_function():
+    for spec in FUNCTIONS:
+        assert Path(ROOT / "lambda_code" / spec.source_dir / "handler.py").is_file()
