@@ -161,17 +161,19 @@ def load_project(project_dir: str | Path) -> Project:
             stack=ANY_STACK,
             field="project_code",
         )
-    environments = {}
-    for group in sorted(p for p in config_dir.iterdir() if (p / "config.yaml").is_file()):
-        env = _load_environment(project_code, group, default_region=root.get("region"))
-        environments[env.name] = env
-    if not environments:
+    declared = root.get("environments")
+    groups = sorted(p.name for p in config_dir.iterdir() if (p / "config.yaml").is_file())
+    if not isinstance(declared, list) or not declared or sorted(map(str, declared)) != groups:
         raise ConfigError(
-            f"no environment found under {config_dir}",
+            f"must list every stack group under config/ in promotion order (groups found: {groups})",
             environment=ANY_STACK,
             stack=ANY_STACK,
-            field="environment",
+            field="environments",
         )
+    environments = {}
+    for name in declared:
+        env = _load_environment(project_code, config_dir / name, default_region=root.get("region"))
+        environments[env.name] = env
     return Project(project_code, environments).validate()
 
 
@@ -240,3 +242,19 @@ def _check_domains_distinct(project: Project) -> None:
                 field="environment.domain",
             )
         owners[domain] = env.name
+
+
+def settings_table(project: Project) -> str:
+    """Markdown table: every declared setting (rows) by environment (columns)."""
+    envs = list(project.environments.values())
+    rows: list[tuple[str, list[object]]] = [("region", [e.region for e in envs])]
+    rows += [(key, [getattr(e.settings, key) for e in envs]) for key in SharedSettings.model_fields]
+    declared = sorted({(stack, key) for e in envs for stack, values in e.settings.stacks.items() for key in values})
+    rows += [(f"{stack}.{key}", [getattr(e.blueprint(stack).config, key) for e in envs]) for stack, key in declared]
+
+    def cell(value: object) -> str:
+        return "on" if value is True else "off" if value is False else str(value)
+
+    lines = ["| setting | " + " | ".join(e.name for e in envs) + " |", "|---" * (len(envs) + 1) + "|"]
+    lines += [f"| `{name}` | " + " | ".join(cell(v) for v in values) + " |" for name, values in rows]
+    return "\n".join(lines)

@@ -82,19 +82,40 @@ def test_unknown_environment_is_named(project):
         project.environment("qa", stack="data")
 
 
+def _add_group(root, name: str, text: str) -> None:
+    (root / "config" / name).mkdir()
+    (root / "config" / name / "config.yaml").write_text(text)
+    root_config = root / "config" / "config.yaml"
+    root_config.write_text(root_config.read_text().replace("[dev, staging, prod]", f"[dev, staging, prod, {name}]"))
+
+
 def test_badly_named_environment_directory(project_copy):
     root = project_copy()
-    (root / "config" / "QA").mkdir()
-    (root / "config" / "QA" / "config.yaml").write_text("environment: {}\n")
+    _add_group(root, "QA", "environment: {}\n")
     with pytest.raises(ConfigError, match="environment 'QA'.*lower-case"):
         load_project(root)
 
 
 def test_environment_without_settings(project_copy):
     root = project_copy()
+    _add_group(root, "qa", "region: eu-west-1\n")
+    with pytest.raises(ConfigError, match="environment 'qa'.*missing the 'environment' settings block"):
+        load_project(root)
+
+
+def test_stack_group_missing_from_the_environment_list(project_copy):
+    root = project_copy()
     (root / "config" / "qa").mkdir()
     (root / "config" / "qa" / "config.yaml").write_text("region: eu-west-1\n")
-    with pytest.raises(ConfigError, match="environment 'qa'.*missing the 'environment' settings block"):
+    with pytest.raises(ConfigError, match=r"field 'environments': must list every stack group.*'qa'"):
+        load_project(root)
+
+
+def test_listed_environment_without_a_stack_group(project_copy):
+    root = project_copy()
+    root_config = root / "config" / "config.yaml"
+    root_config.write_text(root_config.read_text().replace("[dev, staging, prod]", "[dev, staging, prod, qa]"))
+    with pytest.raises(ConfigError, match="field 'environments'"):
         load_project(root)
 
 
@@ -108,15 +129,15 @@ def test_unreadable_config_file(project_copy, text):
 
 def test_bad_project_code(project_copy):
     root = project_copy()
-    (root / "config" / "config.yaml").write_text("project_code: Payments Inc\nregion: eu-west-1\n")
+    (root / "config" / "config.yaml").write_text("project_code: Payments Inc\nenvironments: [dev]\n")
     with pytest.raises(ConfigError, match="field 'project_code'"):
         load_project(root)
 
 
 def test_project_without_environments(tmp_path):
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "config.yaml").write_text("project_code: payments\n")
-    with pytest.raises(ConfigError, match="no environment found"):
+    (tmp_path / "config" / "config.yaml").write_text("project_code: payments\nenvironments: []\n")
+    with pytest.raises(ConfigError, match="field 'environments'"):
         load_project(tmp_path)
 
 

@@ -1,0 +1,28 @@
+"""The README's environments and stacks tables match the code."""
+
+from __future__ import annotations
+
+import re
+
+from blueprints.sceptre_adapter import dependency_depth
+from scripts.environments_table import readme_with_table
+from tests.conftest import ROOT
+
+
+def test_environments_table_is_current():
+    readme = (ROOT / "README.md").read_text()
+    assert readme_with_table(readme) == readme, "run: .venv/bin/python scripts/environments_table.py --write"
+
+
+def test_stacks_table_matches_levels_regions_and_dependencies(project, rendered):
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| (\d) \| `(\w+)` \| (\S+|\*\*us-east-1\*\*) \| .* \| (.*) \|$", readme, re.MULTILINE)
+    assert len(rows) == 8
+    dev = rendered["dev"]
+    levels = dependency_depth(dev)
+    for level, stack, region, needs in rows:
+        assert int(level) == levels[stack], stack
+        expected_region = "us-east-1" if dev[stack].region == "us-east-1" else project.environments["dev"].region
+        assert (region.strip("*") if region != "env" else project.environments["dev"].region) == expected_region
+        wanted = {d.rpartition("/")[2] for d in dev[stack].dependencies}
+        assert ({n.strip() for n in needs.split(",")} - {"-"}) == wanted, stack
