@@ -10,20 +10,21 @@ from dataclasses import dataclass, field
 
 from awacs import logs as awslogs
 from pydantic import Field
-from troposphere import AccountId, GetAtt, Ref, Sub, Template, awslambda, iam
+from troposphere import AccountId, GetAtt, Ref, Sub, Template, awslambda
 from troposphere import apigateway as apigw
 
 from blueprints.core import (
     Blueprint,
     LogRetentionDays,
     PositiveInt,
+    RetainData,
     StackConfig,
     accept_finding,
     add_output,
     add_parameter,
     log_group,
 )
-from blueprints.core.iam import allow, document, trust_policy
+from blueprints.core.iam import allow, service_role
 from blueprints.functions import FUNCTIONS
 
 
@@ -84,12 +85,8 @@ class ApiConfig(StackConfig):
 
     throttling_rate_limit: float = Field(gt=0, description="Steady-state requests per second across the stage.")
     throttling_burst_limit: PositiveInt = Field(description="Burst capacity (requests) across the stage.")
-    log_retention_days: LogRetentionDays = Field(
-        description="Retention of access and execution logs (environment-wide setting)."
-    )
-    retain_data: bool = Field(
-        description="Retain log groups when the stack lets go of them (environment-wide setting)."
-    )
+    log_retention_days: LogRetentionDays
+    retain_data: RetainData
     stage_name: str = Field(
         "v1", pattern="^[a-z][a-z0-9]{0,15}$", description="Stage name, also the CloudFront origin path (default v1)."
     )
@@ -274,27 +271,23 @@ class ApiBlueprint(Blueprint[ApiConfig]):
 
     def _account_settings(self, t: Template) -> apigw.Account:
         role = t.add_resource(
-            iam.Role(
+            service_role(
                 "ApiGatewayCloudWatchRole",
-                AssumeRolePolicyDocument=trust_policy("apigateway"),
-                Policies=[
-                    iam.Policy(
-                        PolicyName="push-execution-logs",
-                        PolicyDocument=document(
-                            allow(
-                                [
-                                    awslogs.CreateLogGroup,
-                                    awslogs.CreateLogStream,
-                                    awslogs.DescribeLogGroups,
-                                    awslogs.DescribeLogStreams,
-                                    awslogs.PutLogEvents,
-                                    awslogs.GetLogEvents,
-                                    awslogs.FilterLogEvents,
-                                ],
-                                [Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
-                                sid="PushApiGatewayLogs",
-                            )
-                        ),
+                "apigateway",
+                "push-execution-logs",
+                [
+                    allow(
+                        [
+                            awslogs.CreateLogGroup,
+                            awslogs.CreateLogStream,
+                            awslogs.DescribeLogGroups,
+                            awslogs.DescribeLogStreams,
+                            awslogs.PutLogEvents,
+                            awslogs.GetLogEvents,
+                            awslogs.FilterLogEvents,
+                        ],
+                        [Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
+                        sid="PushApiGatewayLogs",
                     )
                 ],
             )

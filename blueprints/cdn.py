@@ -26,7 +26,7 @@ MINIMUM_TLS = "TLSv1.2_2021"
 class CdnConfig(StackConfig):
     """Inputs of the cdn stack."""
 
-    domain: DomainName = Field(description="The API's domain name (environment-wide setting).")
+    domain: DomainName
     price_class: str = Field(
         "PriceClass_100",
         pattern="^PriceClass_(100|200|All)$",

@@ -3,7 +3,6 @@ us-east-1 (CloudFront only reads certificates there); a template rule enforces i
 
 from __future__ import annotations
 
-from pydantic import Field
 from troposphere import Equals, Ref, Template
 from troposphere import certificatemanager as acm
 
@@ -15,7 +14,7 @@ CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
 class CertificateConfig(StackConfig):
     """Inputs of the certificate stack."""
 
-    domain: DomainName = Field(description="The API's domain name (environment-wide setting). No wildcards.")
+    domain: DomainName
 
 
 class CertificateBlueprint(Blueprint[CertificateConfig]):

@@ -13,7 +13,9 @@ from troposphere import dynamodb as ddb
 
 from blueprints.core import (
     Blueprint,
+    DeletionProtection,
     PositiveInt,
+    RetainData,
     StackConfig,
     accept_finding,
     add_output,
@@ -29,10 +31,8 @@ class DataConfig(StackConfig):
     read_capacity: PositiveInt = Field(description="Provisioned read capacity units of each table and index.")
     write_capacity: PositiveInt = Field(description="Provisioned write capacity units of each table and index.")
     point_in_time_recovery: bool = Field(description="Continuous backups (35-day point-in-time recovery).")
-    deletion_protection: bool = Field(description="DynamoDB deletion protection (environment-wide setting).")
-    retain_data: bool = Field(
-        description="Retain tables when deleted from the stack or replaced (environment-wide setting)."
-    )
+    deletion_protection: DeletionProtection
+    retain_data: RetainData
 
 
 class DataBlueprint(Blueprint[DataConfig]):

@@ -32,7 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from blueprints.api import ApiBlueprint
 from blueprints.cdn import CdnBlueprint
 from blueprints.certificate import CertificateBlueprint
-from blueprints.core import Blueprint, ConfigError, Context, DomainName, LogRetentionDays
+from blueprints.core import (
+    Blueprint,
+    ConfigError,
+    Context,
+    DeletionProtection,
+    DomainName,
+    LogRetentionDays,
+    RetainData,
+)
 from blueprints.data import DataBlueprint
 from blueprints.functions import FunctionsBlueprint
 from blueprints.network import NetworkBlueprint
@@ -63,10 +71,10 @@ class SharedSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    domain: DomainName = Field(description="The API's public domain name.")
-    log_retention_days: LogRetentionDays = Field(description="Retention of every log group of the environment.")
-    retain_data: bool = Field(description="Retain tables, buckets and the zone on stack deletion or replacement.")
-    deletion_protection: bool = Field(description="DynamoDB deletion protection on every table.")
+    domain: DomainName
+    log_retention_days: LogRetentionDays
+    retain_data: RetainData
+    deletion_protection: DeletionProtection
 
 
 class EnvironmentSettings(SharedSettings):

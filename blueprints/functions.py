@@ -11,19 +11,20 @@ from awacs import logs as awslogs
 from awacs import xray as awsxray
 from awacs.aws import Action
 from pydantic import Field
-from troposphere import GetAtt, Ref, Sub, Template, awslambda, iam
+from troposphere import GetAtt, Ref, Sub, Template, awslambda
 
 from blueprints.core import (
     Blueprint,
     LogRetentionDays,
     PositiveInt,
+    RetainData,
     StackConfig,
     accept_finding,
     add_output,
     add_parameter,
     log_group,
 )
-from blueprints.core.iam import allow, document, trust_policy
+from blueprints.core.iam import allow, service_role
 from blueprints.data import CUSTOMER_INDEX
 
 RUNTIME = "python3.12"
@@ -91,12 +92,8 @@ class FunctionsConfig(StackConfig):
         ge=1, le=29, description="Timeout of each function; at most 29 s, API Gateway's integration limit."
     )
     reserved_concurrency: PositiveInt = Field(description="Reserved concurrent executions of each function.")
-    log_retention_days: LogRetentionDays = Field(
-        description="Retention of each function's log group (environment-wide setting)."
-    )
-    retain_data: bool = Field(
-        description="Retain log groups when the stack lets go of them (environment-wide setting)."
-    )
+    log_retention_days: LogRetentionDays
+    retain_data: RetainData
     log_level: str = Field(
         "INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Handler log level (default INFO)."
     )
@@ -177,13 +174,11 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
         for setting in spec.settings_in_environment:
             environment[setting.upper()] = str(getattr(cfg, setting))
 
+        # Only functions of this account can use the role (iam:PassRole); Lambda documents
+        # no source-account condition for execution roles, so the trust names the service.
         role = t.add_resource(
-            iam.Role(
-                f"{spec.title}Role",
-                # Lambda sends no aws:SourceAccount when it assumes an execution role, so
-                # the trust names the exact service principal only.
-                AssumeRolePolicyDocument=trust_policy("lambda", source_account=False),
-                Policies=[iam.Policy(PolicyName=f"{spec.name}-least-privilege", PolicyDocument=document(*statements))],
+            service_role(
+                f"{spec.title}Role", "lambda", f"{spec.name}-least-privilege", statements, source_account=False
             )
         )
         function = t.add_resource(

@@ -7,17 +7,18 @@ import ipaddress
 
 from awacs import logs as awslogs
 from pydantic import Field, ValidationInfo, field_validator
-from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, Tags, Template, ec2, iam
+from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, Tags, Template, ec2
 
 from blueprints.core import (
     Blueprint,
     LogRetentionDays,
+    RetainData,
     StackConfig,
     VpcCidr,
     add_output,
     log_group,
 )
-from blueprints.core.iam import allow, document, trust_policy
+from blueprints.core.iam import allow, service_role
 
 HTTPS = 443
 
@@ -35,12 +36,8 @@ class NetworkConfig(StackConfig):
         description="NAT gateways: 0 (only S3 and DynamoDB, via gateway endpoints), 1, or one per AZ.",
         ge=0,
     )
-    log_retention_days: LogRetentionDays = Field(
-        description="Retention of the VPC flow log group (environment-wide setting)."
-    )
-    retain_data: bool = Field(
-        description="Retain log groups when the stack lets go of them (environment-wide setting)."
-    )
+    log_retention_days: LogRetentionDays
+    retain_data: RetainData
     flow_log_traffic: str = Field(
         "ALL", pattern="^(ALL|REJECT|ACCEPT)$", description="Traffic recorded by the flow log (default ALL)."
     )
@@ -249,19 +246,15 @@ class NetworkBlueprint(Blueprint[NetworkConfig]):
             )
         )
         role = t.add_resource(
-            iam.Role(
+            service_role(
                 "FlowLogRole",
-                AssumeRolePolicyDocument=trust_policy("vpc-flow-logs"),
-                Policies=[
-                    iam.Policy(
-                        PolicyName="deliver-flow-logs",
-                        PolicyDocument=document(
-                            allow(
-                                [awslogs.CreateLogStream, awslogs.PutLogEvents, awslogs.DescribeLogStreams],
-                                [GetAtt(group, "Arn")],
-                                sid="WriteFlowLogs",
-                            )
-                        ),
+                "vpc-flow-logs",
+                "deliver-flow-logs",
+                [
+                    allow(
+                        [awslogs.CreateLogStream, awslogs.PutLogEvents, awslogs.DescribeLogStreams],
+                        [GetAtt(group, "Arn")],
+                        sid="WriteFlowLogs",
                     )
                 ],
             )

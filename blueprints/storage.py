@@ -23,6 +23,7 @@ from troposphere import AccountId, GetAtt, Ref, Sub, Template, s3
 from blueprints.core import (
     Blueprint,
     PositiveInt,
+    RetainData,
     StackConfig,
     accept_finding,
     add_output,
@@ -40,9 +41,7 @@ class StorageConfig(StackConfig):
     artifact_noncurrent_days: PositiveInt = Field(
         30, description="Days an artifact version is kept after a newer one replaces it (default 30)."
     )
-    retain_data: bool = Field(
-        description="Retain buckets when deleted from the stack or replaced (environment-wide setting)."
-    )
+    retain_data: RetainData
 
 
 class StorageBlueprint(Blueprint[StorageConfig]):

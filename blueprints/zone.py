@@ -6,21 +6,19 @@ from __future__ import annotations
 from pydantic import Field
 from troposphere import GetAtt, Join, Ref, Template, route53
 
-from blueprints.core import Blueprint, DomainName, StackConfig, add_output, set_removal_policy
+from blueprints.core import Blueprint, DomainName, RetainData, StackConfig, add_output, set_removal_policy
 
 
 class ZoneConfig(StackConfig):
     """Inputs of the zone stack."""
 
-    domain: DomainName = Field(description="The API's domain name (environment-wide setting).")
+    domain: DomainName
     existing_hosted_zone_id: str | None = Field(
         None,
         pattern=r"^Z[A-Z0-9]{1,32}$",
         description="Use this existing public hosted zone instead of creating one for the domain (default: create).",
     )
-    retain_data: bool = Field(
-        description="Retain a created zone on deletion or replacement (environment-wide setting)."
-    )
+    retain_data: RetainData
 
 
 class ZoneBlueprint(Blueprint[ZoneConfig]):

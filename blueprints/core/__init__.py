@@ -11,9 +11,11 @@ from blueprints.core.blueprint import (
 )
 from blueprints.core.config import (
     LOG_RETENTION_DAYS,
+    DeletionProtection,
     DomainName,
     LogRetentionDays,
     PositiveInt,
+    RetainData,
     StackConfig,
     VpcCidr,
 )
@@ -26,9 +28,11 @@ __all__ = [
     "BlueprintError",
     "ConfigError",
     "Context",
+    "DeletionProtection",
     "DomainName",
     "LogRetentionDays",
     "PositiveInt",
+    "RetainData",
     "StackConfig",
     "VpcCidr",
     "accept_finding",

@@ -60,7 +60,29 @@ def _check_cidr(value: str) -> str:
     return value
 
 
-LogRetentionDays = Annotated[int, AfterValidator(_check_retention)]
-DomainName = Annotated[str, AfterValidator(_check_domain)]
+# Environment-wide settings: each is decided once per environment (see environments.py)
+# and filled into every stack config that declares a field of the same name and type.
+LogRetentionDays = Annotated[
+    int,
+    AfterValidator(_check_retention),
+    Field(description="Days CloudWatch Logs keeps the events of every log group (environment-wide setting)."),
+]
+DomainName = Annotated[
+    str,
+    AfterValidator(_check_domain),
+    Field(description="The API's public domain name, no wildcard (environment-wide setting)."),
+]
+RetainData = Annotated[
+    bool,
+    Field(
+        description=(
+            "Retain stateful resources (tables, buckets, zone, log groups) when the stack deletes or "
+            "replaces them, through DeletionPolicy and UpdateReplacePolicy (environment-wide setting)."
+        )
+    ),
+]
+DeletionProtection = Annotated[
+    bool, Field(description="DynamoDB deletion protection on every table (environment-wide setting).")
+]
 VpcCidr = Annotated[str, AfterValidator(_check_cidr)]
 PositiveInt = Annotated[int, Field(gt=0)]

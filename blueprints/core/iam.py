@@ -14,7 +14,7 @@ from awacs.aws import (
     StringEquals,
 )
 from awacs.helpers.trust import make_service_domain_name
-from troposphere import AccountId
+from troposphere import AccountId, iam
 
 
 def trust_policy(service: str, *, source_account: bool = True) -> PolicyDocument:
@@ -43,3 +43,14 @@ def allow(actions: Sequence[Action], resources: Sequence[object], sid: str) -> S
 
 def document(*statements: Statement) -> PolicyDocument:
     return PolicyDocument(Version="2012-10-17", Statement=list(statements))
+
+
+def service_role(
+    title: str, service: str, policy_name: str, statements: Sequence[Statement], *, source_account: bool = True
+) -> iam.Role:
+    """A role one AWS service assumes, with one inline least-privilege policy."""
+    return iam.Role(
+        title,
+        AssumeRolePolicyDocument=trust_policy(service, source_account=source_account),
+        Policies=[iam.Policy(PolicyName=policy_name, PolicyDocument=document(*statements))],
+    )
