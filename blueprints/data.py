@@ -88,6 +88,8 @@ class DataBlueprint(Blueprint[DataConfig]):
         )
         for table in (transactions, sessions):
             set_removal_policy(table, retain=cfg.retain_data)
+            if not cfg.point_in_time_recovery:
+                accept_finding(table, "CKV_AWS_28", "point-in-time recovery is off by this environment's settings")
             accept_finding(
                 table,
                 "CKV_AWS_119",

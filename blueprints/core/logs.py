@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from troposphere import logs
 
-from blueprints.core.policies import set_removal_policy
+from blueprints.core.policies import accept_finding, set_removal_policy
 
 
 def log_group(title: str, *, name: object | None, retention_days: int, retain: bool) -> logs.LogGroup:
@@ -14,4 +14,7 @@ def log_group(title: str, *, name: object | None, retention_days: int, retain: b
     if name is not None:
         group.LogGroupName = name
     set_removal_policy(group, retain=retain)
+    accept_finding(
+        group, "CKV_AWS_158", "encrypted at rest by CloudWatch Logs; a customer managed KMS key is an open decision"
+    )
     return group
