@@ -6,10 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ENV    ?= dev
 STAMP  := $(VENV)/.installed
-# checkov needs jsonschema 4, Sceptre 4.7 pins 3.2: the scanner gets its own environment.
-CHECKOV := .venv-checkov
+# checkov and moto server need jsonschema 4, Sceptre 4.7 pins 3.2: each gets its own environment.
+CHECKOV  := .venv-checkov
+EMULATOR := .venv-emulator
 
-.PHONY: demo test lint typecheck unit scan render bench clean
+.PHONY: demo test lint typecheck unit scan render bench emulator emulator-stop clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +23,21 @@ $(CHECKOV)/.installed: requirements-checkov.txt
 	$(CHECKOV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
-## demo: render every stack of $(ENV) through Sceptre, offline, and summarise it
-demo: $(STAMP)
-	$(BIN)/python scripts/summary.py --env $(ENV)
+$(EMULATOR)/.installed: requirements-emulator.txt
+	test -x $(EMULATOR)/bin/python || $(PYTHON) -m venv $(EMULATOR)
+	$(EMULATOR)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-emulator.txt
+	touch $@
+
+## demo: launch $(ENV) on the local AWS emulator, print its outputs, send sample requests
+demo: $(STAMP) $(EMULATOR)/.installed
+	$(BIN)/python -m scripts.demo --env $(ENV)
+
+## emulator / emulator-stop: start (or reuse) and stop the local AWS emulator on 127.0.0.1
+emulator: $(STAMP) $(EMULATOR)/.installed
+	$(BIN)/python -m local_aws.control start
+
+emulator-stop:
+	test ! -x $(BIN)/python || $(BIN)/python -m local_aws.control stop
 
 ## test: lint, type-check, the whole test suite with branch coverage, and the security scan
 test: lint typecheck unit scan
@@ -42,16 +55,16 @@ unit: $(STAMP)
 ## scan: checkov over every rendered template; accepted findings carry a reason in Metadata
 scan: $(STAMP) $(CHECKOV)/.installed
 	rm -rf build/templates
-	$(BIN)/python scripts/summary.py --env all --write build/templates > /dev/null
+	$(BIN)/python -m scripts.summary --env all --write build/templates > /dev/null
 	$(CHECKOV)/bin/checkov --directory build/templates --framework cloudformation --skip-download --compact --quiet
 
 ## render: write every template of every environment to build/templates/<env>/<stack>.json
 render: $(STAMP)
-	$(BIN)/python scripts/summary.py --env all --write build/templates
+	$(BIN)/python -m scripts.summary --env all --write build/templates
 
 ## bench: time rendering every stack of every environment in one process
 bench: $(STAMP)
-	$(BIN)/python scripts/bench_render.py
+	$(BIN)/python -m scripts.bench_render
 
 clean:
-	rm -rf $(VENV) $(CHECKOV) build .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(CHECKOV) $(EMULATOR) .emulator build .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -15,16 +15,20 @@ environment before anything is rendered.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
 from sceptre.context import SceptreContext
 from sceptre.hooks import Hook
 from sceptre.plan.plan import SceptrePlan
+from sceptre.resolvers import Resolver
 from sceptre.template_handlers import TemplateHandler
 
 from blueprints.environments import BLUEPRINTS, load_project
+from blueprints.packaging import Package, build_package
 
 
 class BlueprintHandler(TemplateHandler):  # type: ignore[misc]
@@ -60,11 +64,53 @@ class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
             env.blueprint(stack).build()
 
 
+class FunctionPackageResolver(Resolver):  # type: ignore[misc]
+    """`!function_package {source: <dir>, bucket: <bucket>}`: build the function's package,
+    upload it to `bucket` under its content address unless already there, and resolve to
+    the object key. `source` is relative to the Sceptre project directory.
+
+    Only launches resolve parameters: `generate` stays offline and never packages.
+    """
+
+    def resolve(self) -> str:
+        arguments = self.argument
+        source = Path(self.stack.stack_group_config["project_path"]) / arguments["source"]
+        package = _package(source.resolve())
+        bucket = arguments["bucket"]
+        try:
+            self._call("head_object", Bucket=bucket, Key=package.key)
+            self.logger.debug(f"{package.key} already in {bucket}")
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
+                raise
+            self._call("put_object", Bucket=bucket, Key=package.key, Body=package.content)
+            self.logger.info(f"uploaded {package.key} ({len(package.content)} bytes)")
+        return package.key
+
+    def _call(self, command: str, **kwargs: Any) -> Any:
+        return self.stack.connection_manager.call("s3", command, kwargs, region=self.stack.region)
+
+
+_PACKAGES: dict[tuple[Path, str], Package] = {}
+
+
+def _package(source: Path) -> Package:
+    """Build once per process and source content: Sceptre may resolve a parameter twice."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0" + path.read_bytes())
+    key = (source, digest.hexdigest())
+    if key not in _PACKAGES:
+        _PACKAGES[key] = build_package(source)
+    return _PACKAGES[key]
+
+
 @dataclass(frozen=True)
 class RenderedStack:
     """One stack as Sceptre sees it: where it goes, what it needs, and its template."""
 
     name: str  # e.g. "dev/network"
+    external_name: str  # the CloudFormation stack name, e.g. "payments-dev-network"
     region: str
     dependencies: tuple[str, ...]
     parameters: tuple[str, ...]  # parameter names the stack config supplies
@@ -83,6 +129,7 @@ def render_environment(project_dir: str | Path, environment: str) -> dict[str, R
     for stack, body in plan.dump_template().items():
         item = RenderedStack(
             name=stack.name,
+            external_name=stack.external_name,
             region=stack.region,
             dependencies=tuple(sorted(str(d) for d in stack.dependencies)),
             # the raw config: reading stack.parameters would resolve !stack_output (an AWS call)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jinja2
 import pytest
+import yaml
 from cfnlint.api import lint_by_config
 from cfnlint.config import ManualArgs
 
@@ -46,13 +48,32 @@ def test_build_is_byte_identical(project, env):
 
 
 def test_every_template_parameter_is_fed_by_the_stack_config(rendered):
-    """Cross-stack values arrive as parameters; the function code keys come from packaging."""
-    packaged = {spec.code_key_parameter for spec in FUNCTIONS}
     for env in ENVIRONMENTS:
         for stack, item in rendered[env].items():
-            declared = set(json.loads(item.template).get("Parameters", {}))
-            expected = declared - packaged if stack == "functions" else declared
-            assert set(item.parameters) == expected, (env, stack)
+            assert set(item.parameters) == set(json.loads(item.template).get("Parameters", {})), (env, stack)
+
+
+def test_function_code_keys_come_from_the_packaging_resolver():
+    text = jinja2.Template((PROJECT_DIR / "stacks" / "functions.yaml").read_text()).render(stack_group_path="dev")
+    config = yaml.load(text, Loader=_TaggedLoader)
+    for spec in FUNCTIONS:
+        tag, argument = config["parameters"][spec.code_key_parameter]
+        assert tag == "!function_package"
+        assert argument["source"] == f"../lambda_code/{spec.source_dir}"
+        assert argument["bucket"] == ("!stack_output", "dev/storage.yaml::ArtifactsBucketName")
+
+
+class _TaggedLoader(yaml.BaseLoader):
+    """YAML with Sceptre's tags kept as (tag, value) pairs (Sceptre registers its own on SafeLoader)."""
+
+
+_TaggedLoader.add_multi_constructor(
+    "!",
+    lambda loader, suffix, node: (
+        f"!{suffix}",
+        loader.construct_mapping(node) if isinstance(node, yaml.MappingNode) else loader.construct_scalar(node),
+    ),
+)
 
 
 def test_cross_stack_values_use_stack_output_never_user_data():

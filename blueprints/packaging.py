@@ -1,0 +1,97 @@
+"""Lambda packages: deterministic zips, content-addressed, built outside `build()`.
+
+The same source (and the same pinned requirements) always gives the same bytes: entries
+sorted, timestamps and permissions fixed, caches left out. The object key is the zip's
+SHA-256, so unchanged code means an unchanged `<Function>CodeKey` parameter and no
+stack update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from blueprints.functions import ARCHITECTURE, RUNTIME
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
+_SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
+_SKIP_SUFFIXES = {".pyc", ".pyo"}
+_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+
+
+@dataclass(frozen=True)
+class Package:
+    """A built function package."""
+
+    name: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    @property
+    def key(self) -> str:
+        """Content-addressed object key in the artifacts bucket."""
+        return f"functions/{self.name}/{self.sha256}.zip"
+
+
+def _files(root: Path) -> list[tuple[str, Path]]:
+    found = []
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if path.is_file() and not (_SKIP_DIRS & set(relative.parts)) and path.suffix not in _SKIP_SUFFIXES:
+            found.append((relative.as_posix(), path))
+    return sorted(found)
+
+
+def zip_directories(*roots: Path) -> bytes:
+    """One zip of the files under `roots` (later roots win on equal paths), byte-stable."""
+    entries: dict[str, Path] = {}
+    for root in roots:
+        entries.update(dict(_files(root)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, entries[name].read_bytes(), compresslevel=9)
+    return buffer.getvalue()
+
+
+def install_requirements(requirements: Path, target: Path) -> None:
+    """Install pinned requirements as wheels for the Lambda runtime and architecture."""
+    python_version = RUNTIME.removeprefix("python")
+    subprocess.run(  # noqa: S603 - fixed argv
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--no-compile", "--only-binary=:all:", "--implementation", "cp",
+            "--python-version", python_version, "--platform", _PLATFORMS[ARCHITECTURE],
+            "--target", str(target), "--requirement", str(requirements),
+        ],
+        check=True,
+    )  # fmt: skip
+
+
+def build_package(source: Path) -> Package:
+    """Zip a function directory, with its `requirements.txt` installed for Lambda if any."""
+    if not (source / "handler.py").is_file():
+        raise FileNotFoundError(f"{source} has no handler.py")
+    requirements = source / "requirements.txt"
+    pinned = [
+        line.strip()
+        for line in (requirements.read_text().splitlines() if requirements.is_file() else [])
+        if line.strip() and not line.startswith("#")
+    ]
+    if not pinned:
+        return Package(source.name, zip_directories(source))
+    with tempfile.TemporaryDirectory() as target:
+        install_requirements(requirements, Path(target))
+        return Package(source.name, zip_directories(Path(target), source))

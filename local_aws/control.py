@@ -1,0 +1,181 @@
+"""Start, check and stop the local AWS emulator (standard library only).
+
+    python -m local_aws.control start    # idempotent: reuses a running emulator
+    python -m local_aws.control status
+    python -m local_aws.control env      # shell exports that point AWS tools at it
+    python -m local_aws.control stop
+
+State lives in .emulator/ (pid, port, server log). The port is EMULATOR_PORT if set,
+otherwise a free one. The server listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("EMULATOR_STATE_DIR", ROOT / ".emulator"))
+PYTHON = Path(os.environ.get("EMULATOR_PYTHON", ROOT / ".venv-emulator" / "bin" / "python"))
+HOST = "127.0.0.1"
+# Fake credentials: the emulator accepts any, and real ones must never be sent to it.
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# Variables that could route a call to a real account instead: always removed.
+UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+class EmulatorError(RuntimeError):
+    """The emulator could not be started, or is not running."""
+
+
+@dataclass(frozen=True)
+class Emulator:
+    pid: int
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """`base` (default: this process's environment) pointed at the emulator, for
+        boto3, Sceptre and the AWS CLI alike, with nothing left that reaches real AWS."""
+        env = {k: v for k, v in (os.environ if base is None else base).items() if k not in UNSET}
+        env.update(
+            AWS_ENDPOINT_URL=self.url,
+            AWS_CONFIG_FILE=os.devnull,
+            AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+            **CREDENTIALS,
+        )
+        return env
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2) as response:  # noqa: S310 - loopback only
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def current() -> Emulator | None:
+    """The running emulator, if its pid file names a live, answering process."""
+    try:
+        pid = int((STATE / "pid").read_text())
+        port = int((STATE / "port").read_text())
+    except (OSError, ValueError):
+        return None
+    emulator = Emulator(pid, port)
+    return emulator if _alive(pid) and _ready(emulator.url) else None
+
+
+def start(timeout: float = 60.0) -> Emulator:
+    """Start the emulator, or return the one already running."""
+    running = current()
+    if running is not None:
+        return running
+    stop()  # clears a stale pid file
+    if not PYTHON.exists():
+        raise EmulatorError(f"no emulator environment at {PYTHON.parent.parent}: run `make emulator`")
+    port = int(os.environ.get("EMULATOR_PORT") or _free_port())
+    STATE.mkdir(parents=True, exist_ok=True)
+    log = (STATE / "server.log").open("ab")
+    process = subprocess.Popen(  # noqa: S603 - fixed argv
+        [str(PYTHON), "-m", "local_aws.server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # a Ctrl-C in the caller's terminal does not kill it
+        env={**os.environ, "PYTHONPATH": str(ROOT), "MOTO_PORT": str(port)},
+    )
+    (STATE / "pid").write_text(str(process.pid))
+    (STATE / "port").write_text(str(port))
+    emulator = Emulator(process.pid, port)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stop()
+            raise EmulatorError(f"emulator exited with {process.returncode}; see {STATE / 'server.log'}")
+        if _ready(emulator.url):
+            return emulator
+        time.sleep(0.2)
+    stop()
+    raise EmulatorError(f"emulator not ready on {emulator.url} after {timeout:.0f} s; see {STATE / 'server.log'}")
+
+
+def stop(timeout: float = 10.0) -> bool:
+    """Stop the emulator if one is recorded; True if a process was stopped."""
+    try:
+        pid = int((STATE / "pid").read_text())
+    except (OSError, ValueError):
+        pid = 0
+    stopped = False
+    if pid and _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.1)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        stopped = True
+    for name in ("pid", "port"):
+        with contextlib.suppress(FileNotFoundError):
+            (STATE / name).unlink()
+    return stopped
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "status"
+    if command == "start":
+        emulator = start()
+        print(f"local AWS emulator running at {emulator.url} (pid {emulator.pid})")
+    elif command == "stop":
+        print("emulator stopped" if stop() else "no emulator was running")
+    elif command in {"status", "env"}:
+        emulator = current()
+        if emulator is None:
+            print("no emulator running", file=sys.stderr)
+            return 1
+        if command == "env":
+            print("unset " + " ".join(UNSET))
+            for key, value in emulator.environment({}).items():
+                print(f"export {key}={value!r}")
+        else:
+            print(f"local AWS emulator running at {emulator.url} (pid {emulator.pid})")
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

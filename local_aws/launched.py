@@ -1,0 +1,139 @@
+"""Read a launched environment back through the AWS APIs (main environment: boto3).
+
+Used by `make demo`, the integration tests and the launch benchmark against the local
+emulator; it works the same against a real account.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from blueprints.functions import FUNCTIONS, FunctionSpec
+from blueprints.sceptre_adapter import RenderedStack, render_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_DIR = ROOT / "sceptre_project"
+
+
+@dataclass
+class LaunchedStack:
+    """One deployed stack next to the template it was launched from."""
+
+    rendered: RenderedStack
+    status: str
+    outputs: dict[str, str]
+    resources: dict[str, dict[str, Any]]  # logical id -> StackResource
+    template_resources: dict[str, str] = field(default_factory=dict)  # logical id -> type
+
+    @property
+    def missing_resources(self) -> dict[str, str]:
+        """Template resources the deployment does not hold (skipped by the emulator)."""
+        return {k: t for k, t in self.template_resources.items() if k not in self.resources}
+
+    @property
+    def missing_outputs(self) -> list[str]:
+        declared = json.loads(self.rendered.template).get("Outputs", {})
+        return sorted(set(declared) - set(self.outputs))
+
+
+class LaunchedEnvironment:
+    """Every stack of one environment, read back from CloudFormation."""
+
+    def __init__(self, environment: str, project_dir: Path = PROJECT_DIR) -> None:
+        self.name = environment
+        self.stacks: dict[str, LaunchedStack] = {}
+        for stack, rendered in render_environment(project_dir, environment).items():
+            cloudformation = boto3.client("cloudformation", region_name=rendered.region)
+            described = cloudformation.describe_stacks(StackName=rendered.external_name)["Stacks"][0]
+            resources = cloudformation.describe_stack_resources(StackName=rendered.external_name)["StackResources"]
+            template = json.loads(rendered.template)
+            self.stacks[stack] = LaunchedStack(
+                rendered=rendered,
+                status=described["StackStatus"],
+                outputs={o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
+                resources={r["LogicalResourceId"]: r for r in resources},
+                template_resources={k: v["Type"] for k, v in template["Resources"].items()},
+            )
+
+    def output(self, stack: str, key: str) -> str:
+        return self.stacks[stack].outputs[key]
+
+    def region(self, stack: str = "functions") -> str:
+        return self.stacks[stack].rendered.region
+
+    def gaps(self) -> list[str]:
+        """Everything the deployment lacks compared with the templates, one line each."""
+        lines = []
+        for name, stack in self.stacks.items():
+            lines += [f"{name}: resource {k} ({t}) was not created" for k, t in stack.missing_resources.items()]
+            lines += [f"{name}: output {k} is missing" for k in stack.missing_outputs]
+        return lines
+
+    def function_environment(self, spec: FunctionSpec) -> dict[str, str]:
+        """The deployed function's environment variables, read from its configuration."""
+        client = boto3.client("lambda", region_name=self.region())
+        name = self.output("functions", f"{spec.title}FunctionName")
+        variables: dict[str, str] = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+        return variables
+
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Run a deployed function's handler in this process, configured as deployed.
+
+        The emulator cannot run Lambda containers, so the handler code runs here with
+        the environment variables read back from the deployed function.
+        """
+        spec = next(s for s in FUNCTIONS if s.name == function)
+        with _environment({**self.function_environment(spec), "AWS_DEFAULT_REGION": self.region()}):
+            module = _load_handler(spec)
+            response: dict[str, Any] = module.handler(event, None)
+        return response
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _load_handler(spec: FunctionSpec) -> ModuleType:
+    """A fresh import, as in a new container: module-level clients read the environment."""
+    path = ROOT / "lambda_code" / spec.source_dir / "handler.py"
+    module_spec = importlib.util.spec_from_file_location(f"deployed_{spec.source_dir}", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def api_event(method: str, resource: str, body: object = None, **path: str) -> dict[str, Any]:
+    """An API Gateway proxy event for `resource` (path parameters filled in)."""
+    concrete = resource
+    for key, value in path.items():
+        concrete = concrete.replace("{" + key + "}", value)
+    return {
+        "httpMethod": method,
+        "resource": resource,
+        "path": concrete,
+        "pathParameters": path or None,
+        "headers": {"Content-Type": "application/json"},
+        "requestContext": {"requestId": "local-demo", "stage": "v1"},
+        "body": None if body is None else json.dumps(body),
+    }

@@ -1,0 +1,437 @@
+"""CloudFormation models for the resource types moto's CloudFormation skips although its
+service backends support them. Imported by the emulator process only (see server.py).
+
+Each model creates the resource through moto's own service backend, so what a stack
+creates is visible through the ordinary service APIs (ACM, CloudFront, API Gateway, S3).
+Written against moto 5.2.5 (pinned in requirements-emulator.txt); the emulator's tests
+fail if a new moto changes the backend calls these rely on.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, ClassVar
+
+from moto.acm.models import acm_backends
+from moto.apigateway.models import apigateway_backends
+from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudfront.models import cloudfront_backends
+from moto.core.common_models import CloudFormationModel
+from moto.iam import policy_conditions
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.route53.models import DelegationSet, FakeZone
+from moto.s3.models import FakeBucket, s3_backends
+from moto.utilities.utils import get_partition
+
+MOTO_VERSION = "5.2.5"
+
+
+class _Emulated:
+    """What every model here shares: no name property, attributes declared per class,
+    replace-on-update, and deletion through the backend where it has one."""
+
+    ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
+    physical_resource_id: str
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def is_created(self) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name not in self.ATTRIBUTES:
+            raise UnformattedGetAttTemplateException()
+        return getattr(self, _snake(attribute_name))
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        """Nothing to do: `delete()` on the instance removes what the backend holds."""
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Remove the resource from its backend (default: nothing is held)."""
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def _items(values: list[Any] | None) -> dict[str, Any]:
+    """CloudFormation lists become the CloudFront API's {Quantity, Items} shape."""
+    values = list(values or [])
+    return {"Quantity": len(values), "Items": values}
+
+
+class Certificate(_Emulated, CloudFormationModel):
+    """AWS::CertificateManager::Certificate through moto's ACM backend."""
+
+    ATTRIBUTES = ("Id",)
+
+    def __init__(self, arn: str, region_name: str) -> None:
+        self.physical_resource_id = self.id = arn
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CertificateManager::Certificate"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        arn = acm_backends[account_id][region_name].request_certificate(
+            domain_name=props["DomainName"],
+            idempotency_token=None,
+            subject_alt_names=props.get("SubjectAlternativeNames") or [],
+            tags=props.get("Tags") or [],
+        )
+        return cls(arn, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        acm_backends[account_id][region_name].delete_certificate(self.id)
+
+
+class ResponseHeadersPolicy(_Emulated, CloudFormationModel):
+    """AWS::CloudFront::ResponseHeadersPolicy: moto's CloudFront has no such API, so the
+    policy exists in the CloudFormation layer only (an id that distributions refer to)."""
+
+    ATTRIBUTES = ("Id", "LastModifiedTime")
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.physical_resource_id = self.id = str(uuid.uuid4())
+        self.last_modified_time = "2020-01-01T00:00:00Z"
+        self.config = config
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::ResponseHeadersPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        return cls(cloudformation_json["Properties"]["ResponseHeadersPolicyConfig"])
+
+
+class Distribution(_Emulated, CloudFormationModel):
+    """AWS::CloudFront::Distribution through moto's CloudFront backend."""
+
+    ATTRIBUTES = ("DomainName", "Id")
+
+    def __init__(self, distribution: Any) -> None:
+        self.physical_resource_id = self.id = distribution.distribution_id
+        self.domain_name = distribution.domain_name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::Distribution"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        config = api_distribution_config(cloudformation_json["Properties"]["DistributionConfig"], resource_name)
+        backend = cloudfront_backends[account_id][get_partition(region_name)]
+        distribution, _, _ = backend.create_distribution(config, tags=[])
+        return cls(distribution)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = cloudfront_backends[account_id][get_partition(region_name)]
+        backend.distributions.pop(self.id, None)
+
+
+def api_distribution_config(cfn: dict[str, Any], caller_reference: str) -> dict[str, Any]:
+    """A CloudFormation DistributionConfig in the shape of the CloudFront API."""
+    origins = []
+    for origin in cfn["Origins"]:
+        converted = {k: v for k, v in origin.items() if k != "CustomOriginConfig"}
+        if "CustomOriginConfig" in origin:
+            custom = dict(origin["CustomOriginConfig"])
+            custom["OriginSslProtocols"] = _items(custom.pop("OriginSSLProtocols", []))
+            custom.setdefault("HTTPPort", 80)
+            converted["CustomOriginConfig"] = custom
+        origins.append(converted)
+    behavior = dict(cfn["DefaultCacheBehavior"])
+    behavior["AllowedMethods"] = {
+        **_items(behavior.get("AllowedMethods", ["GET", "HEAD"])),
+        "CachedMethods": _items(behavior.pop("CachedMethods", ["GET", "HEAD"])),
+    }
+    viewer = dict(cfn.get("ViewerCertificate", {}))
+    if "AcmCertificateArn" in viewer:
+        viewer = {
+            "ACMCertificateArn": viewer["AcmCertificateArn"],
+            "SSLSupportMethod": viewer.get("SslSupportMethod", "sni-only"),
+            "MinimumProtocolVersion": viewer.get("MinimumProtocolVersion", "TLSv1"),
+            "CloudFrontDefaultCertificate": False,
+        }
+    config: dict[str, Any] = {
+        "CallerReference": caller_reference,
+        "Comment": cfn.get("Comment", ""),
+        "Enabled": cfn["Enabled"],
+        "Aliases": {"Items": list(cfn.get("Aliases", []))},
+        "Origins": _items(origins),
+        "DefaultCacheBehavior": behavior,
+        "ViewerCertificate": viewer,
+        "PriceClass": cfn.get("PriceClass", "PriceClass_All"),
+        "HttpVersion": cfn.get("HttpVersion", "http2"),
+        "IsIPV6Enabled": cfn.get("IPV6Enabled", False),
+    }
+    if "Logging" in cfn:
+        config["Logging"] = {"Enabled": True, "IncludeCookies": False, "Prefix": "", **cfn["Logging"]}
+    return config
+
+
+class RequestValidator(_Emulated, CloudFormationModel):
+    """AWS::ApiGateway::RequestValidator through moto's API Gateway backend."""
+
+    ATTRIBUTES = ("RequestValidatorId",)
+
+    def __init__(self, rest_api_id: str, validator_id: str) -> None:
+        self.rest_api_id = rest_api_id
+        self.physical_resource_id = self.request_validator_id = validator_id
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::RequestValidator"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        validator = apigateway_backends[account_id][region_name].create_request_validator(
+            props["RestApiId"],
+            props.get("Name", resource_name),
+            props.get("ValidateRequestBody", False),
+            props.get("ValidateRequestParameters", False),
+        )
+        return cls(props["RestApiId"], validator.id)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        apigateway_backends[account_id][region_name].delete_request_validator(
+            self.rest_api_id, self.physical_resource_id
+        )
+
+
+class Stage(_Emulated, CloudFormationModel):
+    """AWS::ApiGateway::Stage, with tracing, access log settings and method settings."""
+
+    def __init__(self, rest_api_id: str, name: str) -> None:
+        self.rest_api_id = rest_api_id
+        self.physical_resource_id = self.name = name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Stage"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        backend = apigateway_backends[account_id][region_name]
+        stage = backend.create_stage(
+            props["RestApiId"],
+            props["StageName"],
+            props["DeploymentId"],
+            variables=props.get("Variables"),
+            description=props.get("Description", ""),
+            cacheClusterEnabled=props.get("CacheClusterEnabled", False),
+            tags={t["Key"]: t["Value"] for t in props.get("Tags", [])},
+            tracing_enabled=props.get("TracingEnabled", False),
+        )
+        stage.apply_operations(stage_patch_operations(props))
+        return cls(props["RestApiId"], props["StageName"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        apigateway_backends[account_id][region_name].delete_stage(self.rest_api_id, self.name)
+
+
+_METHOD_SETTINGS = {
+    "MetricsEnabled": "metrics/enabled",
+    "LoggingLevel": "logging/loglevel",
+    "DataTraceEnabled": "logging/dataTrace",
+    "ThrottlingBurstLimit": "throttling/burstLimit",
+    "ThrottlingRateLimit": "throttling/rateLimit",
+}
+
+
+def stage_patch_operations(props: dict[str, Any]) -> list[dict[str, str]]:
+    """The API Gateway patch operations equivalent to a Stage's settings."""
+    ops = []
+    access = props.get("AccessLogSetting")
+    if access:
+        ops += [
+            {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": access["DestinationArn"]},
+            {"op": "replace", "path": "/accessLogSettings/format", "value": access.get("Format", "")},
+        ]
+    for setting in props.get("MethodSettings", []):
+        prefix = (
+            "/"
+            + setting.get("ResourcePath", "/*").lstrip("/").replace("/", "~1")
+            + "/"
+            + setting.get("HttpMethod", "*")
+        )
+        for key, path in _METHOD_SETTINGS.items():
+            if key in setting:
+                ops.append(
+                    {
+                        "op": "replace",
+                        "path": f"{prefix}/{path}",
+                        "value": str(setting[key]).lower() if isinstance(setting[key], bool) else str(setting[key]),
+                    }
+                )
+    return ops
+
+
+class ApiGatewayAccount(_Emulated, CloudFormationModel):
+    """AWS::ApiGateway::Account: the region's CloudWatch role setting."""
+
+    def __init__(self, role_arn: str) -> None:
+        self.physical_resource_id = f"ApiGatewayAccount-{uuid.uuid4().hex[:12]}"
+        self.role_arn = role_arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Account"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        role_arn = cloudformation_json["Properties"]["CloudWatchRoleArn"]
+        apigateway_backends[account_id][region_name].update_account(
+            [{"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}]
+        )
+        return cls(role_arn)
+
+
+class BucketPolicy(_Emulated, CloudFormationModel):
+    """AWS::S3::BucketPolicy through moto's S3 backend."""
+
+    def __init__(self, bucket: str) -> None:
+        self.physical_resource_id = self.bucket = bucket
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        backend = s3_backends[account_id][get_partition(region_name)]
+        backend.put_bucket_policy(props["Bucket"], json.dumps(props["PolicyDocument"]).encode())
+        return cls(props["Bucket"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(self.bucket)
+
+
+EMULATED_TYPES = tuple(
+    m.cloudformation_type()
+    for m in (
+        Certificate,
+        ResponseHeadersPolicy,
+        Distribution,
+        RequestValidator,
+        Stage,
+        ApiGatewayAccount,
+        BucketPolicy,
+    )
+)
+
+
+def _no_update_without_changes(self: CloudFormationResponse, incoming_params, stack_body, old_stack) -> None:  # type: ignore[no-untyped-def]
+    """Like CloudFormation, refuse an update that changes nothing, also for stacks without
+    parameters (moto only checks stacks that have some). Sceptre reads the refusal as
+    "no updates", so a second launch of an unchanged environment changes nothing."""
+    if stack_body and old_stack.template == stack_body:
+        new_params = self._get_param_values(incoming_params or [], old_stack.stack_parameters)
+        if _comparable(old_stack.stack_parameters) == _comparable(new_params):
+            raise ValidationError(old_stack.name, message="No updates are to be performed.")
+
+
+def _comparable(parameters: dict[str, Any]) -> dict[str, str]:
+    """moto keeps List<...> parameters split; the request carries them comma-joined."""
+    return {k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in parameters.items()}
+
+
+def _zone_attribute(self: FakeZone, name: str) -> Any:
+    """AWS::Route53::HostedZone attributes moto's model lacks (GetAtt NameServers/Id)."""
+    if name == "Id":
+        return self.id
+    if name == "NameServers":
+        return list((self.delegation_set or DelegationSet("cfn", None, None)).name_servers)
+    raise UnformattedGetAttTemplateException()
+
+
+# Request context bucket policies are evaluated with: the emulator's loopback link stands
+# in for TLS, so aws:SecureTransport is true.
+REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+
+
+def _bucket_permission(self: FakeBucket, action: str, resource: str) -> Any:
+    """Bucket policy evaluation as S3 does it, for the statements this project writes.
+
+    moto evaluates policy conditions without request context and treats a statement
+    whose condition does not match as a Deny, so any conditional Deny (such as the
+    TLS-only statement) would deny everything. Here a statement applies only when its
+    action, resource and conditions match; a matching Deny wins; an Allow grants only
+    when its principal is "*".
+    """
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    statements = json.loads(self.policy.decode())["Statement"]
+    result = PermissionResult.NEUTRAL
+    for raw in statements if isinstance(statements, list) else [statements]:
+        statement = IAMPolicyStatement(raw)
+        if not (
+            statement._check_element_matches("Action", action)
+            and statement._check_element_matches("Resource", resource)
+            and statement._check_conditions(REQUEST_CONTEXT)
+        ):
+            continue
+        if raw["Effect"] == "Deny":
+            return PermissionResult.DENIED
+        if raw.get("Principal") in ("*", {"AWS": "*"}):
+            result = PermissionResult.PERMITTED
+    return result
+
+
+def _bool_operation(expected: Any, actual: str) -> bool:
+    values = expected if isinstance(expected, list) else [expected]
+    return any(str(v).lower() == str(actual).lower() for v in values)
+
+
+def register() -> None:
+    """Make moto's CloudFormation see the models above (its registry is cached)."""
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
+    missing = [t for t in EMULATED_TYPES if t not in parsing.get_model_map()]
+    if missing:
+        raise RuntimeError(f"emulated CloudFormation models not registered: {missing}")
+    CloudFormationResponse._validate_different_update = _no_update_without_changes  # type: ignore[method-assign]
+    FakeZone.get_cfn_attribute = _zone_attribute  # type: ignore[method-assign]
+    FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
+    policy_conditions.CONDITION_OPERATIONS["Bool"] = _bool_operation
+    FakeZone.has_cfn_attr = classmethod(lambda cls, attr: attr in {"Id", "NameServers"})  # type: ignore[method-assign,assignment]
