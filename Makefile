@@ -39,7 +39,7 @@ emulator: $(STAMP) $(EMULATOR)/.installed
 emulator-stop:
 	test ! -x $(BIN)/python || $(BIN)/python -m local_aws.control stop
 
-## test: lint, type-check, the whole test suite with branch coverage, and the security scan
+## test: lint, type-check, unit and integration tests with branch coverage, and the security scan
 test: lint typecheck unit scan
 
 lint: $(STAMP)
@@ -49,7 +49,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# Unit tests run offline; integration tests start and stop their own emulator.
+unit: $(STAMP) $(EMULATOR)/.installed
 	$(BIN)/pytest --cov --cov-report=term
 
 ## scan: checkov over every rendered template; accepted findings carry a reason in Metadata

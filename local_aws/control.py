@@ -83,28 +83,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def current() -> Emulator | None:
+def current(state: Path = STATE) -> Emulator | None:
     """The running emulator, if its pid file names a live, answering process."""
     try:
-        pid = int((STATE / "pid").read_text())
-        port = int((STATE / "port").read_text())
+        pid = int((state / "pid").read_text())
+        port = int((state / "port").read_text())
     except (OSError, ValueError):
         return None
     emulator = Emulator(pid, port)
     return emulator if _alive(pid) and _ready(emulator.url) else None
 
 
-def start(timeout: float = 60.0) -> Emulator:
-    """Start the emulator, or return the one already running."""
-    running = current()
+def start(state: Path = STATE, *, port: int | None = None, timeout: float = 60.0) -> Emulator:
+    """Start an emulator whose pid, port and log live in `state`, or return the one
+    already running there. Several can run at once, each with its own state dir."""
+    running = current(state)
     if running is not None:
         return running
-    stop()  # clears a stale pid file
+    stop(state)  # clears a stale pid file
     if not PYTHON.exists():
         raise EmulatorError(f"no emulator environment at {PYTHON.parent.parent}: run `make emulator`")
-    port = int(os.environ.get("EMULATOR_PORT") or _free_port())
-    STATE.mkdir(parents=True, exist_ok=True)
-    log = (STATE / "server.log").open("ab")
+    port = port or int(os.environ.get("EMULATOR_PORT") or _free_port())
+    state.mkdir(parents=True, exist_ok=True)
+    log = (state / "server.log").open("ab")
     process = subprocess.Popen(  # noqa: S603 - fixed argv
         [str(PYTHON), "-m", "local_aws.server", "--port", str(port)],
         cwd=ROOT,
@@ -113,25 +114,25 @@ def start(timeout: float = 60.0) -> Emulator:
         start_new_session=True,  # a Ctrl-C in the caller's terminal does not kill it
         env={**os.environ, "PYTHONPATH": str(ROOT), "MOTO_PORT": str(port)},
     )
-    (STATE / "pid").write_text(str(process.pid))
-    (STATE / "port").write_text(str(port))
+    (state / "pid").write_text(str(process.pid))
+    (state / "port").write_text(str(port))
     emulator = Emulator(process.pid, port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            stop()
-            raise EmulatorError(f"emulator exited with {process.returncode}; see {STATE / 'server.log'}")
+            stop(state)
+            raise EmulatorError(f"emulator exited with {process.returncode}; see {state / 'server.log'}")
         if _ready(emulator.url):
             return emulator
         time.sleep(0.2)
-    stop()
-    raise EmulatorError(f"emulator not ready on {emulator.url} after {timeout:.0f} s; see {STATE / 'server.log'}")
+    stop(state)
+    raise EmulatorError(f"emulator not ready on {emulator.url} after {timeout:.0f} s; see {state / 'server.log'}")
 
 
-def stop(timeout: float = 10.0) -> bool:
-    """Stop the emulator if one is recorded; True if a process was stopped."""
+def stop(state: Path = STATE, timeout: float = 10.0) -> bool:
+    """Stop the emulator recorded in `state`, if any; True if a process was stopped."""
     try:
-        pid = int((STATE / "pid").read_text())
+        pid = int((state / "pid").read_text())
     except (OSError, ValueError):
         pid = 0
     stopped = False
@@ -149,7 +150,7 @@ def stop(timeout: float = 10.0) -> bool:
         stopped = True
     for name in ("pid", "port"):
         with contextlib.suppress(FileNotFoundError):
-            (STATE / name).unlink()
+            (state / name).unlink()
     return stopped
 
 

@@ -17,9 +17,12 @@ from moto.acm.models import acm_backends
 from moto.apigateway.models import apigateway_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.cloudformation.models import Stack as CloudFormationStack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudfront.models import cloudfront_backends
 from moto.core.common_models import CloudFormationModel
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.security_groups import SecurityGroup
 from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.route53.models import DelegationSet, FakeZone
@@ -71,6 +74,12 @@ class _Emulated:
 
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def _ref(value: Any) -> str:
+    """A Ref as a string id: moto resolves Ref to the model object itself when the model
+    has no physical_resource_id (API Gateway deployments, for one)."""
+    return value if isinstance(value, str) else str(value.id)
 
 
 def _items(values: list[Any] | None) -> dict[str, Any]:
@@ -218,12 +227,12 @@ class RequestValidator(_Emulated, CloudFormationModel):
     ):
         props = cloudformation_json["Properties"]
         validator = apigateway_backends[account_id][region_name].create_request_validator(
-            props["RestApiId"],
+            _ref(props["RestApiId"]),
             props.get("Name", resource_name),
             props.get("ValidateRequestBody", False),
             props.get("ValidateRequestParameters", False),
         )
-        return cls(props["RestApiId"], validator.id)
+        return cls(_ref(props["RestApiId"]), validator.id)
 
     def delete(self, account_id: str, region_name: str) -> None:
         apigateway_backends[account_id][region_name].delete_request_validator(
@@ -249,9 +258,9 @@ class Stage(_Emulated, CloudFormationModel):
         props = cloudformation_json["Properties"]
         backend = apigateway_backends[account_id][region_name]
         stage = backend.create_stage(
-            props["RestApiId"],
+            _ref(props["RestApiId"]),
             props["StageName"],
-            props["DeploymentId"],
+            _ref(props["DeploymentId"]),
             variables=props.get("Variables"),
             description=props.get("Description", ""),
             cacheClusterEnabled=props.get("CacheClusterEnabled", False),
@@ -259,7 +268,7 @@ class Stage(_Emulated, CloudFormationModel):
             tracing_enabled=props.get("TracingEnabled", False),
         )
         stage.apply_operations(stage_patch_operations(props))
-        return cls(props["RestApiId"], props["StageName"])
+        return cls(_ref(props["RestApiId"]), props["StageName"])
 
     def delete(self, account_id: str, region_name: str) -> None:
         apigateway_backends[account_id][region_name].delete_stage(self.rest_api_id, self.name)
@@ -423,6 +432,51 @@ def _bool_operation(expected: Any, actual: str) -> bool:
     return any(str(v).lower() == str(actual).lower() for v in values)
 
 
+_create_security_group = SecurityGroup.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _security_group_with_egress(  # type: ignore[no-untyped-def]
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    """AWS::EC2::SecurityGroup with its SecurityGroupEgress, which moto ignores (leaving
+    the default allow-all egress): the declared rules replace the default one, as in AWS."""
+    group = _create_security_group(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    rules = cloudformation_json["Properties"].get("SecurityGroupEgress")
+    if rules:
+        backend = ec2_backends[account_id][region_name]
+        backend.revoke_security_group_egress(group.id, "-1", None, None, [{"CidrIp": "0.0.0.0/0"}], vpc_id=group.vpc_id)
+        for rule in rules:
+            ip_ranges = (
+                [{"CidrIp": rule["CidrIp"], "Description": rule.get("Description", "")}] if "CidrIp" in rule else []
+            )
+            groups = [{"GroupId": rule["DestinationSecurityGroupId"]}] if "DestinationSecurityGroupId" in rule else []
+            backend.authorize_security_group_egress(
+                group.id,
+                rule["IpProtocol"],
+                rule.get("FromPort"),
+                rule.get("ToPort"),
+                ip_ranges,
+                source_groups=groups,
+                vpc_id=group.vpc_id,
+            )
+    return group
+
+
+_create_resources = CloudFormationStack.create_resources
+
+
+def _create_or_roll_back(self: CloudFormationStack) -> None:
+    """Report a failed resource as CloudFormation does: a CREATE_FAILED event with the
+    reason, then ROLLBACK_COMPLETE. moto raises the error from CreateStack instead, which
+    hides from Sceptre which stack failed and why."""
+    try:
+        _create_resources(self)
+    except Exception as err:
+        self.status = "ROLLBACK_COMPLETE"
+        self._add_stack_event("CREATE_FAILED", resource_status_reason=f"{type(err).__name__}: {err}")
+        self._add_stack_event("ROLLBACK_COMPLETE")
+
+
 def register() -> None:
     """Make moto's CloudFormation see the models above (its registry is cached)."""
     parsing.get_model_map.cache_clear()
@@ -434,4 +488,6 @@ def register() -> None:
     FakeZone.get_cfn_attribute = _zone_attribute  # type: ignore[method-assign]
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
     policy_conditions.CONDITION_OPERATIONS["Bool"] = _bool_operation
+    SecurityGroup.create_from_cloudformation_json = classmethod(_security_group_with_egress)  # type: ignore[method-assign,assignment]
+    CloudFormationStack.create_resources = _create_or_roll_back  # type: ignore[method-assign]
     FakeZone.has_cfn_attr = classmethod(lambda cls, attr: attr in {"Id", "NameServers"})  # type: ignore[method-assign,assignment]

@@ -1,0 +1,82 @@
+"""Integration fixtures: a private emulator per session, environments launched with the
+real Sceptre command line, read back through the AWS APIs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from local_aws import control
+from local_aws.launched import LaunchedEnvironment
+from tests.conftest import PROJECT_DIR
+
+SCEPTRE = str(Path(sys.executable).parent / "sceptre")
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Launch:
+    returncode: int
+    output: str
+
+
+def sceptre_launch(emulator: control.Emulator, environment: str, project_dir: Path = PROJECT_DIR) -> Launch:
+    """`sceptre launch --yes <environment>` as a user runs it, against `emulator`."""
+    result = subprocess.run(
+        [SCEPTRE, "--dir", str(project_dir), "launch", "--yes", environment],
+        env=emulator.environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return Launch(result.returncode, result.stdout + result.stderr)
+
+
+def start_emulator(state: Path) -> control.Emulator:
+    if not control.PYTHON.exists():
+        pytest.fail(f"the emulator environment is missing ({control.PYTHON}): run the tests through `make test`")
+    return control.start(state)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[control.Emulator]:
+    state = tmp_path_factory.mktemp("emulator")
+    running = start_emulator(state)
+    yield running
+    control.stop(state)
+
+
+@pytest.fixture(autouse=True)
+def _point_at_emulator(emulator: control.Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replace the unit tests' 'no AWS' environment with the emulator's."""
+    for key in control.UNSET:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in emulator.environment({}).items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(scope="session")
+def launches(emulator: control.Emulator) -> dict[str, Launch]:
+    """dev and prod, each launched once from an empty emulator."""
+    return {env: sceptre_launch(emulator, env) for env in ("dev", "prod")}
+
+
+@pytest.fixture(scope="session")
+def launched(launches: dict[str, Launch], emulator: control.Emulator) -> dict[str, LaunchedEnvironment]:
+    for env, launch in launches.items():
+        assert launch.returncode == 0, f"launch of {env} failed:\n{launch.output[-4000:]}"
+    saved = dict(os.environ)
+    os.environ.update(emulator.environment({}))
+    try:
+        return {env: LaunchedEnvironment(env) for env in launches}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

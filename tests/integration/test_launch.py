@@ -1,0 +1,279 @@
+"""dev and prod launched on the emulator, checked through the service APIs for what the
+emulator really keeps (properties it ignores are asserted on the rendered templates)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+
+import boto3
+import pytest
+
+from blueprints.api import ROUTES
+from local_aws import control
+from local_aws.launched import LaunchedEnvironment, api_event
+from tests.conftest import PROJECT_DIR
+from tests.integration.conftest import sceptre_launch, start_emulator
+
+ENVS = ("dev", "prod")
+pytestmark = pytest.mark.integration
+
+
+def _client(service: str, env: LaunchedEnvironment, stack: str = "functions"):
+    return boto3.client(service, region_name=env.region(stack))
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_stack_is_created_with_every_resource_and_output(launched, env):
+    environment = launched[env]
+    assert sorted(environment.stacks) == [
+        "api",
+        "cdn",
+        "certificate",
+        "data",
+        "functions",
+        "network",
+        "storage",
+        "zone",
+    ]
+    for stack in environment.stacks.values():
+        assert stack.status == "CREATE_COMPLETE"
+    assert environment.gaps() == []
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_tables_have_their_keys_and_index(launched, env):
+    environment = launched[env]
+    dynamodb = _client("dynamodb", environment)
+    transactions = dynamodb.describe_table(TableName=environment.output("data", "TransactionsTableName"))["Table"]
+    assert transactions["KeySchema"] == [
+        {"AttributeName": "transactionId", "KeyType": "HASH"},
+        {"AttributeName": "timestamp", "KeyType": "RANGE"},
+    ]
+    (index,) = transactions["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "CustomerIndex"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["customerId", "timestamp"]
+    sessions = dynamodb.describe_table(TableName=environment.output("data", "SessionsTableName"))["Table"]
+    assert sessions["KeySchema"] == [{"AttributeName": "sessionId", "KeyType": "HASH"}]
+    assert transactions["TableName"] == f"payments-{env}-transactions"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_logs_bucket_name_and_encryption(launched, env):
+    environment = launched[env]
+    s3 = _client("s3", environment, "storage")
+    account = boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
+    name = environment.output("storage", "LogsBucketName")
+    assert name == f"api-logs-{env}-{account}-{environment.region('storage')}"
+    rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+    assert policy["Statement"][0]["Sid"] == "DenyInsecureTransport"
+
+
+@pytest.mark.parametrize(("env", "nat_gateways"), [("dev", 0), ("prod", 2)])
+def test_vpc_subnets_and_nat_per_environment(launched, env, nat_gateways):
+    environment = launched[env]
+    ec2 = _client("ec2", environment, "network")
+    vpc_id = environment.output("network", "VpcId")
+    (vpc,) = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+    cidr = ipaddress.IPv4Network(vpc["CidrBlock"])
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    assert len(subnets) == 4
+    assert all(ipaddress.IPv4Network(s["CidrBlock"]).subnet_of(cidr) for s in subnets)
+    nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"]
+    assert len([n for n in nats if n["State"] != "deleted"]) == nat_gateways
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
+    assert sorted(e["ServiceName"].rsplit(".", 1)[1] for e in endpoints) == ["dynamodb", "s3"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_security_group_rules(launched, env):
+    environment = launched[env]
+    ec2 = _client("ec2", environment, "network")
+    lambda_sg_id = environment.output("network", "LambdaSecurityGroupId")
+    endpoint_sg_id = environment.output("network", "EndpointSecurityGroupId")
+    groups = {
+        g["GroupId"]: g for g in ec2.describe_security_groups(GroupIds=[lambda_sg_id, endpoint_sg_id])["SecurityGroups"]
+    }
+    lambda_sg, endpoint_sg = groups[lambda_sg_id], groups[endpoint_sg_id]
+    assert lambda_sg["IpPermissions"] == []
+    assert [(p["IpProtocol"], p["FromPort"], p["ToPort"]) for p in lambda_sg["IpPermissionsEgress"]] == [
+        ("tcp", 443, 443)
+    ]
+    (ingress,) = endpoint_sg["IpPermissions"]
+    assert (ingress["FromPort"], ingress["ToPort"]) == (443, 443)
+    assert [pair["GroupId"] for pair in ingress["UserIdGroupPairs"]] == [lambda_sg_id]
+    assert ingress["IpRanges"] == []
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_functions_run_in_the_private_subnets_as_configured(launched, project, env):
+    environment = launched[env]
+    settings = project.environments[env].settings.stacks["functions"]
+    client = _client("lambda", environment)
+    private = set(environment.output("network", "PrivateSubnetIds").split(","))
+    for title, table_var in (("PaymentProcessor", "TRANSACTIONS_TABLE"), ("SessionManager", "SESSIONS_TABLE")):
+        config = client.get_function_configuration(FunctionName=environment.output("functions", f"{title}FunctionName"))
+        assert config["Runtime"] == "python3.12"
+        assert config["MemorySize"] == settings["memory_mb"]
+        assert config["Timeout"] == settings["timeout_seconds"]
+        assert set(config["VpcConfig"]["SubnetIds"]) == private
+        assert config["VpcConfig"]["SecurityGroupIds"] == [environment.output("network", "LambdaSecurityGroupId")]
+        assert table_var in config["Environment"]["Variables"]
+        assert config["Environment"]["Variables"][table_var].startswith(f"payments-{env}-")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_api_has_every_route(launched, project, env):
+    environment = launched[env]
+    client = _client("apigateway", environment, "api")
+    api_id = environment.output("api", "RestApiId")
+    resources = client.get_resources(restApiId=api_id, embed=["methods"])["items"]
+    deployed = {(method, r["path"]) for r in resources for method in r.get("resourceMethods", {})}
+    assert deployed == {(route.method, route.path) for route in ROUTES}
+    stage = client.get_stage(restApiId=api_id, stageName=environment.output("api", "StageName"))
+    assert stage["tracingEnabled"] is True
+    assert stage["accessLogSettings"]["destinationArn"].endswith(environment.output("api", "AccessLogGroupName"))
+    settings = project.environments[env].settings.stacks["api"]
+    method_settings = stage["methodSettings"]["*/*"]
+    assert method_settings["throttlingRateLimit"] == settings["throttling_rate_limit"]
+    assert method_settings["throttlingBurstLimit"] == settings["throttling_burst_limit"]
+    assert method_settings["metricsEnabled"] is True and method_settings["dataTraceEnabled"] is False
+    # dev and prod share the emulator's one account: the account-wide role is the last
+    # launched environment's, as it would be in AWS (hence one account per environment).
+    roles = {e.stacks["api"].resources["ApiGatewayCloudWatchRole"]["PhysicalResourceId"] for e in launched.values()}
+    assert client.get_account()["cloudwatchRoleArn"].rsplit("/", 1)[1] in roles
+    validators = client.get_request_validators(restApiId=api_id)["items"]
+    assert [(v["validateRequestBody"], v["validateRequestParameters"]) for v in validators] == [(True, True)]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_certificate_lives_in_us_east_1(launched, env):
+    environment = launched[env]
+    arn = environment.output("certificate", "CertificateArn")
+    assert arn.split(":")[3] == "us-east-1"
+    us_east_1 = boto3.client("acm", region_name="us-east-1").list_certificates()["CertificateSummaryList"]
+    assert arn in [c["CertificateArn"] for c in us_east_1]
+    home = boto3.client("acm", region_name=environment.region()).list_certificates()["CertificateSummaryList"]
+    assert arn not in [c["CertificateArn"] for c in home]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_alias_points_at_the_real_distribution_domain(launched, project, env):
+    environment = launched[env]
+    domain = project.environments[env].settings.domain
+    distribution = boto3.client("cloudfront", region_name="us-east-1").get_distribution(
+        Id=environment.output("cdn", "DistributionId")
+    )["Distribution"]
+    assert distribution["DomainName"] == environment.output("cdn", "DistributionDomainName")
+    assert distribution["DistributionConfig"]["Aliases"]["Items"] == [domain]
+    behavior = distribution["DistributionConfig"]["DefaultCacheBehavior"]
+    headers_policy = environment.stacks["cdn"].resources["SecurityHeadersPolicy"]["PhysicalResourceId"]
+    assert behavior["ResponseHeadersPolicyId"] == headers_policy
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    viewer = distribution["DistributionConfig"]["ViewerCertificate"]
+    assert viewer["ACMCertificateArn"] == environment.output("certificate", "CertificateArn")
+    assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    records = boto3.client("route53", region_name="us-east-1").list_resource_record_sets(
+        HostedZoneId=environment.output("zone", "HostedZoneId")
+    )["ResourceRecordSets"]
+    aliases = {r["Type"]: r["AliasTarget"]["DNSName"].rstrip(".") for r in records if "AliasTarget" in r}
+    assert aliases == {"A": distribution["DomainName"], "AAAA": distribution["DomainName"]}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_payment_round_trip_through_the_deployed_handler(launched, env):
+    environment = launched[env]
+    created = environment.invoke(
+        "payment-processor",
+        api_event("POST", "/payments", {"customerId": "c-42", "amount": "99.99", "currency": "EUR"}),
+    )
+    assert created["statusCode"] == 201
+    payment = json.loads(created["body"])
+    read = environment.invoke(
+        "payment-processor", api_event("GET", "/payments/{transactionId}", transactionId=payment["transactionId"])
+    )
+    assert read["statusCode"] == 200 and json.loads(read["body"]) == payment
+    stored = _client("dynamodb", environment).get_item(
+        TableName=environment.output("data", "TransactionsTableName"),
+        Key={"transactionId": {"S": payment["transactionId"]}, "timestamp": {"N": str(payment["timestamp"])}},
+    )["Item"]
+    assert stored["amount"] == {"N": "99.99"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_session_round_trip_through_the_deployed_handler(launched, env):
+    environment = launched[env]
+    created = environment.invoke("session-manager", api_event("POST", "/sessions", {"customerId": "c-42"}))
+    assert created["statusCode"] == 201
+    session_id = json.loads(created["body"])["sessionId"]
+    assert (
+        environment.invoke("session-manager", api_event("GET", "/sessions/{sessionId}", sessionId=session_id))[
+            "statusCode"
+        ]
+        == 200
+    )
+    assert (
+        environment.invoke("session-manager", api_event("DELETE", "/sessions/{sessionId}", sessionId=session_id))[
+            "statusCode"
+        ]
+        == 204
+    )
+    assert (
+        environment.invoke("session-manager", api_event("GET", "/sessions/{sessionId}", sessionId=session_id))[
+            "statusCode"
+        ]
+        == 404
+    )
+
+
+def test_second_launch_of_an_unchanged_environment_updates_nothing(launched, emulator):
+    environment = launched["dev"]
+    before = {
+        name: boto3.client("cloudformation", region_name=s.rendered.region).describe_stacks(
+            StackName=s.rendered.external_name
+        )["Stacks"][0]
+        for name, s in environment.stacks.items()
+    }
+    again = sceptre_launch(emulator, "dev")
+    assert again.returncode == 0, again.output[-3000:]
+    assert again.output.count("No updates to perform") == len(before)
+    assert "UPDATE_IN_PROGRESS" not in again.output
+    assert "uploaded" not in again.output  # packages already in the bucket, by content address
+    for name, stack in environment.stacks.items():
+        after = boto3.client("cloudformation", region_name=stack.rendered.region).describe_stacks(
+            StackName=stack.rendered.external_name
+        )["Stacks"][0]
+        assert after.get("LastUpdatedTime") == before[name].get("LastUpdatedTime"), name
+
+
+def test_a_launch_failing_part_way_names_the_stack_and_a_corrected_launch_converges(tmp_path):
+    """On a fresh emulator: cdn (level 4) gets a hosted zone that does not exist."""
+    project = tmp_path / "sceptre_project"
+    shutil.copytree(PROJECT_DIR, project, symlinks=True)
+    shutil.copytree(PROJECT_DIR.parent / "lambda_code", tmp_path / "lambda_code")
+    cdn = project / "stacks" / "cdn.yaml"
+    good = cdn.read_text()
+    cdn.write_text(
+        good.replace(
+            "HostedZoneId: !stack_output {{ stack_group_path }}/zone.yaml::HostedZoneId", "HostedZoneId: ZNOTAREALZONE"
+        )
+    )
+    state = tmp_path / "emulator"
+    emulator = start_emulator(state)
+    try:
+        failed = sceptre_launch(emulator, "dev", project)
+        assert failed.returncode != 0
+        assert "dev/cdn payments-dev-cdn AWS::CloudFormation::Stack CREATE_FAILED" in failed.output
+        assert "No hosted zone found with ID: ZNOTAREALZONE" in failed.output
+        assert "dev/api payments-dev-api AWS::CloudFormation::Stack CREATE_COMPLETE" in failed.output
+
+        cdn.write_text(good)
+        fixed = sceptre_launch(emulator, "dev", project)
+        assert fixed.returncode == 0, fixed.output[-3000:]
+        assert "dev/cdn payments-dev-cdn AWS::CloudFormation::Stack CREATE_COMPLETE" in fixed.output
+        assert fixed.output.count("No updates to perform") == 7  # everything else was already there
+    finally:
+        control.stop(state)
