@@ -10,6 +10,8 @@ import contextlib
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +22,32 @@ import boto3
 
 from blueprints.functions import FUNCTIONS, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
+from local_aws import control
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "sceptre_project"
+SCEPTRE = str(Path(sys.executable).parent / "sceptre")
+
+
+@dataclass(frozen=True)
+class Launch:
+    returncode: int
+    output: str  # empty when the output went to the terminal
+
+
+def sceptre_launch(
+    emulator: control.Emulator, environment: str, project_dir: Path = PROJECT_DIR, *, capture: bool = True
+) -> Launch:
+    """`sceptre launch --yes <environment>` exactly as a user runs it, against `emulator`."""
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [SCEPTRE, "--dir", str(project_dir), "launch", "--yes", environment],
+        env=emulator.environment(),
+        capture_output=capture,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    return Launch(result.returncode, (result.stdout or "") + (result.stderr or ""))
 
 
 @dataclass

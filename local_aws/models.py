@@ -473,8 +473,21 @@ def _create_or_roll_back(self: CloudFormationStack) -> None:
         _create_resources(self)
     except Exception as err:
         self.status = "ROLLBACK_COMPLETE"
-        self._add_stack_event("CREATE_FAILED", resource_status_reason=f"{type(err).__name__}: {err}")
+        reason = str(err) if str(err).startswith(type(err).__name__) else f"{type(err).__name__}: {err}"
+        self._add_stack_event("CREATE_FAILED", resource_status_reason=reason)
         self._add_stack_event("ROLLBACK_COMPLETE")
+
+
+_resource_class_from_type = parsing.resource_class_from_type
+
+
+def _refuse_unemulated_types(resource_type: str) -> Any:
+    """moto skips a resource type it cannot create, with a warning only the server log
+    shows, and the stack still completes. Here the stack fails and says which type."""
+    model = _resource_class_from_type(resource_type)
+    if model is None and resource_type not in parsing.NULL_MODELS:
+        raise ValidationError(message=f"{resource_type} is not emulated by the local AWS (moto {MOTO_VERSION})")
+    return model
 
 
 def register() -> None:
@@ -490,4 +503,5 @@ def register() -> None:
     policy_conditions.CONDITION_OPERATIONS["Bool"] = _bool_operation
     SecurityGroup.create_from_cloudformation_json = classmethod(_security_group_with_egress)  # type: ignore[method-assign,assignment]
     CloudFormationStack.create_resources = _create_or_roll_back  # type: ignore[method-assign]
+    parsing.resource_class_from_type = _refuse_unemulated_types
     FakeZone.has_cfn_attr = classmethod(lambda cls, attr: attr in {"Id", "NameServers"})  # type: ignore[method-assign,assignment]

@@ -13,23 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 from local_aws import control
-from local_aws.launched import PROJECT_DIR, LaunchedEnvironment, api_event
-
-SCEPTRE = Path(sys.executable).parent / "sceptre"
-
-
-def launch(environment: str, emulator: control.Emulator) -> int:
-    print(f"\n== sceptre launch {environment} (against {emulator.url})\n", flush=True)
-    return subprocess.run(  # noqa: S603 - fixed argv
-        [str(SCEPTRE), "--dir", str(PROJECT_DIR), "launch", "--yes", environment],
-        env=emulator.environment(),
-        check=False,
-    ).returncode
+from local_aws.launched import LaunchedEnvironment, api_event, sceptre_launch
 
 
 def show_outputs(env: LaunchedEnvironment) -> None:
@@ -68,7 +55,8 @@ def main() -> int:
 
     emulator = control.start()
     print(f"local AWS emulator at {emulator.url} (pid {emulator.pid}), fake credentials, no account needed")
-    if launch(args.env, emulator) != 0:
+    print(f"\n== sceptre launch {args.env} (against {emulator.url})\n", flush=True)
+    if sceptre_launch(emulator, args.env, capture=False).returncode != 0:
         print(f"\nlaunch of {args.env} failed: the failing stack and its reason are in the log above", file=sys.stderr)
         return 1
 

@@ -4,40 +4,13 @@ real Sceptre command line, read back through the AWS APIs."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from local_aws import control
-from local_aws.launched import LaunchedEnvironment
-from tests.conftest import PROJECT_DIR
-
-SCEPTRE = str(Path(sys.executable).parent / "sceptre")
-
-pytestmark = pytest.mark.integration
-
-
-@dataclass(frozen=True)
-class Launch:
-    returncode: int
-    output: str
-
-
-def sceptre_launch(emulator: control.Emulator, environment: str, project_dir: Path = PROJECT_DIR) -> Launch:
-    """`sceptre launch --yes <environment>` as a user runs it, against `emulator`."""
-    result = subprocess.run(
-        [SCEPTRE, "--dir", str(project_dir), "launch", "--yes", environment],
-        env=emulator.environment(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    return Launch(result.returncode, result.stdout + result.stderr)
+from local_aws.launched import Launch, LaunchedEnvironment, sceptre_launch
 
 
 def start_emulator(state: Path) -> control.Emulator:

@@ -12,9 +12,9 @@ import pytest
 
 from blueprints.api import ROUTES
 from local_aws import control
-from local_aws.launched import LaunchedEnvironment, api_event
+from local_aws.launched import LaunchedEnvironment, api_event, sceptre_launch
 from tests.conftest import PROJECT_DIR
-from tests.integration.conftest import sceptre_launch, start_emulator
+from tests.integration.conftest import start_emulator
 
 ENVS = ("dev", "prod")
 pytestmark = pytest.mark.integration
@@ -277,3 +277,20 @@ def test_a_launch_failing_part_way_names_the_stack_and_a_corrected_launch_conver
         assert fixed.output.count("No updates to perform") == 7  # everything else was already there
     finally:
         control.stop(state)
+
+
+def test_a_resource_type_the_emulator_cannot_create_fails_the_stack_loudly():
+    cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
+    template = {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+            "Api": {"Type": "AWS::AppSync::GraphQLApi", "Properties": {"Name": "x", "AuthenticationType": "API_KEY"}},
+        }
+    }
+    cloudformation.create_stack(StackName="unemulated", TemplateBody=json.dumps(template))
+    assert cloudformation.describe_stacks(StackName="unemulated")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [
+        e.get("ResourceStatusReason", "")
+        for e in cloudformation.describe_stack_events(StackName="unemulated")["StackEvents"]
+    ]
+    assert any("AWS::AppSync::GraphQLApi is not emulated by the local AWS" in r for r in reasons), reasons
