@@ -37,6 +37,7 @@ class Route:
     function: str  # FunctionSpec.title
     required_headers: tuple[str, ...] = ()
     query_strings: tuple[str, ...] = field(default=())  # optional query-string parameters
+    body_model: str | None = None  # name of a MODELS entry the JSON body must match
 
     @property
     def path_parameters(self) -> list[str]:
@@ -52,11 +53,39 @@ class Route:
         return "/".join("*" if seg.startswith("{") else seg for seg in self.path.split("/"))
 
 
+# Request bodies, checked by API Gateway before the function runs (the handlers check
+# them again: they must not depend on being behind this API).
+CUSTOMER_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+AMOUNT_PATTERN = "^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,4})?$"
+MODELS: dict[str, dict[str, object]] = {
+    "PaymentRequest": {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "PaymentRequest",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["customerId", "amount", "currency"],
+        "properties": {
+            "customerId": {"type": "string", "pattern": CUSTOMER_ID_PATTERN},
+            "amount": {"type": "string", "pattern": AMOUNT_PATTERN},
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "description": {"type": "string", "maxLength": 200},
+        },
+    },
+    "SessionRequest": {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "SessionRequest",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["customerId"],
+        "properties": {"customerId": {"type": "string", "pattern": CUSTOMER_ID_PATTERN}},
+    },
+}
+
 ROUTES: tuple[Route, ...] = (
-    Route("POST", "/payments", "PaymentProcessor", required_headers=("Idempotency-Key",)),
+    Route("POST", "/payments", "PaymentProcessor", required_headers=("Idempotency-Key",), body_model="PaymentRequest"),
     Route("GET", "/payments/{transactionId}", "PaymentProcessor"),
     Route("GET", "/customers/{customerId}/payments", "PaymentProcessor", query_strings=("limit", "cursor")),
-    Route("POST", "/sessions", "SessionManager"),
+    Route("POST", "/sessions", "SessionManager", body_model="SessionRequest"),
     Route("GET", "/sessions/{sessionId}", "SessionManager"),
     Route("DELETE", "/sessions/{sessionId}", "SessionManager"),
 )
@@ -127,6 +156,19 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             )
         )
         resources = self._resources(t, api)
+        models = {
+            name: t.add_resource(
+                apigw.Model(
+                    f"{name}Model",
+                    RestApiId=Ref(api),
+                    Name=name,
+                    ContentType="application/json",
+                    Schema=schema,
+                )
+            )
+            for name, schema in MODELS.items()
+        }
+        self._error_responses(t, api)
         methods = []
         for route in ROUTES:
             parameters = {f"method.request.path.{p}": True for p in route.path_parameters}
@@ -142,6 +184,7 @@ class ApiBlueprint(Blueprint[ApiConfig]):
                     AuthorizationType="NONE",
                     RequestValidatorId=Ref(validator),
                     RequestParameters=dict(sorted(parameters.items())),
+                    RequestModels={"application/json": Ref(models[route.body_model])} if route.body_model else {},
                     Integration=apigw.Integration(
                         Type="AWS_PROXY",
                         IntegrationHttpMethod="POST",
@@ -269,6 +312,25 @@ class ApiBlueprint(Blueprint[ApiConfig]):
                 )
         return resources
 
+    def _error_responses(self, t: Template, api: apigw.RestApi) -> None:
+        """API Gateway's own refusals in the handlers' error shape: {"error": {code, message}}."""
+        validation = '{"error": {"code": "ValidationError", "message": $context.error.validationErrorString}}'
+        other = '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString}}'
+        for title, response_type, template in (
+            ("BadRequestBodyResponse", "BAD_REQUEST_BODY", validation),
+            ("BadRequestParametersResponse", "BAD_REQUEST_PARAMETERS", validation),
+            ("Default4xxResponse", "DEFAULT_4XX", other),
+            ("Default5xxResponse", "DEFAULT_5XX", other),
+        ):
+            t.add_resource(
+                apigw.GatewayResponse(
+                    title,
+                    RestApiId=Ref(api),
+                    ResponseType=response_type,
+                    ResponseTemplates={"application/json": template},
+                )
+            )
+
     def _account_settings(self, t: Template) -> apigw.Account:
         role = t.add_resource(
             service_role(
@@ -301,5 +363,6 @@ def _path_id(path: str) -> str:
 
 
 def _routes_digest() -> str:
-    payload = json.dumps([r.__dict__ for r in ROUTES], sort_keys=True, default=list)
+    """Changes with any route or request model, so each such change makes a new deployment."""
+    payload = json.dumps({"routes": [r.__dict__ for r in ROUTES], "models": MODELS}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:10].upper()

@@ -7,6 +7,8 @@ DeletionPolicy/UpdateReplacePolicy and deletion protection from the environment'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import Field
 from troposphere import GetAtt, Ref, Template
 from troposphere import dynamodb as ddb
@@ -37,75 +39,76 @@ class DataConfig(StackConfig):
 
 class DataBlueprint(Blueprint[DataConfig]):
     name = "data"
-    description = "DynamoDB tables for transactions and sessions"
+    description = "DynamoDB tables for transactions, sessions and idempotency records"
     config_model = DataConfig
 
     def define(self, t: Template) -> None:
+        by_customer = ddb.GlobalSecondaryIndex(
+            IndexName=CUSTOMER_INDEX,
+            KeySchema=[
+                ddb.KeySchema(AttributeName="customerId", KeyType="HASH"),
+                ddb.KeySchema(AttributeName="timestamp", KeyType="RANGE"),
+            ],
+            Projection=ddb.Projection(ProjectionType="ALL"),
+            ProvisionedThroughput=self._throughput(),
+        )
+        self._table(
+            t,
+            "Transactions",
+            keys=[("transactionId", "S", "HASH"), ("timestamp", "N", "RANGE")],
+            extra_attributes=[("customerId", "S")],
+            indexes=[by_customer],
+        )
+        self._table(t, "Sessions", keys=[("sessionId", "S", "HASH")], ttl_attribute="expiresAt")
+        # One record per Idempotency-Key, written in the same transaction as its payment.
+        self._table(t, "Idempotency", keys=[("idempotencyKey", "S", "HASH")], ttl_attribute="expiresAt")
+
+    def _table(
+        self,
+        t: Template,
+        name: str,
+        *,
+        keys: list[tuple[str, str, str]],
+        extra_attributes: Sequence[tuple[str, str]] = (),
+        indexes: Sequence[ddb.GlobalSecondaryIndex] = (),
+        ttl_attribute: str | None = None,
+    ) -> ddb.Table:
+        """A protected table `<name>Table` with its `<name>TableName`/`<name>TableArn` outputs."""
         cfg = self.config
-        throughput = ddb.ProvisionedThroughput(
-            ReadCapacityUnits=cfg.read_capacity, WriteCapacityUnits=cfg.write_capacity
-        )
-        transactions = t.add_resource(
-            ddb.Table(
-                "TransactionsTable",
-                TableName=self.context.name("transactions"),
-                BillingMode="PROVISIONED",
-                AttributeDefinitions=[
-                    ddb.AttributeDefinition(AttributeName="transactionId", AttributeType="S"),
-                    ddb.AttributeDefinition(AttributeName="timestamp", AttributeType="N"),
-                    ddb.AttributeDefinition(AttributeName="customerId", AttributeType="S"),
-                ],
-                KeySchema=[
-                    ddb.KeySchema(AttributeName="transactionId", KeyType="HASH"),
-                    ddb.KeySchema(AttributeName="timestamp", KeyType="RANGE"),
-                ],
-                GlobalSecondaryIndexes=[
-                    ddb.GlobalSecondaryIndex(
-                        IndexName=CUSTOMER_INDEX,
-                        KeySchema=[
-                            ddb.KeySchema(AttributeName="customerId", KeyType="HASH"),
-                            ddb.KeySchema(AttributeName="timestamp", KeyType="RANGE"),
-                        ],
-                        Projection=ddb.Projection(ProjectionType="ALL"),
-                        ProvisionedThroughput=throughput,
-                    )
-                ],
-                ProvisionedThroughput=throughput,
-                **self._protection(),
-            )
-        )
-        sessions = t.add_resource(
-            ddb.Table(
-                "SessionsTable",
-                TableName=self.context.name("sessions"),
-                BillingMode="PROVISIONED",
-                AttributeDefinitions=[ddb.AttributeDefinition(AttributeName="sessionId", AttributeType="S")],
-                KeySchema=[ddb.KeySchema(AttributeName="sessionId", KeyType="HASH")],
-                TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName="expiresAt", Enabled=True),
-                ProvisionedThroughput=throughput,
-                **self._protection(),
-            )
-        )
-        for table in (transactions, sessions):
-            set_removal_policy(table, retain=cfg.retain_data)
-            if not cfg.point_in_time_recovery:
-                accept_finding(table, "CKV_AWS_28", "point-in-time recovery is off by this environment's settings")
-            accept_finding(
-                table,
-                "CKV_AWS_119",
-                "encrypted with the AWS managed KMS key (aws/dynamodb); a customer managed key is an open decision",
-            )
-
-        add_output(t, "TransactionsTableName", Ref(transactions), "Transactions table name")
-        add_output(t, "TransactionsTableArn", GetAtt(transactions, "Arn"), "Transactions table ARN")
-        add_output(t, "SessionsTableName", Ref(sessions), "Sessions table name")
-        add_output(t, "SessionsTableArn", GetAtt(sessions, "Arn"), "Sessions table ARN")
-
-    def _protection(self) -> dict[str, object]:
-        return {
-            "SSESpecification": ddb.SSESpecification(SSEEnabled=True),
-            "PointInTimeRecoverySpecification": ddb.PointInTimeRecoverySpecification(
-                PointInTimeRecoveryEnabled=self.config.point_in_time_recovery
+        table = ddb.Table(
+            f"{name}Table",
+            TableName=self.context.name(name.lower()),
+            BillingMode="PROVISIONED",
+            AttributeDefinitions=[
+                ddb.AttributeDefinition(AttributeName=attribute, AttributeType=kind)
+                for attribute, kind in [(a, k) for a, k, _ in keys] + list(extra_attributes)
+            ],
+            KeySchema=[ddb.KeySchema(AttributeName=attribute, KeyType=role) for attribute, _, role in keys],
+            ProvisionedThroughput=self._throughput(),
+            SSESpecification=ddb.SSESpecification(SSEEnabled=True),
+            PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=cfg.point_in_time_recovery
             ),
-            "DeletionProtectionEnabled": self.config.deletion_protection,
-        }
+            DeletionProtectionEnabled=cfg.deletion_protection,
+        )
+        if indexes:
+            table.GlobalSecondaryIndexes = list(indexes)
+        if ttl_attribute:
+            table.TimeToLiveSpecification = ddb.TimeToLiveSpecification(AttributeName=ttl_attribute, Enabled=True)
+        set_removal_policy(table, retain=cfg.retain_data)
+        if not cfg.point_in_time_recovery:
+            accept_finding(table, "CKV_AWS_28", "point-in-time recovery is off by this environment's settings")
+        accept_finding(
+            table,
+            "CKV_AWS_119",
+            "encrypted with the AWS managed KMS key (aws/dynamodb); a customer managed key is an open decision",
+        )
+        t.add_resource(table)
+        add_output(t, f"{name}TableName", Ref(table), f"{name} table name")
+        add_output(t, f"{name}TableArn", GetAtt(table, "Arn"), f"{name} table ARN")
+        return table
+
+    def _throughput(self) -> ddb.ProvisionedThroughput:
+        return ddb.ProvisionedThroughput(
+            ReadCapacityUnits=self.config.read_capacity, WriteCapacityUnits=self.config.write_capacity
+        )

@@ -42,8 +42,11 @@ class NetworkConfig(StackConfig):
         "ALL", pattern="^(ALL|REJECT|ACCEPT)$", description="Traffic recorded by the flow log (default ALL)."
     )
     interface_endpoints: tuple[str, ...] = Field(
-        (),
-        description="Extra AWS services reached through interface endpoints, e.g. 'secretsmanager' (default none).",
+        ("secretsmanager",),
+        description=(
+            "AWS services the functions reach through interface endpoints (default: secretsmanager, "
+            "for the cursor signing key; dev has no NAT, so this is its only way there)."
+        ),
     )
 
     @field_validator("nat_gateways")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,11 +52,13 @@ def _files(root: Path) -> list[tuple[str, Path]]:
     return sorted(found)
 
 
-def zip_directories(*roots: Path) -> bytes:
-    """One zip of the files under `roots` (later roots win on equal paths), byte-stable."""
+def zip_directories(*roots: Path | tuple[Path, str]) -> bytes:
+    """One zip of the files under `roots`, byte-stable. A root given as (path, prefix) is
+    placed under that prefix; later roots win on equal paths."""
     entries: dict[str, Path] = {}
     for root in roots:
-        entries.update(dict(_files(root)))
+        path, prefix = root if isinstance(root, tuple) else (root, "")
+        entries.update({prefix + name: file for name, file in _files(path)})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name in sorted(entries):
@@ -80,18 +83,23 @@ def install_requirements(requirements: Path, target: Path) -> None:
     )  # fmt: skip
 
 
-def build_package(source: Path) -> Package:
-    """Zip a function directory, with its `requirements.txt` installed for Lambda if any."""
+def build_package(source: Path, shared: tuple[Path, ...] = (), cache: Path | None = None) -> Package:
+    """Zip a function directory with the `shared` packages (each under its own name) and
+    its `requirements.txt` installed for Lambda. Installed requirements are kept in
+    `cache`, keyed by the requirements' content and the target platform."""
     if not (source / "handler.py").is_file():
         raise FileNotFoundError(f"{source} has no handler.py")
+    roots: list[Path | tuple[Path, str]] = [(s, f"{s.name}/") for s in shared]
     requirements = source / "requirements.txt"
-    pinned = [
-        line.strip()
-        for line in (requirements.read_text().splitlines() if requirements.is_file() else [])
-        if line.strip() and not line.startswith("#")
-    ]
-    if not pinned:
-        return Package(source.name, zip_directories(source))
-    with tempfile.TemporaryDirectory() as target:
-        install_requirements(requirements, Path(target))
-        return Package(source.name, zip_directories(Path(target), source))
+    text = requirements.read_text() if requirements.is_file() else ""
+    if not [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]:
+        return Package(source.name, zip_directories(*roots, source))
+    key = hashlib.sha256(f"{RUNTIME} {ARCHITECTURE}\n{text}".encode()).hexdigest()[:24]
+    with tempfile.TemporaryDirectory() as scratch:
+        target = cache / key if cache is not None else Path(scratch) / key
+        if not target.is_dir():
+            partial = Path(scratch) / "install"
+            install_requirements(requirements, partial)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(partial, target)  # complete installs only: a failed one leaves nothing
+        return Package(source.name, zip_directories(target, *roots, source))

@@ -65,17 +65,23 @@ class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
 
 
 class FunctionPackageResolver(Resolver):  # type: ignore[misc]
-    """`!function_package {source: <dir>, bucket: <bucket>}`: build the function's package,
-    upload it to `bucket` under its content address unless already there, and resolve to
-    the object key. `source` is relative to the Sceptre project directory.
+    """`!function_package {source: <dir>, shared: [<dir>...], bucket: <bucket>}`: build the
+    function's package (with the shared packages), upload it to `bucket` under its content
+    address unless already there, and resolve to the object key. Directories are relative
+    to the Sceptre project directory; installed requirements are cached in `.build/`
+    next to it.
 
     Only launches resolve parameters: `generate` stays offline and never packages.
     """
 
     def resolve(self) -> str:
         arguments = self.argument
-        source = Path(self.stack.stack_group_config["project_path"]) / arguments["source"]
-        package = _package(source.resolve())
+        project = Path(self.stack.stack_group_config["project_path"]).resolve()
+        package = _package(
+            (project / arguments["source"]).resolve(),
+            tuple((project / s).resolve() for s in arguments.get("shared", [])),
+            project.parent / ".build" / "lambda-deps",
+        )
         bucket = arguments["bucket"]
         try:
             self._call("head_object", Bucket=bucket, Key=package.key)
@@ -91,17 +97,18 @@ class FunctionPackageResolver(Resolver):  # type: ignore[misc]
         return self.stack.connection_manager.call("s3", command, kwargs, region=self.stack.region)
 
 
-_PACKAGES: dict[tuple[Path, str], Package] = {}
+_PACKAGES: dict[str, Package] = {}
 
 
-def _package(source: Path) -> Package:
+def _package(source: Path, shared: tuple[Path, ...], cache: Path) -> Package:
     """Build once per process and source content: Sceptre may resolve a parameter twice."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(source).as_posix().encode() + b"\0" + path.read_bytes())
-    key = (source, digest.hexdigest())
+    for root in (source, *shared):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f"{root}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes())
+    key = digest.hexdigest()
     if key not in _PACKAGES:
-        _PACKAGES[key] = build_package(source)
+        _PACKAGES[key] = build_package(source, shared, cache)
     return _PACKAGES[key]
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,7 +140,12 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 
 def _load_handler(spec: FunctionSpec) -> ModuleType:
-    """A fresh import, as in a new container: module-level clients read the environment."""
+    """A fresh import, as in a new container: module-level clients read the environment.
+    The shared `common` package sits beside the handler, as in the deployed package."""
+    if str(ROOT / "lambda_code") not in sys.path:
+        sys.path.insert(0, str(ROOT / "lambda_code"))
+    for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
+        del sys.modules[name]
     path = ROOT / "lambda_code" / spec.source_dir / "handler.py"
     module_spec = importlib.util.spec_from_file_location(f"deployed_{spec.source_dir}", path)
     assert module_spec is not None and module_spec.loader is not None
@@ -148,7 +154,15 @@ def _load_handler(spec: FunctionSpec) -> ModuleType:
     return module
 
 
-def api_event(method: str, resource: str, body: object = None, **path: str) -> dict[str, Any]:
+def api_event(
+    method: str,
+    resource: str,
+    body: object = None,
+    *,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    **path: str,
+) -> dict[str, Any]:
     """An API Gateway proxy event for `resource` (path parameters filled in)."""
     concrete = resource
     for key, value in path.items():
@@ -158,7 +172,8 @@ def api_event(method: str, resource: str, body: object = None, **path: str) -> d
         "resource": resource,
         "path": concrete,
         "pathParameters": path or None,
-        "headers": {"Content-Type": "application/json"},
-        "requestContext": {"requestId": "local-demo", "stage": "v1"},
+        "queryStringParameters": query,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "requestContext": {"requestId": f"local-{uuid.uuid4()}", "stage": "v1"},
         "body": None if body is None else json.dumps(body),
     }

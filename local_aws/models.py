@@ -27,6 +27,7 @@ from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.route53.models import DelegationSet, FakeZone
 from moto.s3.models import FakeBucket, s3_backends
+from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.utils import get_partition
 
 MOTO_VERSION = "5.2.5"
@@ -311,6 +312,117 @@ def stage_patch_operations(props: dict[str, Any]) -> list[dict[str, str]]:
     return ops
 
 
+class ApiModel(_Emulated, CloudFormationModel):
+    """AWS::ApiGateway::Model (a request body's JSON schema)."""
+
+    def __init__(self, rest_api_id: str, name: str) -> None:
+        self.rest_api_id = rest_api_id
+        self.physical_resource_id = self.name = name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Model"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        rest_api_id = _ref(props["RestApiId"])
+        name = props.get("Name", resource_name)
+        apigateway_backends[account_id][region_name].create_model(
+            rest_api_id,
+            name,
+            props.get("ContentType", "application/json"),
+            props.get("Description", ""),
+            json.dumps(props.get("Schema", {})),
+        )
+        return cls(rest_api_id, name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        apigateway_backends[account_id][region_name].delete_model(self.rest_api_id, self.name)
+
+
+class GatewayResponse(_Emulated, CloudFormationModel):
+    """AWS::ApiGateway::GatewayResponse (API Gateway's own error responses)."""
+
+    def __init__(self, rest_api_id: str, response_type: str) -> None:
+        self.rest_api_id = rest_api_id
+        self.response_type = response_type
+        self.physical_resource_id = f"{rest_api_id}-{response_type}"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::GatewayResponse"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        rest_api_id = _ref(props["RestApiId"])
+        apigateway_backends[account_id][region_name].put_gateway_response(
+            rest_api_id,
+            props["ResponseType"],
+            props.get("StatusCode"),
+            props.get("ResponseParameters", {}),
+            props.get("ResponseTemplates", {}),
+        )
+        return cls(rest_api_id, props["ResponseType"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        apigateway_backends[account_id][region_name].delete_gateway_response(self.rest_api_id, self.response_type)
+
+
+class Secret(_Emulated, CloudFormationModel):
+    """AWS::SecretsManager::Secret, including a generated secret string."""
+
+    ATTRIBUTES = ("Id",)
+
+    def __init__(self, arn: str) -> None:
+        self.physical_resource_id = self.id = arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::Secret"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        backend = secretsmanager_backends[account_id][region_name]
+        value = props.get("SecretString")
+        generate = props.get("GenerateSecretString")
+        if value is None and generate is not None:
+            generated = backend.get_random_password(
+                password_length=int(generate.get("PasswordLength", 32)),
+                exclude_characters=generate.get("ExcludeCharacters", ""),
+                exclude_numbers=bool(generate.get("ExcludeNumbers", False)),
+                exclude_punctuation=bool(generate.get("ExcludePunctuation", False)),
+                exclude_uppercase=bool(generate.get("ExcludeUppercase", False)),
+                exclude_lowercase=bool(generate.get("ExcludeLowercase", False)),
+                include_space=bool(generate.get("IncludeSpace", False)),
+                require_each_included_type=bool(generate.get("RequireEachIncludedType", True)),
+            )
+            value = json.loads(generated)["RandomPassword"]
+        arn = backend.create_secret(
+            name=props.get("Name", resource_name),
+            secret_string=value,
+            secret_binary=None,
+            description=props.get("Description"),
+            tags=props.get("Tags") or [],
+            kms_key_id=props.get("KmsKeyId"),
+            client_request_token=None,
+            replica_regions=[],
+            force_overwrite=False,
+        )
+        return cls(arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        secretsmanager_backends[account_id][region_name].delete_secret(self.id, None, True)
+
+
 class ApiGatewayAccount(_Emulated, CloudFormationModel):
     """AWS::ApiGateway::Account: the region's CloudWatch role setting."""
 
@@ -364,8 +476,11 @@ EMULATED_TYPES = tuple(
         Distribution,
         RequestValidator,
         Stage,
+        ApiModel,
+        GatewayResponse,
         ApiGatewayAccount,
         BucketPolicy,
+        Secret,
     )
 )
 

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import uuid
 
 from local_aws import control
 from local_aws.launched import LaunchedEnvironment, api_event, sceptre_launch
@@ -31,8 +32,10 @@ def show_outputs(env: LaunchedEnvironment) -> None:
 def show_requests(env: LaunchedEnvironment) -> bool:
     print("\n== sample requests through the deployed handlers (run in-process)\n")
     payment = {"customerId": "cust-0001", "amount": "12.50", "currency": "EUR", "description": "demo"}
+    key = {"Idempotency-Key": f"demo-{uuid.uuid4()}"}
     steps = [
-        ("payment-processor", api_event("POST", "/payments", payment), 201),
+        ("payment-processor", api_event("POST", "/payments", payment, headers=key), 201),
+        ("payment-processor", api_event("POST", "/payments", payment, headers=key), 201),  # a retry: same payment
         ("session-manager", api_event("POST", "/sessions", {"customerId": "cust-0001"}), 201),
     ]
     ok = True

@@ -1,68 +1,267 @@
-"""Payment processor: records a payment and reads it back (API Gateway proxy events).
+"""Payment processor behind the API (API Gateway proxy events).
 
-The DynamoDB resource is created once per container, at import, and reused by every
-invocation. Full validation and idempotency are the job of a later release.
+POST /payments                       record a payment, exactly once per Idempotency-Key
+GET  /payments/{transactionId}       read one
+GET  /customers/{customerId}/payments  a customer's payments, newest first, paged
+
+Exactly-once: the payment and its idempotency record are written in ONE DynamoDB
+transaction, each conditional on not existing. Of any number of concurrent identical
+requests one transaction commits; the others read the committed record and answer with
+the same payment. A record and its payment therefore never exist without each other, and
+a refused or failed request writes nothing.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
 import json
-import os
+import re
 import time
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+from common.api import (
+    Api,
+    ApiError,
+    Event,
+    Response,
+    bad_request,
+    environment,
+    header,
+    json_body,
+    json_response,
+    path_parameter,
+    query_parameter,
+)
 
-TABLE = boto3.resource("dynamodb").Table(os.environ["TRANSACTIONS_TABLE"])
+SETTINGS = environment(
+    "TRANSACTIONS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "CURSOR_SECRET_ARN",
+    "MAX_PAYMENT_AMOUNT",
+    "ALLOWED_CURRENCIES",
+    "IDEMPOTENCY_TTL_SECONDS",
+)
+CUSTOMER_INDEX = "CustomerIndex"
+# ISO 4217 minor units of the currencies this service may be configured to accept.
+MINOR_UNITS = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2, "JPY": 0}
+CURRENCIES = frozenset(SETTINGS["ALLOWED_CURRENCIES"].split(","))
+if not MINOR_UNITS.keys() >= CURRENCIES:
+    raise RuntimeError(f"ALLOWED_CURRENCIES names unknown currencies: {sorted(CURRENCIES - MINOR_UNITS.keys())}")
+MAX_AMOUNT = Decimal(SETTINGS["MAX_PAYMENT_AMOUNT"])
+IDEMPOTENCY_TTL = int(SETTINGS["IDEMPOTENCY_TTL_SECONDS"])
+PAGE_DEFAULT, PAGE_MAX = 20, 100
+REQUIRED = {"customerId", "amount", "currency"}
+
+CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$")
+DESCRIPTION_MAX = 200
+
+# Clients once per container, reused by every invocation.
+DYNAMODB = boto3.resource("dynamodb")
+TRANSACTIONS = DYNAMODB.Table(SETTINGS["TRANSACTIONS_TABLE"])
+IDEMPOTENCY = DYNAMODB.Table(SETTINGS["IDEMPOTENCY_TABLE"])
+SECRETS = boto3.client("secretsmanager")
 
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    method, resource = event.get("httpMethod"), event.get("resource")
-    if method == "POST" and resource == "/payments":
-        return _create(event)
-    if method == "GET" and resource == "/payments/{transactionId}":
-        return _read((event.get("pathParameters") or {}).get("transactionId", ""))
-    return _response(404, {"error": {"code": "NotFound", "message": f"no route {method} {resource}"}})
-
-
-def _create(event: dict[str, Any]) -> dict[str, Any]:
+def create_payment(event: Event) -> Response:
+    key = header(event, "Idempotency-Key")
+    if key is None or not IDEMPOTENCY_KEY.match(key):
+        raise bad_request("Idempotency-Key", "header required: 8-128 letters, digits, '-' or '_'")
+    body = json_body(event, allowed={"customerId", "amount", "currency", "description"}, required=REQUIRED)
+    request = _payment_request(body)
+    # The same payment written as "12.5" or "12.50" is the same request.
+    canonical = json.dumps(request, sort_keys=True, default=lambda d: str(d.normalize()))
+    fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
+    now = time.time()
+    payment = {
+        "transactionId": str(uuid.uuid4()),
+        "timestamp": int(now * 1000),
+        **request,
+        "status": "RECORDED",
+    }
+    record = {
+        "idempotencyKey": key,
+        "requestHash": fingerprint,
+        "transactionId": payment["transactionId"],
+        "timestamp": payment["timestamp"],
+        "expiresAt": int(now) + IDEMPOTENCY_TTL,
+    }
     try:
-        body = json.loads(event.get("body") or "")
-        amount = Decimal(str(body["amount"]))
-        item = {
-            "transactionId": str(uuid.uuid4()),
-            "timestamp": int(time.time() * 1000),
-            "customerId": str(body["customerId"]),
-            "amount": amount,
-            "currency": str(body["currency"]),
-            "status": "RECORDED",
-        }
-    except (ValueError, KeyError, TypeError, InvalidOperation) as err:
-        return _response(400, {"error": {"code": "BadRequest", "message": f"invalid payment: {err!s}"}})
-    if not amount.is_finite() or amount <= 0:
-        return _response(400, {"error": {"code": "BadRequest", "message": "amount must be positive"}})
-    TABLE.put_item(Item=item, ConditionExpression="attribute_not_exists(transactionId)")
-    return _response(201, _public(item))
+        # The resource's client converts plain Python values to DynamoDB's typed form.
+        DYNAMODB.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": IDEMPOTENCY.name,
+                        "Item": record,
+                        # An expired record that DynamoDB has not removed yet does not count.
+                        "ConditionExpression": "attribute_not_exists(idempotencyKey) OR expiresAt < :now",
+                        "ExpressionAttributeValues": {":now": int(now)},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": TRANSACTIONS.name,
+                        "Item": payment,
+                        "ConditionExpression": "attribute_not_exists(transactionId)",
+                    }
+                },
+            ]
+        )
+    except ClientError as err:
+        if not _lost_to_an_earlier_request(err):
+            raise
+        return _replay(key, fingerprint)
+    return json_response(201, _public(payment))
 
 
-def _read(transaction_id: str) -> dict[str, Any]:
-    found = TABLE.query(KeyConditionExpression=Key("transactionId").eq(transaction_id), Limit=1)["Items"]
+def _lost_to_an_earlier_request(err: ClientError) -> bool:
+    """True when the transaction was cancelled because the idempotency key exists."""
+    if err.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    reasons = err.response.get("CancellationReasons") or []
+    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+
+
+def _replay(key: str, fingerprint: str) -> Response:
+    record = IDEMPOTENCY.get_item(Key={"idempotencyKey": key}, ConsistentRead=True)["Item"]
+    if record["requestHash"] != fingerprint:
+        raise ApiError(
+            422, "IdempotencyKeyReused", "Idempotency-Key: already used for a different request", "Idempotency-Key"
+        )
+    stored = TRANSACTIONS.get_item(
+        Key={"transactionId": record["transactionId"], "timestamp": record["timestamp"]}, ConsistentRead=True
+    )["Item"]
+    return json_response(201, _public(stored))
+
+
+def _payment_request(body: dict[str, Any]) -> dict[str, Any]:
+    customer_id = body["customerId"]
+    if not isinstance(customer_id, str) or not CUSTOMER_ID.match(customer_id):
+        raise bad_request("customerId", "1-64 letters, digits, '-' or '_'")
+    currency = body["currency"]
+    if not isinstance(currency, str) or currency not in CURRENCIES:
+        raise bad_request("currency", f"must be one of {', '.join(sorted(CURRENCIES))}")
+    amount = body["amount"]
+    if not isinstance(amount, str) or not AMOUNT.match(amount):
+        raise bad_request("amount", 'must be a decimal string such as "12.50"')
+    value = Decimal(amount)
+    if value <= 0:
+        raise bad_request("amount", "must be positive")
+    if -value.as_tuple().exponent > MINOR_UNITS[currency]:  # type: ignore[operator]
+        raise bad_request("amount", f"{currency} has {MINOR_UNITS[currency]} decimal places at most")
+    if value > MAX_AMOUNT:
+        raise bad_request("amount", f"must not exceed {MAX_AMOUNT}")
+    request = {"customerId": customer_id, "amount": value, "currency": currency}
+    if "description" in body:
+        description = body["description"]
+        if not isinstance(description, str) or len(description) > DESCRIPTION_MAX or not description.isprintable():
+            raise bad_request("description", f"printable text of at most {DESCRIPTION_MAX} characters")
+        request["description"] = description
+    return request
+
+
+def get_payment(event: Event) -> Response:
+    transaction_id = path_parameter(event, "transactionId")
+    try:
+        canonical = str(uuid.UUID(transaction_id))
+    except ValueError:
+        raise bad_request("transactionId", "must be a UUID") from None
+    if canonical != transaction_id.lower():
+        raise bad_request("transactionId", "must be a UUID")
+    found = TRANSACTIONS.query(KeyConditionExpression=Key("transactionId").eq(canonical), Limit=1)["Items"]
     if not found:
-        return _response(404, {"error": {"code": "NotFound", "message": "no such transaction"}})
-    return _response(200, _public(found[0]))
+        raise ApiError(404, "NotFound", "transactionId: no such payment", "transactionId")
+    return json_response(200, _public(found[0]))
+
+
+def list_payments(event: Event) -> Response:
+    customer_id = path_parameter(event, "customerId")
+    if not CUSTOMER_ID.match(customer_id):
+        raise bad_request("customerId", "1-64 letters, digits, '-' or '_'")
+    limit_text = query_parameter(event, "limit")
+    if limit_text is None:
+        limit = PAGE_DEFAULT
+    elif limit_text.isdigit() and 1 <= int(limit_text) <= PAGE_MAX:
+        limit = int(limit_text)
+    else:
+        raise bad_request("limit", f"must be a whole number from 1 to {PAGE_MAX}")
+    query: dict[str, Any] = {
+        "IndexName": CUSTOMER_INDEX,
+        "KeyConditionExpression": Key("customerId").eq(customer_id),
+        "ScanIndexForward": False,  # newest first
+        "Limit": limit,
+    }
+    cursor = query_parameter(event, "cursor")
+    if cursor is not None:
+        query["ExclusiveStartKey"] = _read_cursor(cursor, customer_id)
+    page = TRANSACTIONS.query(**query)
+    last = page.get("LastEvaluatedKey")
+    return json_response(
+        200,
+        {"items": [_public(item) for item in page["Items"]], "nextCursor": _make_cursor(last) if last else None},
+    )
+
+
+@functools.cache
+def _cursor_key() -> bytes:
+    """The cursor signing key, fetched once per container (only list requests need it)."""
+    return SECRETS.get_secret_value(SecretId=SETTINGS["CURSOR_SECRET_ARN"])["SecretString"].encode()
+
+
+def _make_cursor(last_key: dict[str, Any]) -> str:
+    position = {"c": last_key["customerId"], "t": int(last_key["timestamp"]), "id": last_key["transactionId"]}
+    payload = _b64(json.dumps(position, separators=(",", ":")).encode())
+    return f"{payload}.{_b64(hmac.new(_cursor_key(), payload.encode(), hashlib.sha256).digest())}"
+
+
+def _read_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
+    """The position a cursor encodes, if this service signed it for this customer."""
+    payload, _, signature = cursor.partition(".")
+    expected = _b64(hmac.new(_cursor_key(), payload.encode(), hashlib.sha256).digest())
+    if not signature or not hmac.compare_digest(signature, expected):
+        raise bad_request("cursor", "invalid or altered cursor")
+    try:
+        position = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        start = {"customerId": position["c"], "timestamp": int(position["t"]), "transactionId": position["id"]}
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise bad_request("cursor", "invalid or altered cursor") from None
+    if start["customerId"] != customer_id:
+        raise bad_request("cursor", "belongs to another customer")
+    return start
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
-    """The stored item as JSON-ready data: the amount stays an exact decimal string."""
-    return {**item, "amount": str(item["amount"]), "timestamp": int(item["timestamp"])}
+    """A stored payment as the API returns it: the amount an exact decimal string."""
+    public = {k: item[k] for k in ("transactionId", "customerId", "currency", "status")}
+    public["timestamp"] = int(item["timestamp"])
+    # '12.5' -> '12.50' in a two-decimal currency: exact, never through float.
+    places = MINOR_UNITS.get(item["currency"], 2)
+    public["amount"] = str(Decimal(item["amount"]).quantize(Decimal(1).scaleb(-places)))
+    if "description" in item:
+        public["description"] = item["description"]
+    return public
 
 
-def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(body),
-    }
+handler = Api(
+    "payment-processor",
+    {
+        ("POST", "/payments"): create_payment,
+        ("GET", "/payments/{transactionId}"): get_payment,
+        ("GET", "/customers/{customerId}/payments"): list_payments,
+    },
+)

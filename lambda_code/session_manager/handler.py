@@ -1,66 +1,81 @@
-"""Session manager: creates, reads and ends customer sessions (API Gateway proxy events).
+"""Session manager behind the API (API Gateway proxy events).
 
-Sessions expire after SESSION_TTL_SECONDS; `expiresAt` (epoch seconds) is the table's
-TTL attribute. The DynamoDB resource is created once per container, at import.
+POST   /sessions               create a session for a customer (201: sessionId, expiresAt)
+GET    /sessions/{sessionId}   a live session, or 404 (expired ones are gone at once,
+                               even before DynamoDB's TTL deletes them, up to days later)
+DELETE /sessions/{sessionId}   end it (204, also when it no longer exists)
+
+`expiresAt` is in epoch seconds: it is the table's TTL attribute.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import re
 import secrets
 import time
-from decimal import Decimal
-from typing import Any
 
 import boto3
+from common.api import (
+    Api,
+    ApiError,
+    Event,
+    Response,
+    bad_request,
+    empty_response,
+    environment,
+    json_body,
+    json_response,
+    path_parameter,
+)
 
-TABLE = boto3.resource("dynamodb").Table(os.environ["SESSIONS_TABLE"])
-TTL_SECONDS = int(os.environ.get("SESSION_TTL_SECONDS", "3600"))
+SETTINGS = environment("SESSIONS_TABLE", "SESSION_TTL_SECONDS")
+TTL_SECONDS = int(SETTINGS["SESSION_TTL_SECONDS"])
+CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # 32 random bytes, base64url
+
+# The table resource is created once per container and reused by every invocation.
+TABLE = boto3.resource("dynamodb").Table(SETTINGS["SESSIONS_TABLE"])
 
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    method, resource = event.get("httpMethod"), event.get("resource")
-    session_id = (event.get("pathParameters") or {}).get("sessionId", "")
-    if method == "POST" and resource == "/sessions":
-        return _create(event)
-    if method == "GET" and resource == "/sessions/{sessionId}":
-        return _read(session_id)
-    if method == "DELETE" and resource == "/sessions/{sessionId}":
-        TABLE.delete_item(Key={"sessionId": session_id})
-        return {"statusCode": 204, "headers": {}, "body": ""}
-    return _response(404, {"error": {"code": "NotFound", "message": f"no route {method} {resource}"}})
-
-
-def _create(event: dict[str, Any]) -> dict[str, Any]:
-    try:
-        customer_id = str(json.loads(event.get("body") or "")["customerId"])
-    except (ValueError, KeyError, TypeError) as err:
-        return _response(400, {"error": {"code": "BadRequest", "message": f"invalid session request: {err!s}"}})
+def create_session(event: Event) -> Response:
+    customer_id = json_body(event, allowed={"customerId"}, required={"customerId"})["customerId"]
+    if not isinstance(customer_id, str) or not CUSTOMER_ID.match(customer_id):
+        raise bad_request("customerId", "1-64 letters, digits, '-' or '_'")
     now = int(time.time())
-    item = {
-        "sessionId": secrets.token_urlsafe(24),
+    session = {
+        "sessionId": secrets.token_urlsafe(32),
         "customerId": customer_id,
         "createdAt": now,
         "expiresAt": now + TTL_SECONDS,
     }
-    TABLE.put_item(Item=item)
-    return _response(201, item)
+    TABLE.put_item(Item=session, ConditionExpression="attribute_not_exists(sessionId)")
+    return json_response(201, session)
 
 
-def _read(session_id: str) -> dict[str, Any]:
-    item = TABLE.get_item(Key={"sessionId": session_id}).get("Item")
-    # DynamoDB deletes expired items lazily (up to days later): expiry is checked here.
+def _session_id(event: Event) -> str:
+    session_id = path_parameter(event, "sessionId")
+    if not SESSION_ID.match(session_id):
+        raise bad_request("sessionId", "not a session id")
+    return session_id
+
+
+def get_session(event: Event) -> Response:
+    item = TABLE.get_item(Key={"sessionId": _session_id(event)}, ConsistentRead=True).get("Item")
     if item is None or int(item["expiresAt"]) <= time.time():
-        return _response(404, {"error": {"code": "NotFound", "message": "no such session"}})
-    return _response(200, item)
+        raise ApiError(404, "NotFound", "sessionId: no such live session", "sessionId")
+    return json_response(200, item)
 
 
-def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(
-            body, default=lambda d: int(d) if isinstance(d, Decimal) and d == d.to_integral() else str(d)
-        ),
-    }
+def end_session(event: Event) -> Response:
+    TABLE.delete_item(Key={"sessionId": _session_id(event)})
+    return empty_response(204)
+
+
+handler = Api(
+    "session-manager",
+    {
+        ("POST", "/sessions"): create_session,
+        ("GET", "/sessions/{sessionId}"): get_session,
+        ("DELETE", "/sessions/{sessionId}"): end_session,
+    },
+)

@@ -85,7 +85,8 @@ def test_vpc_subnets_and_nat_per_environment(launched, env, nat_gateways):
     nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"]
     assert len([n for n in nats if n["State"] != "deleted"]) == nat_gateways
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
-    assert sorted(e["ServiceName"].rsplit(".", 1)[1] for e in endpoints) == ["dynamodb", "s3"]
+    kinds = sorted((e["ServiceName"].rsplit(".", 1)[1], e["VpcEndpointType"]) for e in endpoints)
+    assert kinds == [("dynamodb", "Gateway"), ("s3", "Gateway"), ("secretsmanager", "Interface")]
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -186,16 +187,24 @@ def test_alias_points_at_the_real_distribution_domain(launched, project, env):
 @pytest.mark.parametrize("env", ENVS)
 def test_payment_round_trip_through_the_deployed_handler(launched, env):
     environment = launched[env]
-    created = environment.invoke(
-        "payment-processor",
-        api_event("POST", "/payments", {"customerId": "c-42", "amount": "99.99", "currency": "EUR"}),
+    request = api_event(
+        "POST",
+        "/payments",
+        {"customerId": "c-42", "amount": "99.99", "currency": "EUR"},
+        headers={"Idempotency-Key": f"it-{env}-0001"},
     )
+    created = environment.invoke("payment-processor", request)
     assert created["statusCode"] == 201
     payment = json.loads(created["body"])
     read = environment.invoke(
         "payment-processor", api_event("GET", "/payments/{transactionId}", transactionId=payment["transactionId"])
     )
     assert read["statusCode"] == 200 and json.loads(read["body"]) == payment
+    assert environment.invoke("payment-processor", request) == created  # a retry: the same payment
+    listed = environment.invoke(
+        "payment-processor", api_event("GET", "/customers/{customerId}/payments", customerId="c-42")
+    )
+    assert json.loads(listed["body"])["items"] == [payment]
     stored = _client("dynamodb", environment).get_item(
         TableName=environment.output("data", "TransactionsTableName"),
         Key={"transactionId": {"S": payment["transactionId"]}, "timestamp": {"N": str(payment["timestamp"])}},

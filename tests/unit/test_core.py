@@ -153,6 +153,7 @@ def data() -> TemplateAssertions:
 
 def test_partial_match_and_closest_differences(data):
     assert data.has_resource_properties("AWS::DynamoDB::Table", {"BillingMode": "PROVISIONED"}) == [
+        "IdempotencyTable",
         "SessionsTable",
         "TransactionsTable",
     ]
@@ -199,9 +200,9 @@ def test_matchers(data):
 
 
 def test_queries_and_other_assertions(data):
-    data.resource_count_is("AWS::DynamoDB::Table", 2)
-    with pytest.raises(AssertionError, match="expected 3 AWS::DynamoDB::Table, found 2"):
-        data.resource_count_is("AWS::DynamoDB::Table", 3)
+    data.resource_count_is("AWS::DynamoDB::Table", 3)
+    with pytest.raises(AssertionError, match="expected 2 AWS::DynamoDB::Table, found 3"):
+        data.resource_count_is("AWS::DynamoDB::Table", 2)
     with pytest.raises(AssertionError, match="has no AWS::S3::Bucket"):
         data.has_resource("AWS::S3::Bucket", {})
     with pytest.raises(AssertionError, match="no resource 'Nope'"):
@@ -212,6 +213,7 @@ def test_queries_and_other_assertions(data):
     with pytest.raises(AssertionError, match="Outputs.SessionsTableName.Value"):
         data.has_output("SessionsTableName", {"Value": "x"})
     assert set(data.find_resources("AWS::DynamoDB::Table", {"DeletionPolicy": "Retain"})) == {
+        "IdempotencyTable",
         "SessionsTable",
         "TransactionsTable",
     }

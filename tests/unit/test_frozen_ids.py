@@ -16,6 +16,7 @@ from tests.conftest import ENVIRONMENTS
 FROZEN = {
     ("data", "TransactionsTable"): "AWS::DynamoDB::Table",
     ("data", "SessionsTable"): "AWS::DynamoDB::Table",
+    ("data", "IdempotencyTable"): "AWS::DynamoDB::Table",
     ("storage", "LogsBucket"): "AWS::S3::Bucket",
     ("storage", "ArtifactsBucket"): "AWS::S3::Bucket",
     ("zone", "HostedZone"): "AWS::Route53::HostedZone",

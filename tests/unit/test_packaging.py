@@ -75,7 +75,7 @@ def test_requirements_are_installed_for_the_lambda_platform(tmp_path, monkeypatc
     def fake_run(argv, check):
         calls.append(argv)
         target = Path(argv[argv.index("--target") + 1])
-        (target / "something").mkdir()
+        (target / "something").mkdir(parents=True)
         (target / "something" / "__init__.py").write_text("")
 
     monkeypatch.setattr(packaging.subprocess, "run", fake_run)

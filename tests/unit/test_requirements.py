@@ -14,6 +14,7 @@ from blueprints.testing import Match
 from tests.conftest import ENVIRONMENTS, ROOT
 
 PROTECTED = ("staging", "prod")
+TABLES = 3  # transactions, sessions, idempotency records
 
 
 # Fix 1 (critical): globally unique bucket names from environment, account id and region.
@@ -146,7 +147,7 @@ def test_tables_cannot_be_silently_replaced(template, env):
         assert table["Properties"]["TableName"].startswith(f"payments-{env}-"), logical_id
     expected = "Retain" if env in PROTECTED else "Delete"
     t.has_resource("AWS::DynamoDB::Table", {"DeletionPolicy": expected, "UpdateReplacePolicy": expected})
-    assert len(t.find_resources("AWS::DynamoDB::Table", {"UpdateReplacePolicy": expected})) == 2
+    assert len(t.find_resources("AWS::DynamoDB::Table", {"UpdateReplacePolicy": expected})) == TABLES
 
 
 # Fix 8 (medium): no NAT gateway in dev; staging shares one, prod has one per AZ.
@@ -158,8 +159,13 @@ def test_nat_gateways_per_environment(template, env, nat_count):
     nat_routes = t.find_resources("AWS::EC2::Route", {"Properties": {"NatGatewayId": Match.any_value()}})
     assert len(nat_routes) == (0 if nat_count == 0 else 2)
     if nat_count == 0:
-        # dev's functions still reach DynamoDB and S3, through the gateway endpoints.
-        t.resource_count_is("AWS::EC2::VPCEndpoint", 2)
+        # dev's functions still reach DynamoDB and S3 through the gateway endpoints, and
+        # Secrets Manager (the cursor key) through an interface endpoint.
+        assert len(t.find_resources("AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}})) == 2
+        t.has_resource_properties(
+            "AWS::EC2::VPCEndpoint",
+            {"ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.secretsmanager"}, "VpcEndpointType": "Interface"},
+        )
 
 
 # Fix 11 (low): log retention per environment, decided in one place.
@@ -186,7 +192,10 @@ def test_retention_is_set_once_per_environment_in_config():
 def test_deletion_protection(template, env):
     protected = env in PROTECTED
     t = template(env, "data")
-    assert len(t.find_resources("AWS::DynamoDB::Table", {"Properties": {"DeletionProtectionEnabled": protected}})) == 2
+    assert (
+        len(t.find_resources("AWS::DynamoDB::Table", {"Properties": {"DeletionProtectionEnabled": protected}}))
+        == TABLES
+    )
     for stack in ("storage", "zone"):
         policy = "Retain" if protected else "Delete"
         for logical_id, resource in template(env, stack).resources().items():
@@ -203,7 +212,7 @@ def test_tables_pitr_and_encryption(template, env):
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": pitr},
         "SSESpecification": {"SSEEnabled": True},
     }
-    assert len(t.find_resources("AWS::DynamoDB::Table", {"Properties": pattern})) == 2
+    assert len(t.find_resources("AWS::DynamoDB::Table", {"Properties": pattern})) == TABLES
 
 
 # The design's table shapes.
@@ -297,8 +306,18 @@ def test_each_function_may_touch_only_its_own_table(template, env):
     t = template(env, "functions")
     payment = t.properties("PaymentProcessorRole")["Policies"][0]["PolicyDocument"]["Statement"]
     session = t.properties("SessionManagerRole")["Policies"][0]["PolicyDocument"]["Statement"]
-    assert {s["Sid"] for s in payment if s["Action"][0].startswith("dynamodb:")} == {"UseTransactionsTable"}
+    assert {s["Sid"] for s in payment if s["Action"][0].startswith("dynamodb:")} == {
+        "UseTransactionsTable",
+        "UseIdempotencyTable",
+    }
     assert {s["Sid"] for s in session if s["Action"][0].startswith("dynamodb:")} == {"UseSessionsTable"}
+    assert next(s for s in payment if s["Sid"] == "ReadCursorSigningKey") == {
+        "Sid": "ReadCursorSigningKey",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [{"Ref": "CursorSigningSecret"}],
+    }
+    assert not [s for s in session if s["Action"][0].startswith("secretsmanager:")]
     transactions = next(s for s in payment if s["Sid"] == "UseTransactionsTable")
     assert transactions["Action"] == ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"]
     assert transactions["Resource"] == [

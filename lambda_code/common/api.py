@@ -1,0 +1,143 @@
+"""API Gateway proxy plumbing: routing (404/405), JSON bodies with limits, located
+errors, and a wrapper that turns any unexpected failure into a 500 without internals."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+MAX_BODY_BYTES = 8 * 1024
+
+Event = dict[str, Any]
+Response = dict[str, Any]
+Route = Callable[[Event], Response]
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is incomplete or invalid (raised at cold start)."""
+
+
+def environment(*names: str) -> dict[str, str]:
+    """The named environment variables; every missing or empty one is named at once."""
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        raise ConfigurationError(f"missing environment variables: {', '.join(missing)}")
+    return {n: os.environ[n] for n in names}
+
+
+@dataclass
+class ApiError(Exception):
+    """A refusal: status, machine-readable code, message, and the field it concerns."""
+
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+
+    def response(self) -> Response:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return json_response(self.status, {"error": error})
+
+
+def bad_request(field: str, message: str, code: str = "ValidationError") -> ApiError:
+    return ApiError(400, code, f"{field}: {message}", field)
+
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": json.dumps(body, default=_json_default, separators=(",", ":")),
+    }
+
+
+def empty_response(status: int) -> Response:
+    return {"statusCode": status, "headers": {}, "body": ""}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_body(event: Event, allowed: set[str], required: set[str]) -> dict[str, Any]:
+    """The request body: a JSON object of bounded size with only `allowed` fields."""
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        raise bad_request("body", "must be JSON text, not base64")
+    if len(raw.encode()) > MAX_BODY_BYTES:
+        raise ApiError(413, "PayloadTooLarge", f"body: larger than {MAX_BODY_BYTES} bytes", "body")
+    try:
+        body = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as err:
+        raise bad_request("body", f"not valid JSON ({type(err).__name__})") from None
+    if not isinstance(body, dict):
+        raise bad_request("body", "must be a JSON object")
+    for name in sorted(set(body) - allowed):
+        raise bad_request(name, "unknown field")
+    for name in sorted(required - set(body)):
+        raise bad_request(name, "is required")
+    return body
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def header(event: Event, name: str) -> str | None:
+    """A request header, case-insensitively (API Gateway keeps the client's casing)."""
+    headers = event.get("headers") or {}
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def path_parameter(event: Event, name: str) -> str:
+    return str((event.get("pathParameters") or {}).get(name, ""))
+
+
+def query_parameter(event: Event, name: str) -> str | None:
+    return (event.get("queryStringParameters") or {}).get(name)
+
+
+class Api:
+    """Routes by API Gateway resource and method; logs each request by its request id."""
+
+    def __init__(self, service: str, routes: Mapping[tuple[str, str], Route]) -> None:
+        self.logger = Logger(service=service)
+        self.routes = dict(routes)
+
+    def __call__(self, event: Event, context: object) -> Response:
+        request_id = str((event.get("requestContext") or {}).get("requestId", "-"))
+        self.logger.set_correlation_id(request_id)
+        method, resource = str(event.get("httpMethod", "")), str(event.get("resource", ""))
+        try:
+            response = self._dispatch(method, resource, event)
+        except ApiError as err:
+            response = err.response()
+            self.logger.info("refused", extra={"status": err.status, "code": err.code, "field": err.field})
+        except Exception:
+            # The traceback goes to the log, never to the caller; the event is not logged.
+            self.logger.exception("internal error", extra={"route": f"{method} {resource}"})
+            response = ApiError(500, "InternalError", "internal error").response()
+        self.logger.info("handled", extra={"route": f"{method} {resource}", "status": response["statusCode"]})
+        return response
+
+    def _dispatch(self, method: str, resource: str, event: Event) -> Response:
+        allowed = sorted(m for (m, r) in self.routes if r == resource)
+        if not allowed:
+            raise ApiError(404, "NotFound", f"no route {resource or '(none)'}")
+        if method not in allowed:
+            error = ApiError(405, "MethodNotAllowed", f"{method} not allowed on {resource}")
+            response = error.response()
+            response["headers"]["Allow"] = ", ".join(allowed)
+            return response
+        return self.routes[(method, resource)](event)

@@ -1,0 +1,109 @@
+"""Handlers against moto in-process, with tables made from the data stack's own template."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from blueprints.environments import load_project
+from blueprints.testing import TemplateAssertions
+from tests.conftest import PROJECT_DIR, ROOT
+
+LAMBDA_CODE = ROOT / "lambda_code"
+TABLES = ("TransactionsTable", "SessionsTable", "IdempotencyTable")
+
+
+@pytest.fixture(autouse=True)
+def _shared_code_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packaged layout: `common` beside each handler."""
+    monkeypatch.syspath_prepend(str(LAMBDA_CODE))
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto in-process with the three tables and the cursor secret; returns their names."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    for key, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "POWERTOOLS_SERVICE_NAME": "test",
+    }.items():
+        monkeypatch.setenv(key, value)
+    data = TemplateAssertions(load_project(PROJECT_DIR).environments["dev"].render("data"))
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        names = {}
+        for logical_id in TABLES:
+            props = data.properties(logical_id)
+            keys = ("TableName", "AttributeDefinitions", "KeySchema", "ProvisionedThroughput", "GlobalSecondaryIndexes")
+            client.create_table(**{k: props[k] for k in keys if k in props})
+            names[logical_id] = props["TableName"]
+        secret = boto3.client("secretsmanager").create_secret(Name="cursor", SecretString="k" * 64)["ARN"]
+        environment = {
+            "TRANSACTIONS_TABLE": names["TransactionsTable"],
+            "SESSIONS_TABLE": names["SessionsTable"],
+            "IDEMPOTENCY_TABLE": names["IdempotencyTable"],
+            "CURSOR_SECRET_ARN": secret,
+            "MAX_PAYMENT_AMOUNT": "10000.00",
+            "ALLOWED_CURRENCIES": "EUR,USD,GBP,JPY",
+            "IDEMPOTENCY_TTL_SECONDS": "86400",
+            "SESSION_TTL_SECONDS": "600",
+        }
+        for key, value in environment.items():
+            monkeypatch.setenv(key, value)
+        yield environment
+
+
+@pytest.fixture
+def load() -> Callable[[str], ModuleType]:
+    """Import a handler afresh, as a new Lambda container would."""
+
+    def _load(function: str) -> ModuleType:
+        for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
+            del sys.modules[name]
+        spec = importlib.util.spec_from_file_location(f"handler_{function}", LAMBDA_CODE / function / "handler.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return _load
+
+
+def event(
+    method: str,
+    resource: str,
+    body: Any = None,
+    *,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    raw_body: str | None = None,
+    **path: str,
+) -> dict[str, Any]:
+    """An API Gateway proxy event."""
+    return {
+        "httpMethod": method,
+        "resource": resource,
+        "pathParameters": path or None,
+        "queryStringParameters": query,
+        "headers": headers or {},
+        "requestContext": {"requestId": "req-123"},
+        "body": raw_body if raw_body is not None else (None if body is None else json.dumps(body)),
+    }
+
+
+def body(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"]) if response["body"] else None
+
+
+def items(table: str) -> list[dict[str, Any]]:
+    return boto3.client("dynamodb").scan(TableName=table)["Items"]
