@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 
-.PHONY: demo test lint typecheck unit scan render bench bench-launch emulator emulator-stop clean
+.PHONY: demo test lint typecheck unit scan render bench bench-handlers bench-launch emulator emulator-stop clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ render: $(STAMP)
 ## bench: time rendering every stack of every environment in one process
 bench: $(STAMP)
 	$(BIN)/python -m scripts.bench_render
+
+## bench-handlers: payment handler cold import and POST /payments against the raw DynamoDB call
+bench-handlers: $(STAMP) $(EMULATOR)/.installed
+	$(BIN)/python -m scripts.bench_handlers
 
 ## bench-launch: launch dev and prod on fresh emulators; wall time against depth x 4 s
 bench-launch: $(STAMP) $(EMULATOR)/.installed

@@ -12,6 +12,7 @@ otherwise a free one. The server listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import socket
@@ -83,12 +84,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def code_version() -> str:
+    """What the emulator process runs: a restart is needed when this changes."""
+    digest = hashlib.sha256()
+    for path in (
+        ROOT / "local_aws" / "models.py",
+        ROOT / "local_aws" / "server.py",
+        ROOT / "requirements-emulator.txt",
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def current(state: Path = STATE) -> Emulator | None:
-    """The running emulator, if its pid file names a live, answering process."""
+    """The running emulator, if its pid file names a live, answering process that runs
+    the current emulator code."""
     try:
         pid = int((state / "pid").read_text())
         port = int((state / "port").read_text())
+        version = (state / "version").read_text()
     except (OSError, ValueError):
+        return None
+    if version != code_version():
+        print("the emulator's code changed since it started: restarting it (its state is lost)", file=sys.stderr)
         return None
     emulator = Emulator(pid, port)
     return emulator if _alive(pid) and _ready(emulator.url) else None
@@ -116,6 +134,7 @@ def start(state: Path = STATE, *, port: int | None = None, timeout: float = 60.0
     )
     (state / "pid").write_text(str(process.pid))
     (state / "port").write_text(str(port))
+    (state / "version").write_text(code_version())
     emulator = Emulator(process.pid, port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -148,7 +167,7 @@ def stop(state: Path = STATE, timeout: float = 10.0) -> bool:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         stopped = True
-    for name in ("pid", "port"):
+    for name in ("pid", "port", "version"):
         with contextlib.suppress(FileNotFoundError):
             (state / name).unlink()
     return stopped

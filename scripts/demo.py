@@ -33,22 +33,29 @@ def show_requests(env: LaunchedEnvironment) -> bool:
     print("\n== sample requests through the deployed handlers (run in-process)\n")
     payment = {"customerId": "cust-0001", "amount": "12.50", "currency": "EUR", "description": "demo"}
     key = {"Idempotency-Key": f"demo-{uuid.uuid4()}"}
-    steps = [
-        ("payment-processor", api_event("POST", "/payments", payment, headers=key), 201),
-        ("payment-processor", api_event("POST", "/payments", payment, headers=key), 201),  # a retry: same payment
-        ("session-manager", api_event("POST", "/sessions", {"customerId": "cust-0001"}), 201),
-    ]
-    ok = True
-    for function, event, expected in steps:
-        response = env.invoke(function, event)
-        print(f"{event['httpMethod']} {event['path']} -> {response['statusCode']}  {response['body']}")
-        ok &= response["statusCode"] == expected
-        if response["statusCode"] == expected and event["path"] == "/payments":
-            created = json.loads(response["body"])["transactionId"]
-            read = env.invoke("payment-processor", api_event("GET", "/payments/{transactionId}", transactionId=created))
-            print(f"GET /payments/{created} -> {read['statusCode']}  {read['body']}")
-            ok &= read["statusCode"] == 200
-    return ok
+    first = _request(env, "payment-processor", api_event("POST", "/payments", payment, headers=key), 201)
+    retry = _request(env, "payment-processor", api_event("POST", "/payments", payment, headers=key), 201, "retry")
+    ok = first is not None and retry == first
+    if first is not None:
+        transaction = str(first["transactionId"])
+        read = api_event("GET", "/payments/{transactionId}", transactionId=transaction)
+        ok &= _request(env, "payment-processor", read, 200) == first
+        listing = api_event("GET", "/customers/{customerId}/payments", customerId="cust-0001", query={"limit": "5"})
+        ok &= _request(env, "payment-processor", listing, 200) is not None
+    refused = {**payment, "amount": "12.345"}
+    ok &= _request(env, "payment-processor", api_event("POST", "/payments", refused, headers=key), 400) is not None
+    ok &= _request(env, "session-manager", api_event("POST", "/sessions", {"customerId": "cust-0001"}), 201) is not None
+    return bool(ok)
+
+
+def _request(
+    env: LaunchedEnvironment, function: str, event: dict[str, object], expected: int, note: str = ""
+) -> dict | None:
+    """Send one request, print it and its response; the parsed body if the status is `expected`."""
+    response = env.invoke(function, event)
+    label = f"{event['httpMethod']} {event['path']}" + (f" ({note})" if note else "")
+    print(f"{label} -> {response['statusCode']}  {response['body']}")
+    return json.loads(response["body"]) if response["statusCode"] == expected else None
 
 
 def main() -> int:
@@ -64,6 +71,7 @@ def main() -> int:
         return 1
 
     os.environ.update(emulator.environment())
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers' JSON logs would bury the responses
     env = LaunchedEnvironment(args.env)
     show_outputs(env)
     gaps = env.gaps()

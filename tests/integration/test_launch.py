@@ -146,6 +146,9 @@ def test_api_has_every_route(launched, project, env):
     # launched environment's, as it would be in AWS (hence one account per environment).
     roles = {e.stacks["api"].resources["ApiGatewayCloudWatchRole"]["PhysicalResourceId"] for e in launched.values()}
     assert client.get_account()["cloudwatchRoleArn"].rsplit("/", 1)[1] in roles
+    assert {m["name"] for m in client.get_models(restApiId=api_id)["items"]} == {"PaymentRequest", "SessionRequest"}
+    responses = {r["responseType"] for r in client.get_gateway_responses(restApiId=api_id)["items"]}
+    assert {"BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "DEFAULT_4XX", "DEFAULT_5XX"} <= responses
     validators = client.get_request_validators(restApiId=api_id)["items"]
     assert [(v["validateRequestBody"], v["validateRequestParameters"]) for v in validators] == [(True, True)]
 

@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.core.botocore_stubber import BotocoreStubber
 
+from blueprints.api import AMOUNT_PATTERN, CUSTOMER_ID_PATTERN, MODELS
+from blueprints.functions import FunctionsConfig
 from tests.unit.handlers.conftest import body, event, items
 
 KEY = {"Idempotency-Key": "key-00000001"}
@@ -290,3 +292,17 @@ def test_unknown_currencies_in_configuration_are_reported_at_cold_start(aws, loa
     monkeypatch.setenv("ALLOWED_CURRENCIES", "EUR,XXX")
     with pytest.raises(RuntimeError, match=r"unknown currencies: \['XXX'\]"):
         load("payment_processor")
+
+
+def test_the_api_models_and_the_handlers_agree(pay, load):
+    """API Gateway's request models and the handlers check the same shapes."""
+    module = pay.routes[("POST", "/payments")].__globals__
+    assert module["AMOUNT"].pattern == AMOUNT_PATTERN
+    assert module["CUSTOMER_ID"].pattern == CUSTOMER_ID_PATTERN
+    assert load("session_manager").CUSTOMER_ID.pattern == CUSTOMER_ID_PATTERN
+    assert set(MODELS["PaymentRequest"]["properties"]) == {"customerId", "amount", "currency", "description"}
+    assert MODELS["PaymentRequest"]["properties"]["description"]["maxLength"] == module["DESCRIPTION_MAX"]
+    assert set(MODELS["PaymentRequest"]["required"]) == module["REQUIRED"]
+    # Every currency the configuration may allow has known minor units in the handler.
+    currencies = FunctionsConfig.model_fields["allowed_currencies"].annotation.__args__[0].__args__
+    assert set(currencies) == set(module["MINOR_UNITS"])
