@@ -95,11 +95,19 @@ def test_comment_only_requirements_install_nothing(tmp_path, monkeypatch):
     build_package(source)
 
 
-def test_the_real_handlers_package(tmp_path):
+def test_the_real_handlers_package_with_their_dependencies_for_lambda():
+    """Real pip, real wheels for python3.12 on arm64 (cached in .build/ as launches do)."""
     for name in ("payment_processor", "session_manager"):
-        package = build_package(ROOT / "lambda_code" / name)
+        package = build_package(
+            ROOT / "lambda_code" / name, (ROOT / "lambda_code" / "common",), ROOT / ".build" / "lambda-deps"
+        )
         with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
-            assert "handler.py" in archive.namelist()
+            names = archive.namelist()
+        assert {"handler.py", "common/api.py", "aws_lambda_powertools/__init__.py"} <= set(names)
+        assert not [n for n in names if n.endswith(".pyc")]
+        assert package == build_package(
+            ROOT / "lambda_code" / name, (ROOT / "lambda_code" / "common",), ROOT / ".build" / "lambda-deps"
+        )
 
 
 class _ConnectionManager:
