@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 
-.PHONY: demo test lint typecheck unit scan render bench bench-handlers bench-launch emulator emulator-stop clean
+.PHONY: demo test lint typecheck unit consistency report scan render bench bench-handlers bench-launch emulator emulator-stop clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ emulator-stop:
 	test ! -x $(BIN)/python || $(BIN)/python -m local_aws.control stop
 
 ## test: lint, type-check, unit and integration tests with branch coverage, and the security scan
-test: lint typecheck unit scan
+test: lint typecheck unit consistency scan
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -58,6 +58,14 @@ scan: $(STAMP) $(CHECKOV)/.installed
 	rm -rf build/templates
 	$(BIN)/python -m scripts.summary --env all --write build/templates > /dev/null
 	$(CHECKOV)/bin/checkov --directory build/templates --framework cloudformation --skip-download --compact --quiet
+
+## consistency: every difference between environments, with the setting that causes it
+consistency: $(STAMP)
+	$(BIN)/python -m scripts.consistency
+
+## report: rewrite docs/environments.md (stack graphs, settings matrix, differences)
+report: $(STAMP)
+	$(BIN)/python -m scripts.report
 
 ## render: write every template of every environment to build/templates/<env>/<stack>.json
 render: $(STAMP)

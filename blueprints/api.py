@@ -23,6 +23,7 @@ from blueprints.core import (
     add_output,
     add_parameter,
     log_group,
+    per_environment,
 )
 from blueprints.core.iam import allow, service_role
 from blueprints.functions import FUNCTIONS
@@ -112,14 +113,16 @@ ACCESS_LOG_FORMAT = json.dumps(
 class ApiConfig(StackConfig):
     """Inputs of the api stack."""
 
-    throttling_rate_limit: float = Field(gt=0, description="Steady-state requests per second across the stage.")
-    throttling_burst_limit: PositiveInt = Field(description="Burst capacity (requests) across the stage.")
+    throttling_rate_limit: float = per_environment(
+        gt=0, description="Steady-state requests per second across the stage."
+    )
+    throttling_burst_limit: PositiveInt = per_environment(description="Burst capacity (requests) across the stage.")
     log_retention_days: LogRetentionDays
     retain_data: RetainData
     stage_name: str = Field(
         "v1", pattern="^[a-z][a-z0-9]{0,15}$", description="Stage name, also the CloudFront origin path (default v1)."
     )
-    manage_account_settings: bool = Field(
+    manage_account_settings: bool = per_environment(
         True,
         description=(
             "Own the account-and-region-wide API Gateway CloudWatch role (default true). With several "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import Field
 from troposphere import GetAtt, Ref, Template
 from troposphere import dynamodb as ddb
 
@@ -21,6 +20,7 @@ from blueprints.core import (
     StackConfig,
     accept_finding,
     add_output,
+    per_environment,
     set_removal_policy,
 )
 
@@ -30,9 +30,11 @@ CUSTOMER_INDEX = "CustomerIndex"
 class DataConfig(StackConfig):
     """Inputs of the data stack."""
 
-    read_capacity: PositiveInt = Field(description="Provisioned read capacity units of each table and index.")
-    write_capacity: PositiveInt = Field(description="Provisioned write capacity units of each table and index.")
-    point_in_time_recovery: bool = Field(description="Continuous backups (35-day point-in-time recovery).")
+    read_capacity: PositiveInt = per_environment(description="Provisioned read capacity units of each table and index.")
+    write_capacity: PositiveInt = per_environment(
+        description="Provisioned write capacity units of each table and index."
+    )
+    point_in_time_recovery: bool = per_environment(description="Continuous backups (35-day point-in-time recovery).")
     deletion_protection: DeletionProtection
     retain_data: RetainData
 

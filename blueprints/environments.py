@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +153,7 @@ class Project:
                 )
             for stack in BLUEPRINTS:
                 env.blueprint(stack)
+        _check_invariants_identical(self)
         _check_cidrs_disjoint(self)
         _check_domains_distinct(self)
         return self
@@ -221,6 +223,28 @@ class _TolerantLoader(yaml.SafeLoader):
 
 
 _TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: f"!{suffix} {node.value}")
+
+
+def _check_invariants_identical(project: Project) -> None:
+    """A setting not declared per_environment must have one value in every environment."""
+    for stack, blueprint in BLUEPRINTS.items():
+        varying = set(blueprint.config_model.per_environment_fields())
+        configs = {name: env.blueprint(stack).config for name, env in project.environments.items()}
+        for field in blueprint.config_model.model_fields:
+            if field in varying:
+                continue
+            values = {name: getattr(config, field) for name, config in configs.items()}
+            counts = Counter(repr(v) for v in values.values())
+            if len(counts) > 1:
+                usual = counts.most_common(1)[0][0]
+                odd = next(name for name, value in values.items() if repr(value) != usual)
+                shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
+                raise ConfigError(
+                    f"is the same in every environment by design (not per_environment), got {shown}",
+                    environment=odd,
+                    stack=stack,
+                    field=field,
+                )
 
 
 def _check_cidrs_disjoint(project: Project) -> None:

@@ -26,6 +26,7 @@ from blueprints.core import (
     add_output,
     add_parameter,
     log_group,
+    per_environment,
     set_removal_policy,
 )
 from blueprints.core.iam import allow, service_role
@@ -99,11 +100,13 @@ Currency = Literal["EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY"
 class FunctionsConfig(StackConfig):
     """Inputs of the functions stack (applied to every function)."""
 
-    memory_mb: int = Field(ge=128, le=10240, description="Memory of each function in MB (CPU scales with it).")
-    timeout_seconds: int = Field(
+    memory_mb: int = per_environment(
+        ge=128, le=10240, description="Memory of each function in MB (CPU scales with it)."
+    )
+    timeout_seconds: int = per_environment(
         ge=1, le=29, description="Timeout of each function; at most 29 s, API Gateway's integration limit."
     )
-    reserved_concurrency: PositiveInt = Field(description="Reserved concurrent executions of each function.")
+    reserved_concurrency: PositiveInt = per_environment(description="Reserved concurrent executions of each function.")
     log_retention_days: LogRetentionDays
     retain_data: RetainData
     log_level: str = Field(

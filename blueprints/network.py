@@ -17,6 +17,7 @@ from blueprints.core import (
     VpcCidr,
     add_output,
     log_group,
+    per_environment,
 )
 from blueprints.core.iam import allow, service_role
 
@@ -26,13 +27,13 @@ HTTPS = 443
 class NetworkConfig(StackConfig):
     """Inputs of the network stack."""
 
-    cidr: VpcCidr = Field(
+    cidr: VpcCidr = per_environment(
         description="The VPC's IPv4 block, /16 to /24, private range; must not overlap another environment's."
     )
     availability_zones: int = Field(
         2, ge=2, le=3, description="How many AZs get a public and a private subnet (default 2)."
     )
-    nat_gateways: int = Field(
+    nat_gateways: int = per_environment(
         description="NAT gateways: 0 (only S3 and DynamoDB, via gateway endpoints), 1, or one per AZ.",
         ge=0,
     )

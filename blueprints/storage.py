@@ -27,6 +27,7 @@ from blueprints.core import (
     StackConfig,
     accept_finding,
     add_output,
+    per_environment,
     set_removal_policy,
 )
 from blueprints.core.iam import document
@@ -37,7 +38,9 @@ ACCESS_LOG_PREFIX = "s3-access/"
 class StorageConfig(StackConfig):
     """Inputs of the storage stack."""
 
-    log_expiration_days: PositiveInt = Field(description="Days after which log objects (and old versions) expire.")
+    log_expiration_days: PositiveInt = per_environment(
+        description="Days after which log objects (and old versions) expire."
+    )
     artifact_noncurrent_days: PositiveInt = Field(
         30, description="Days an artifact version is kept after a newer one replaces it (default 30)."
     )

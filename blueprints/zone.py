@@ -3,17 +3,24 @@ that lets only Amazon issue certificates for the API's domain."""
 
 from __future__ import annotations
 
-from pydantic import Field
 from troposphere import GetAtt, Join, Ref, Template, route53
 
-from blueprints.core import Blueprint, DomainName, RetainData, StackConfig, add_output, set_removal_policy
+from blueprints.core import (
+    Blueprint,
+    DomainName,
+    RetainData,
+    StackConfig,
+    add_output,
+    per_environment,
+    set_removal_policy,
+)
 
 
 class ZoneConfig(StackConfig):
     """Inputs of the zone stack."""
 
     domain: DomainName
-    existing_hosted_zone_id: str | None = Field(
+    existing_hosted_zone_id: str | None = per_environment(
         None,
         pattern=r"^Z[A-Z0-9]{1,32}$",
         description="Use this existing public hosted zone instead of creating one for the domain (default: create).",

@@ -18,6 +18,8 @@ from blueprints.core.config import (
     RetainData,
     StackConfig,
     VpcCidr,
+    is_per_environment,
+    per_environment,
 )
 from blueprints.core.logs import log_group
 from blueprints.core.policies import accept_finding, set_removal_policy
@@ -38,7 +40,9 @@ __all__ = [
     "accept_finding",
     "add_output",
     "add_parameter",
+    "is_per_environment",
     "log_group",
+    "per_environment",
     "set_removal_policy",
     "tag_resources",
 ]

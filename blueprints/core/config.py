@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
 
 # The only values CloudWatch Logs accepts for RetentionInDays.
 LOG_RETENTION_DAYS = (
@@ -23,9 +25,30 @@ _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 class StackConfig(BaseModel):
-    """Base of every blueprint's configuration: strict, documented, frozen."""
+    """Base of every blueprint's configuration: strict, documented, frozen.
+
+    A field declared with `per_environment(...)` may differ between environments; every
+    other field is invariant: the same in every environment (a project that sets it
+    differently in two environments is refused).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    @classmethod
+    def per_environment_fields(cls) -> list[str]:
+        return [name for name, field in cls.model_fields.items() if is_per_environment(field)]
+
+
+_PER_ENVIRONMENT: JsonDict = {"per_environment": True}
+
+
+def per_environment(default: Any = ..., **kwargs: Any) -> Any:
+    """A `Field` whose value may differ between environments (capacities, retention, ...)."""
+    return Field(default, json_schema_extra=_PER_ENVIRONMENT, **kwargs)
+
+
+def is_per_environment(field: FieldInfo) -> bool:
+    return field.json_schema_extra == _PER_ENVIRONMENT
 
 
 def _check_retention(days: int) -> int:
@@ -65,16 +88,16 @@ def _check_cidr(value: str) -> str:
 LogRetentionDays = Annotated[
     int,
     AfterValidator(_check_retention),
-    Field(description="Days CloudWatch Logs keeps the events of every log group (environment-wide setting)."),
+    per_environment(description="Days CloudWatch Logs keeps the events of every log group (environment-wide setting)."),
 ]
 DomainName = Annotated[
     str,
     AfterValidator(_check_domain),
-    Field(description="The API's public domain name, no wildcard (environment-wide setting)."),
+    per_environment(description="The API's public domain name, no wildcard (environment-wide setting)."),
 ]
 RetainData = Annotated[
     bool,
-    Field(
+    per_environment(
         description=(
             "Retain stateful resources (tables, buckets, zone, log groups) when the stack deletes or "
             "replaces them, through DeletionPolicy and UpdateReplacePolicy (environment-wide setting)."
@@ -82,7 +105,7 @@ RetainData = Annotated[
     ),
 ]
 DeletionProtection = Annotated[
-    bool, Field(description="DynamoDB deletion protection on every table (environment-wide setting).")
+    bool, per_environment(description="DynamoDB deletion protection on every table (environment-wide setting).")
 ]
 VpcCidr = Annotated[str, AfterValidator(_check_cidr)]
 PositiveInt = Annotated[int, Field(gt=0)]

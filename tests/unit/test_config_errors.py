@@ -54,6 +54,17 @@ CASES = [
     ("dev", _set("stacks.network", None), "dev", "network", "environment.stacks.network", "dictionary"),
     ("dev", lambda d: d["environment"].pop("stacks"), "dev", "*", "environment.stacks", "required"),
     ("dev", lambda d: d.update(region="moon-1"), "dev", "*", "region", "not an AWS region"),
+    # An invariant setting may be set, but only to the same value everywhere.
+    (
+        "prod",
+        _set("stacks.functions.log_level", "DEBUG"),
+        "prod",
+        "functions",
+        "log_level",
+        "same in every environment",
+    ),
+    ("staging", _set("stacks.api.stage_name", "v2"), "staging", "api", "stage_name", "dev='v1', staging='v2'"),
+    ("dev", _set("stacks.network.availability_zones", 3), "dev", "network", "availability_zones", "by design"),
 ]
 
 

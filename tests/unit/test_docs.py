@@ -6,6 +6,7 @@ import re
 
 from blueprints.sceptre_adapter import dependency_depth
 from scripts.environments_table import readme_with_table
+from scripts.report import PAGE, build
 from tests.conftest import ROOT
 
 
@@ -26,3 +27,7 @@ def test_stacks_table_matches_levels_regions_and_dependencies(project, rendered)
         assert (region.strip("*") if region != "env" else project.environments["dev"].region) == expected_region
         wanted = {d.rpartition("/")[2] for d in dev[stack].dependencies}
         assert ({n.strip() for n in needs.split(",")} - {"-"}) == wanted, stack
+
+
+def test_the_environments_page_is_current():
+    assert PAGE.read_text() == build(), "run: make report"
