@@ -82,6 +82,19 @@ class EnvironmentSettings(SharedSettings):
     """One environment: its shared settings and the settings of each of its stacks."""
 
     stacks: dict[str, dict[str, Any]] = Field(description="Per-stack settings, keyed by blueprint name.")
+    protect_stacks: bool = Field(
+        description=(
+            "Termination protection on every stack, and a stack policy denying replacement or deletion of "
+            "each stateful resource, applied after each launch."
+        )
+    )
+    allow_destructive_changes: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Stateful resources ('<stack>.<LogicalId>') an update may replace or delete in this environment "
+            "(default none: every such change is refused)."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -153,6 +166,15 @@ class Project:
                 )
             for stack in BLUEPRINTS:
                 env.blueprint(stack)
+            for entry in env.settings.allow_destructive_changes:
+                stack, _, logical_id = entry.partition(".")
+                if stack not in BLUEPRINTS or not logical_id.isalnum():
+                    raise ConfigError(
+                        f"{entry!r} is not '<stack>.<LogicalId>' of a known stack",
+                        environment=env.name,
+                        stack=stack,
+                        field="environment.allow_destructive_changes",
+                    )
         _check_invariants_identical(self)
         _check_cidrs_disjoint(self)
         _check_domains_distinct(self)

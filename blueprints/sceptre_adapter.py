@@ -16,10 +16,12 @@ environment before anything is rendered.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from botocore.exceptions import ClientError
 from sceptre.context import SceptreContext
 from sceptre.hooks import Hook
@@ -27,7 +29,8 @@ from sceptre.plan.plan import SceptrePlan
 from sceptre.resolvers import Resolver
 from sceptre.template_handlers import TemplateHandler
 
-from blueprints.environments import BLUEPRINTS, load_project
+from blueprints.environments import BLUEPRINTS, Environment, load_project
+from blueprints.guard import destructive_changes, is_stateful
 from blueprints.packaging import Package, build_package
 
 
@@ -48,6 +51,13 @@ class BlueprintHandler(TemplateHandler):  # type: ignore[misc]
         return project.environment(environment, stack=stack).render(stack)
 
 
+def _environment(stack: Any) -> tuple[Environment, str]:
+    """The validated environment a Sceptre stack belongs to, and the stack's blueprint name."""
+    environment, _, name = str(stack.name).partition("/")
+    project = load_project(stack.stack_group_config["project_path"])
+    return project.environment(environment, stack=name), name
+
+
 class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
     """`!validate_environment`: validate the whole project and render every stack of this
     environment before the stack's first AWS call.
@@ -57,11 +67,84 @@ class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
     """
 
     def run(self) -> None:
-        environment = str(self.stack.name).partition("/")[0]
-        project = load_project(self.stack.stack_group_config["project_path"])
-        env = project.environment(environment, stack=str(self.stack.name).partition("/")[2])
+        env, _ = _environment(self.stack)
         for stack in BLUEPRINTS:
             env.blueprint(stack).build()
+
+
+class DestructiveChangeRefused(RuntimeError):
+    """An update would replace or delete a stateful resource the environment does not allow."""
+
+
+class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
+    """`!guard_stateful_resources`: before an update, compare the deployed template with
+    the new one and refuse any change that would replace or delete a stateful resource,
+    unless `environment.allow_destructive_changes` names it. Nothing is changed on refusal."""
+
+    def run(self) -> None:
+        env, name = _environment(self.stack)
+        try:
+            deployed = self.stack.connection_manager.call(
+                "cloudformation", "get_template", {"StackName": self.stack.external_name}, region=self.stack.region
+            )["TemplateBody"]
+        except ClientError as err:
+            if "does not exist" in str(err):
+                return  # a first launch replaces nothing
+            raise
+        old = deployed if isinstance(deployed, dict) else yaml.safe_load(deployed)
+        changes = destructive_changes(name, old, json.loads(env.render(name)))
+        refused = [c for c in changes if c.allowance not in env.settings.allow_destructive_changes]
+        if refused:
+            lines = [
+                f"refusing to update {self.stack.external_name} ({env.name}/{name}): it would replace or delete data"
+            ]
+            lines += [f"  {change.describe()}" for change in refused]
+            allow = ", ".join(sorted({c.allowance for c in refused}))
+            lines.append(
+                f"Nothing was changed. If this is intended, list [{allow}] under "
+                f"environment.allow_destructive_changes in config/{env.name}/config.yaml."
+            )
+            raise DestructiveChangeRefused("\n".join(lines))
+        for change in changes:
+            self.logger.warning(f"allowed by environment.allow_destructive_changes: {change.describe()}")
+
+
+class ProtectStackHook(Hook):  # type: ignore[misc]
+    """`!protect_stack`: after a launch, in environments with `protect_stacks`, turn on
+    termination protection and set a stack policy that denies replacing or deleting each
+    stateful resource of the stack."""
+
+    def run(self) -> None:
+        env, name = _environment(self.stack)
+        if not env.settings.protect_stacks:
+            return
+        self._call("update_termination_protection", EnableTerminationProtection=True)
+        policy = stack_policy(json.loads(env.render(name)))
+        if policy is not None:
+            self._call("set_stack_policy", StackPolicyBody=json.dumps(policy))
+
+    def _call(self, command: str, **kwargs: Any) -> Any:
+        kwargs["StackName"] = self.stack.external_name
+        return self.stack.connection_manager.call("cloudformation", command, kwargs, region=self.stack.region)
+
+
+def stack_policy(template: dict[str, Any]) -> dict[str, Any] | None:
+    """Deny Update:Replace and Update:Delete on the template's stateful resources (None if
+    it has none); every other update stays allowed."""
+    stateful = sorted(k for k, r in template.get("Resources", {}).items() if is_stateful(r))
+    if not stateful:
+        return None
+    return {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["Update:Replace", "Update:Delete"],
+                "Resource": [f"LogicalResourceId/{logical_id}" for logical_id in stateful],
+            },
+            {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
+        ]
+    }
 
 
 class FunctionPackageResolver(Resolver):  # type: ignore[misc]

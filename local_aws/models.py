@@ -17,10 +17,12 @@ from moto.acm.models import acm_backends
 from moto.apigateway.models import apigateway_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudformation.models import Stack as CloudFormationStack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudfront.models import cloudfront_backends
 from moto.core.common_models import CloudFormationModel
+from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroup
 from moto.iam import policy_conditions
@@ -605,6 +607,27 @@ def _refuse_unemulated_types(resource_type: str) -> Any:
     return model
 
 
+def _update_termination_protection(self: CloudFormationResponse) -> ActionResult:
+    """UpdateTerminationProtection, which moto lacks."""
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection", False)
+    return ActionResult({"StackId": stack.stack_id})
+
+
+_delete_stack = CloudFormationBackend.delete_stack
+
+
+def _delete_unless_protected(self: CloudFormationBackend, name_or_stack_id: str) -> None:
+    """DeleteStack refuses a stack with termination protection, as in AWS."""
+    try:
+        stack = self.get_stack(name_or_stack_id)
+    except ValidationError:
+        stack = None
+    if stack is not None and stack.enable_termination_protection:
+        raise ValidationError(message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
+    _delete_stack(self, name_or_stack_id)
+
+
 def register() -> None:
     """Make moto's CloudFormation see the models above (its registry is cached)."""
     parsing.get_model_map.cache_clear()
@@ -619,4 +642,6 @@ def register() -> None:
     SecurityGroup.create_from_cloudformation_json = classmethod(_security_group_with_egress)  # type: ignore[method-assign,assignment]
     CloudFormationStack.create_resources = _create_or_roll_back  # type: ignore[method-assign]
     parsing.resource_class_from_type = _refuse_unemulated_types
+    CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
+    CloudFormationBackend.delete_stack = _delete_unless_protected  # type: ignore[method-assign]
     FakeZone.has_cfn_attr = classmethod(lambda cls, attr: attr in {"Id", "NameServers"})  # type: ignore[method-assign,assignment]

@@ -6,13 +6,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import shutil
+import subprocess
 
 import boto3
 import pytest
 
 from blueprints.api import ROUTES
 from local_aws import control
-from local_aws.launched import LaunchedEnvironment, api_event, sceptre_launch
+from local_aws.launched import SCEPTRE, LaunchedEnvironment, api_event, sceptre_launch
 from tests.conftest import PROJECT_DIR
 from tests.integration.conftest import start_emulator
 
@@ -306,3 +307,34 @@ def test_a_resource_type_the_emulator_cannot_create_fails_the_stack_loudly():
         for e in cloudformation.describe_stack_events(StackName="unemulated")["StackEvents"]
     ]
     assert any("AWS::AppSync::GraphQLApi is not emulated by the local AWS" in r for r in reasons), reasons
+
+
+def test_prod_is_locked_and_dev_is_not(launched):
+    for env, protected in (("prod", True), ("dev", False)):
+        for name, stack in launched[env].stacks.items():
+            cloudformation = boto3.client("cloudformation", region_name=stack.rendered.region)
+            described = cloudformation.describe_stacks(StackName=stack.rendered.external_name)["Stacks"][0]
+            assert described.get("EnableTerminationProtection", False) is protected, (env, name)
+            policy = cloudformation.get_stack_policy(StackName=stack.rendered.external_name).get("StackPolicyBody")
+            if protected and name == "data":
+                deny = json.loads(policy)["Statement"][0]
+                assert deny["Action"] == ["Update:Replace", "Update:Delete"]
+                assert "LogicalResourceId/TransactionsTable" in deny["Resource"]
+            elif not protected:
+                assert policy is None, (env, name)
+
+
+def test_prod_cannot_be_torn_down_by_one_command(launched, emulator):
+    result = subprocess.run(
+        [SCEPTRE, "--dir", str(PROJECT_DIR), "delete", "--yes", "prod"],
+        env=emulator.environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "TerminationProtection is enabled" in result.stdout + result.stderr
+    for stack in launched["prod"].stacks.values():
+        cloudformation = boto3.client("cloudformation", region_name=stack.rendered.region)
+        status = cloudformation.describe_stacks(StackName=stack.rendered.external_name)["Stacks"][0]["StackStatus"]
+        assert status.endswith("_COMPLETE") and not status.startswith("DELETE"), stack.rendered.name

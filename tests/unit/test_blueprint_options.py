@@ -115,4 +115,5 @@ def test_a_valid_environment_passes_the_hook_and_goes_on_to_aws(monkeypatch):
 
     result = CliRunner().invoke(cli, ["--dir", str(PROJECT_DIR), "launch", "--yes", "dev/data.yaml"])
     assert result.exit_code != 0
-    assert attempted and attempted[0] == "DescribeStacks"
+    # First the guard reads the deployed template, then the launch asks for the stack.
+    assert attempted and attempted[0] == "GetTemplate"

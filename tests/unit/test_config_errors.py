@@ -54,6 +54,14 @@ CASES = [
     ("dev", _set("stacks.network", None), "dev", "network", "environment.stacks.network", "dictionary"),
     ("dev", lambda d: d["environment"].pop("stacks"), "dev", "*", "environment.stacks", "required"),
     ("dev", lambda d: d.update(region="moon-1"), "dev", "*", "region", "not an AWS region"),
+    (
+        "prod",
+        _set("allow_destructive_changes", ["dat.TransactionsTable"]),
+        "prod",
+        "dat",
+        "environment.allow_destructive_changes",
+        "known stack",
+    ),
     # An invariant setting may be set, but only to the same value everywhere.
     (
         "prod",

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from cfnlint.api import lint_by_config
 from cfnlint.config import ManualArgs
+from sceptre.context import SceptreContext
+from sceptre.plan.plan import SceptrePlan
 
 from blueprints.environments import BLUEPRINTS
 from blueprints.functions import FUNCTIONS
@@ -123,3 +125,18 @@ def test_the_lint_run_would_catch_a_broken_template(rendered, tmp_path: Path):
     path.write_text(json.dumps(template))
     matches = lint_by_config(ManualArgs(templates=[str(path)], regions=["eu-west-1"], include_checks=["I"]))
     assert any("python2.7" in m.message for m in matches), [m.message for m in matches]
+
+
+def test_every_stack_runs_its_own_hooks():
+    """Each stack's hooks are bound to that stack (guard and protection act per stack)."""
+    plan = SceptrePlan(SceptreContext(project_path=str(PROJECT_DIR), command_path="prod"))
+    stacks = list(plan.graph)
+    assert len(stacks) == len(STACKS)
+    for stack in stacks:
+        for hooks in stack.hooks.values():
+            assert all(hook.stack is stack for hook in hooks), stack.name
+        assert [type(h).__name__ for h in stack.hooks["before_launch"]] == [
+            "ValidateEnvironmentHook",
+            "GuardStatefulResourcesHook",
+        ]
+        assert [type(h).__name__ for h in stack.hooks["after_launch"]] == ["ProtectStackHook"]

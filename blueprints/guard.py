@@ -1,0 +1,96 @@
+"""The stateful-change guard: which changes from a deployed template to a new one would
+replace or delete data.
+
+A resource is stateful if it keeps data (tables, buckets, hosted zones, log groups) or is
+retained on deletion. For each, the new template must keep its logical ID and type, leave
+its create-only properties alone (from the CloudFormation resource schemas cfn-lint ships)
+and keep a Retain policy it had. Anything else is a destructive change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+STATEFUL_TYPES = frozenset(
+    {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Route53::HostedZone", "AWS::Logs::LogGroup"}
+)
+_ABSENT = "(absent)"
+
+
+@dataclass(frozen=True)
+class DestructiveChange:
+    """One change that would replace or delete a stateful resource."""
+
+    stack: str  # blueprint name, e.g. "data"
+    resource: str  # logical ID
+    type: str
+    what: str  # e.g. "create-only property TableName"
+    old: Any
+    new: Any
+
+    @property
+    def allowance(self) -> str:
+        """The entry of environment.allow_destructive_changes that would allow it."""
+        return f"{self.stack}.{self.resource}"
+
+    def describe(self) -> str:
+        return f"{self.resource} ({self.type}): {self.what} would change from {_show(self.old)} to {_show(self.new)}"
+
+
+def _show(value: Any) -> str:
+    return value if value == _ABSENT else json.dumps(value, sort_keys=True)
+
+
+@cache
+def create_only_properties(resource_type: str, region: str = "us-east-1") -> tuple[tuple[str, ...], ...]:
+    """Property paths whose change forces replacement, e.g. (("TableName",),)."""
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
+    pointers = schema.get("createOnlyProperties", [])
+    return tuple(tuple(p.removeprefix("/properties/").split("/")) for p in pointers)
+
+
+def _lookup(properties: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = properties
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return _ABSENT
+        node = node[key]
+    return node
+
+
+def is_stateful(resource: dict[str, Any]) -> bool:
+    return resource["Type"] in STATEFUL_TYPES or resource.get("DeletionPolicy") == "Retain"
+
+
+def destructive_changes(stack: str, old: dict[str, Any], new: dict[str, Any]) -> list[DestructiveChange]:
+    """Every destructive change between a deployed template and a new one."""
+    changes = []
+    new_resources = new.get("Resources", {})
+    for logical_id, resource in sorted(old.get("Resources", {}).items()):
+        if not is_stateful(resource):
+            continue
+        kind = resource["Type"]
+        after = new_resources.get(logical_id)
+
+        def change(what: str, before: Any, now: Any, logical_id: str = logical_id, kind: str = kind) -> None:
+            changes.append(DestructiveChange(stack, logical_id, kind, what, before, now))
+
+        if after is None:
+            change("logical ID (removed or renamed: CloudFormation deletes it)", logical_id, _ABSENT)
+            continue
+        if after["Type"] != kind:
+            change("type", kind, after["Type"])
+            continue
+        for path in create_only_properties(kind):
+            before, now = _lookup(resource.get("Properties", {}), path), _lookup(after.get("Properties", {}), path)
+            if before != now:
+                change(f"create-only property {'.'.join(path)} (replacement)", before, now)
+        for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+            if resource.get(policy) == "Retain" and after.get(policy) != "Retain":
+                change(policy, "Retain", after.get(policy, _ABSENT))
+    return changes

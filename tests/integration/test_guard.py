@@ -1,0 +1,147 @@
+"""The stateful-change guard on the emulator: every destructive change is refused before
+anything changes and the data stays; a change the environment allows goes through."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+
+import boto3
+import pytest
+import yaml
+from click.testing import CliRunner
+from sceptre.cli import cli
+from sceptre.connection_manager import ConnectionManager
+
+from blueprints import storage
+from blueprints.core import Context
+from blueprints.data import DataBlueprint
+from blueprints.network import NetworkBlueprint
+from blueprints.sceptre_adapter import DestructiveChangeRefused
+from local_aws import control
+from local_aws.launched import sceptre_launch
+from tests.conftest import PROJECT_DIR
+from tests.integration.conftest import start_emulator
+
+pytestmark = pytest.mark.integration
+TRANSACTIONS = "payments-dev-transactions"
+
+
+def _rename_transactions_table(monkeypatch):
+    original = Context.name
+    monkeypatch.setattr(
+        Context, "name", lambda self, *parts: original(self, *parts) + ("-v2" if parts == ("transactions",) else "")
+    )
+
+
+def _drop_sessions_table(monkeypatch):
+    original = DataBlueprint._table
+    monkeypatch.setattr(
+        DataBlueprint,
+        "_table",
+        lambda self, t, name, **kw: None if name == "Sessions" else original(self, t, name, **kw),
+    )
+
+
+def _rename_transactions_logical_id(monkeypatch):
+    original = DataBlueprint._table
+    monkeypatch.setattr(
+        DataBlueprint,
+        "_table",
+        lambda self, t, name, **kw: original(self, t, "Payments" if name == "Transactions" else name, **kw),
+    )
+
+
+def _rename_artifacts_bucket(monkeypatch):
+    original = storage._secure_bucket
+
+    def renamed(title, name, **kw):
+        return original(title, "artifacts-renamed" if title == "ArtifactsBucket" else name, **kw)
+
+    monkeypatch.setattr(storage, "_secure_bucket", renamed)
+
+
+DESTRUCTIVE: list[tuple[str, Callable, list[str]]] = [
+    (
+        "data",
+        _rename_transactions_table,
+        ["TransactionsTable", "create-only property TableName", '"payments-dev-transactions-v2"'],
+    ),
+    ("data", _drop_sessions_table, ["SessionsTable", "logical ID (removed or renamed"]),
+    ("data", _rename_transactions_logical_id, ["TransactionsTable", "logical ID (removed or renamed"]),
+    (
+        "storage",
+        _rename_artifacts_bucket,
+        ["ArtifactsBucket", "create-only property BucketName", '"artifacts-renamed"'],
+    ),
+]
+
+
+@pytest.fixture
+def own_emulator(tmp_path, monkeypatch):
+    """A fresh emulator with dev launched from a copy of the project."""
+    project = tmp_path / "sceptre_project"
+    shutil.copytree(PROJECT_DIR, project, symlinks=True)
+    shutil.copytree(PROJECT_DIR.parent / "lambda_code", tmp_path / "lambda_code")
+    state = tmp_path / "emulator"
+    emulator = start_emulator(state)
+    for key, value in emulator.environment({}).items():
+        monkeypatch.setenv(key, value)
+    try:
+        launch = sceptre_launch(emulator, "dev", project)
+        assert launch.returncode == 0, launch.output[-3000:]
+        yield project
+    finally:
+        control.stop(state)
+
+
+def _launch_in_process(project, stack: str):
+    # Sceptre caches boto sessions and clients per process: start clean, on this emulator.
+    ConnectionManager._boto_sessions.clear()
+    ConnectionManager._clients.clear()
+    return CliRunner().invoke(cli, ["--dir", str(project), "launch", "--yes", f"dev/{stack}.yaml"])
+
+
+def test_every_destructive_change_is_refused_and_the_data_stays(own_emulator):
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+    cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
+    item = {"transactionId": {"S": "t-1"}, "timestamp": {"N": "1"}, "customerId": {"S": "c-1"}}
+    dynamodb.put_item(TableName=TRANSACTIONS, Item=item)
+    before = {
+        s: cloudformation.get_template(StackName=f"payments-dev-{s}")["TemplateBody"] for s in ("data", "storage")
+    }
+    for stack, inject, words in DESTRUCTIVE:
+        with pytest.MonkeyPatch.context() as patch:
+            inject(patch)
+            result = _launch_in_process(own_emulator, stack)
+        assert result.exit_code != 0, (inject.__name__, result.output)
+        assert isinstance(result.exception, DestructiveChangeRefused), (inject.__name__, result.output)
+        message = str(result.exception)
+        assert f"refusing to update payments-dev-{stack} (dev/{stack})" in message
+        assert all(word in message for word in words), message
+        assert "environment.allow_destructive_changes in config/dev/config.yaml" in message
+    assert (
+        dynamodb.get_item(TableName=TRANSACTIONS, Key={k: item[k] for k in ("transactionId", "timestamp")})["Item"]
+        == item
+    )
+    for stack, body in before.items():
+        assert cloudformation.get_template(StackName=f"payments-dev-{stack}")["TemplateBody"] == body
+    assert "UPDATE" not in cloudformation.describe_stacks(StackName="payments-dev-data")["Stacks"][0]["StackStatus"]
+
+
+def test_a_destructive_change_the_environment_allows_goes_through(own_emulator, monkeypatch):
+    config = own_emulator / "config" / "dev" / "config.yaml"
+    settings = yaml.safe_load(config.read_text())
+    settings["environment"]["allow_destructive_changes"] = ["network.FlowLogGroup"]
+    config.write_text(yaml.safe_dump(settings, sort_keys=False))
+    original = NetworkBlueprint._flow_logs
+
+    def named_flow_logs(self, t, vpc):
+        original(self, t, vpc)
+        t.resources["FlowLogGroup"].LogGroupName = "/vpc/payments-dev/flow-logs"  # create-only: a new group
+
+    monkeypatch.setattr(NetworkBlueprint, "_flow_logs", named_flow_logs)
+    result = _launch_in_process(own_emulator, "network")
+    assert result.exit_code == 0, result.output
+    template = boto3.client("cloudformation", region_name="eu-west-1").get_template(StackName="payments-dev-network")
+    assert "/vpc/payments-dev/flow-logs" in str(template["TemplateBody"])

@@ -1,0 +1,201 @@
+"""The stateful-change guard and the stack policy, on rendered templates."""
+
+from __future__ import annotations
+
+import copy
+import json
+from types import SimpleNamespace
+
+import pytest
+from botocore.exceptions import ClientError
+
+from blueprints.environments import load_project
+from blueprints.guard import create_only_properties, destructive_changes
+from blueprints.sceptre_adapter import (
+    DestructiveChangeRefused,
+    GuardStatefulResourcesHook,
+    ProtectStackHook,
+    stack_policy,
+)
+from tests.conftest import PROJECT_DIR
+
+
+@pytest.fixture
+def data(project):
+    return json.loads(project.environments["prod"].render("data"))
+
+
+def test_an_unchanged_template_is_not_destructive(data):
+    assert destructive_changes("data", data, copy.deepcopy(data)) == []
+
+
+def test_changes_that_keep_the_data_pass(data):
+    new = copy.deepcopy(data)
+    new["Resources"]["TransactionsTable"]["Properties"]["ProvisionedThroughput"]["ReadCapacityUnits"] = 500
+    new["Resources"]["TransactionsTable"]["Properties"]["Tags"] = []
+    assert destructive_changes("data", data, new) == []
+
+
+def test_a_removed_table_is_destructive(data):
+    new = copy.deepcopy(data)
+    del new["Resources"]["SessionsTable"]
+    (change,) = destructive_changes("data", data, new)
+    assert (change.resource, change.type, change.allowance) == (
+        "SessionsTable",
+        "AWS::DynamoDB::Table",
+        "data.SessionsTable",
+    )
+    assert change.describe() == (
+        "SessionsTable (AWS::DynamoDB::Table): logical ID (removed or renamed: CloudFormation deletes it) "
+        'would change from "SessionsTable" to (absent)'
+    )
+
+
+def test_a_renamed_logical_id_is_destructive(data):
+    new = copy.deepcopy(data)
+    new["Resources"]["PaymentsTable"] = new["Resources"].pop("TransactionsTable")
+    assert [c.resource for c in destructive_changes("data", data, new)] == ["TransactionsTable"]
+
+
+def test_a_create_only_property_change_is_destructive(data):
+    new = copy.deepcopy(data)
+    new["Resources"]["TransactionsTable"]["Properties"]["TableName"] = "payments-prod-transactions-v2"
+    (change,) = destructive_changes("data", data, new)
+    assert change.what == "create-only property TableName (replacement)"
+    assert (change.old, change.new) == ("payments-prod-transactions", "payments-prod-transactions-v2")
+    assert '"payments-prod-transactions" to "payments-prod-transactions-v2"' in change.describe()
+
+
+def test_a_bucket_rename_is_destructive(project):
+    storage = json.loads(project.environments["prod"].render("storage"))
+    new = copy.deepcopy(storage)
+    new["Resources"]["LogsBucket"]["Properties"]["BucketName"] = {"Fn::Sub": "logs-${AWS::AccountId}"}
+    (change,) = destructive_changes("storage", storage, new)
+    assert (change.resource, change.what) == ("LogsBucket", "create-only property BucketName (replacement)")
+
+
+def test_a_dropped_retain_is_destructive(data):
+    new = copy.deepcopy(data)
+    new["Resources"]["IdempotencyTable"]["DeletionPolicy"] = "Delete"
+    del new["Resources"]["IdempotencyTable"]["UpdateReplacePolicy"]
+    changes = destructive_changes("data", data, new)
+    assert [(c.what, c.old, c.new) for c in changes] == [
+        ("DeletionPolicy", "Retain", "Delete"),
+        ("UpdateReplacePolicy", "Retain", "(absent)"),
+    ]
+
+
+def test_a_type_change_is_destructive(data):
+    new = copy.deepcopy(data)
+    new["Resources"]["SessionsTable"]["Type"] = "AWS::DynamoDB::GlobalTable"
+    assert [c.what for c in destructive_changes("data", data, new)] == ["type"]
+
+
+def test_stateless_resources_are_not_guarded(project):
+    functions = json.loads(project.environments["prod"].render("functions"))
+    new = copy.deepcopy(functions)
+    del new["Resources"]["PaymentProcessorFunction"]
+    new["Resources"]["PaymentProcessorRole"]["Type"] = "AWS::IAM::User"
+    # Only the retained log groups are stateful here, and they are untouched.
+    assert destructive_changes("functions", functions, new) == []
+
+
+def test_create_only_properties_come_from_the_resource_schemas():
+    assert ("TableName",) in create_only_properties("AWS::DynamoDB::Table")
+    assert ("BucketName",) in create_only_properties("AWS::S3::Bucket")
+    assert ("LogGroupName",) in create_only_properties("AWS::Logs::LogGroup")
+
+
+def test_stack_policy_denies_replacing_or_deleting_stateful_resources(project):
+    policy = stack_policy(json.loads(project.environments["prod"].render("data")))
+    deny, allow = policy["Statement"]
+    assert deny == {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["Update:Replace", "Update:Delete"],
+        "Resource": [
+            "LogicalResourceId/IdempotencyTable",
+            "LogicalResourceId/SessionsTable",
+            "LogicalResourceId/TransactionsTable",
+        ],
+    }
+    assert allow["Action"] == "Update:*"
+    assert stack_policy(json.loads(project.environments["prod"].render("certificate"))) is None
+
+
+class _Recorder:
+    """Sceptre's ConnectionManager.call, answering get_template from a dict."""
+
+    def __init__(self, deployed=None, error=None):
+        self.deployed, self.error, self.calls = deployed, error, []
+
+    def call(self, service, command, kwargs, region=None):
+        self.calls.append((command, kwargs))
+        if command == "get_template":
+            if self.error:
+                raise self.error
+            return {"TemplateBody": self.deployed}
+        return {}
+
+
+def _stack(name, connection_manager):
+    return SimpleNamespace(
+        name=name,
+        external_name=f"payments-{name.replace('/', '-')}",
+        region="eu-west-1",
+        stack_group_config={"project_path": str(PROJECT_DIR)},
+        connection_manager=connection_manager,
+    )
+
+
+def test_protect_hook_locks_protected_environments_only(project):
+    prod = _Recorder()
+    ProtectStackHook(stack=_stack("prod/data", prod)).run()
+    assert [c for c, _ in prod.calls] == ["update_termination_protection", "set_stack_policy"]
+    assert prod.calls[0][1] == {"StackName": "payments-prod-data", "EnableTerminationProtection": True}
+    certificate = _Recorder()
+    ProtectStackHook(stack=_stack("prod/certificate", certificate)).run()
+    assert [c for c, _ in certificate.calls] == ["update_termination_protection"]  # nothing stateful to guard
+    dev = _Recorder()
+    ProtectStackHook(stack=_stack("dev/data", dev)).run()
+    assert dev.calls == []
+
+
+def test_guard_hook_passes_a_first_launch_and_an_unchanged_stack(project):
+    missing = ClientError(
+        {"Error": {"Code": "ValidationError", "Message": "Stack with id x does not exist"}}, "GetTemplate"
+    )
+    GuardStatefulResourcesHook(stack=_stack("prod/data", _Recorder(error=missing))).run()
+    deployed = "---\n" + project.environments["prod"].render("data")  # as Sceptre sent it
+    GuardStatefulResourcesHook(stack=_stack("prod/data", _Recorder(deployed))).run()
+
+
+def test_guard_hook_reports_other_errors(project):
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetTemplate")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        GuardStatefulResourcesHook(stack=_stack("prod/data", _Recorder(error=denied))).run()
+
+
+def test_guard_hook_refuses_and_names_the_setting(project, data):
+    old = copy.deepcopy(data)
+    old["Resources"]["TransactionsTable"]["Properties"]["TableName"] = "payments-prod-ledger"
+    with pytest.raises(DestructiveChangeRefused) as caught:
+        GuardStatefulResourcesHook(stack=_stack("prod/data", _Recorder(old))).run()
+    assert str(caught.value).splitlines() == [
+        "refusing to update payments-prod-data (prod/data): it would replace or delete data",
+        "  TransactionsTable (AWS::DynamoDB::Table): create-only property TableName (replacement) would change "
+        'from "payments-prod-ledger" to "payments-prod-transactions"',
+        "Nothing was changed. If this is intended, list [data.TransactionsTable] under "
+        "environment.allow_destructive_changes in config/prod/config.yaml.",
+    ]
+
+
+def test_guard_hook_lets_an_allowed_change_through_with_a_warning(project, project_copy, data, caplog):
+    root = project_copy("dev", lambda d: d["environment"].update(allow_destructive_changes=["data.TransactionsTable"]))
+    old = json.loads(load_project(root).environments["dev"].render("data"))
+    old["Resources"]["TransactionsTable"]["Properties"]["TableName"] = "payments-dev-ledger"
+    stack = _stack("dev/data", _Recorder(old))
+    stack.stack_group_config["project_path"] = str(root)
+    hook = GuardStatefulResourcesHook(stack=stack)
+    hook.run()
+    assert "allowed by environment.allow_destructive_changes: TransactionsTable" in caplog.text
