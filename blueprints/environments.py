@@ -302,11 +302,14 @@ def settings_table(project: Project) -> str:
     """Markdown table: every declared setting (rows) by environment (columns)."""
     envs = list(project.environments.values())
     rows: list[tuple[str, list[object]]] = [("region", [e.region for e in envs])]
-    rows += [(key, [getattr(e.settings, key) for e in envs]) for key in SharedSettings.model_fields]
+    environment_wide = [key for key in EnvironmentSettings.model_fields if key != "stacks"]
+    rows += [(key, [getattr(e.settings, key) for e in envs]) for key in environment_wide]
     declared = sorted({(stack, key) for e in envs for stack, values in e.settings.stacks.items() for key in values})
     rows += [(f"{stack}.{key}", [getattr(e.blueprint(stack).config, key) for e in envs]) for stack, key in declared]
 
     def cell(value: object) -> str:
+        if isinstance(value, tuple):
+            return ", ".join(value) or "-"
         return "on" if value is True else "off" if value is False else str(value)
 
     lines = ["| setting | " + " | ".join(e.name for e in envs) + " |", "|---" * (len(envs) + 1) + "|"]

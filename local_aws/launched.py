@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import yaml
 
 from blueprints.functions import FUNCTIONS, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
@@ -105,6 +106,27 @@ class LaunchedEnvironment:
             lines += [f"{name}: output {k} is missing" for k in stack.missing_outputs]
         return lines
 
+    def out_of_date(self) -> list[str]:
+        """Stacks whose deployed template differs from the one rendered now."""
+        stale = []
+        for name, stack in self.stacks.items():
+            client = boto3.client("cloudformation", region_name=stack.rendered.region)
+            body = client.get_template(StackName=stack.rendered.external_name)["TemplateBody"]
+            deployed = body if isinstance(body, dict) else yaml.safe_load(body)
+            if deployed != json.loads(stack.rendered.template):
+                stale.append(name)
+        return stale
+
+    def code_hashes(self) -> dict[str, str]:
+        """Function name -> SHA-256 of its deployed code."""
+        client = boto3.client("lambda", region_name=self.region())
+        return {
+            spec.name: client.get_function_configuration(
+                FunctionName=self.output("functions", f"{spec.title}FunctionName")
+            )["CodeSha256"]
+            for spec in FUNCTIONS
+        }
+
     def function_environment(self, spec: FunctionSpec) -> dict[str, str]:
         """The deployed function's environment variables, read from its configuration."""
         client = boto3.client("lambda", region_name=self.region())
@@ -177,3 +199,21 @@ def api_event(
         "requestContext": {"requestId": f"local-{uuid.uuid4()}", "stage": "v1"},
         "body": None if body is None else json.dumps(body),
     }
+
+
+def replication_report(environments: list[LaunchedEnvironment]) -> tuple[list[str], bool]:
+    """Lines saying which launched stacks are out of date and whether every environment
+    runs the same function code; and whether all is in order."""
+    lines, ok = [], True
+    for env in environments:
+        stale = env.out_of_date()
+        ok &= not stale
+        lines.append(f"{env.name}: " + (f"out of date: {', '.join(stale)}" if stale else "every stack up to date"))
+    hashes = {env.name: env.code_hashes() for env in environments}
+    for spec in FUNCTIONS:
+        by_env = {name: code[spec.name] for name, code in hashes.items()}
+        same = len(set(by_env.values())) == 1
+        ok &= same
+        shown = ", ".join(f"{name}={sha[:12]}" for name, sha in by_env.items())
+        lines.append(f"{spec.name} code: {'the same everywhere' if same else 'DIFFERS'} ({shown})")
+    return lines, ok

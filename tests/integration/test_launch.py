@@ -13,7 +13,7 @@ import pytest
 
 from blueprints.api import ROUTES
 from local_aws import control
-from local_aws.launched import SCEPTRE, LaunchedEnvironment, api_event, sceptre_launch
+from local_aws.launched import SCEPTRE, LaunchedEnvironment, api_event, replication_report, sceptre_launch
 from tests.conftest import PROJECT_DIR
 from tests.integration.conftest import start_emulator
 
@@ -338,3 +338,39 @@ def test_prod_cannot_be_torn_down_by_one_command(launched, emulator):
         cloudformation = boto3.client("cloudformation", region_name=stack.rendered.region)
         status = cloudformation.describe_stacks(StackName=stack.rendered.external_name)["Stacks"][0]["StackStatus"]
         assert status.endswith("_COMPLETE") and not status.startswith("DELETE"), stack.rendered.name
+
+
+def test_replication_every_stack_up_to_date_and_the_same_code_everywhere(launched):
+    lines, ok = replication_report(list(launched.values()))
+    assert ok, lines
+    assert lines[:2] == ["dev: every stack up to date", "prod: every stack up to date"]
+    assert all("the same everywhere" in line for line in lines[2:])
+
+
+def test_replication_reports_drift_and_differing_code(launched):
+    prod = launched["prod"]
+    name = prod.output("functions", "SessionManagerFunctionName")
+    client = boto3.client("lambda", region_name=prod.region())
+    parameters = cloudformation_parameters(prod, "functions")
+    bucket = prod.output("storage", "ArtifactsBucketName")
+    boto3.client("s3", region_name=prod.region()).put_object(Bucket=bucket, Key="hotfix.zip", Body=b"not the same")
+    client.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="hotfix.zip")
+    cloudformation = boto3.client("cloudformation", region_name=prod.region())
+    template = json.loads(prod.stacks["zone"].rendered.template)
+    template["Resources"]["CaaRecord"]["Properties"]["TTL"] = "60"
+    cloudformation.update_stack(StackName="payments-prod-zone", TemplateBody=json.dumps(template))
+    try:
+        lines, ok = replication_report(list(launched.values()))
+        assert not ok
+        assert "prod: out of date: zone" in lines
+        assert any(line.startswith("session-manager code: DIFFERS") for line in lines)
+    finally:
+        cloudformation.update_stack(StackName="payments-prod-zone", TemplateBody=prod.stacks["zone"].rendered.template)
+        client.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key=parameters["SessionManagerCodeKey"])
+    assert replication_report(list(launched.values()))[1]
+
+
+def cloudformation_parameters(environment, stack):
+    client = boto3.client("cloudformation", region_name=environment.stacks[stack].rendered.region)
+    described = client.describe_stacks(StackName=environment.stacks[stack].rendered.external_name)["Stacks"][0]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
