@@ -82,6 +82,16 @@ MODELS: dict[str, dict[str, object]] = {
     },
 }
 
+# API Gateway's own refusals (validation, unknown routes, throttling) in the handlers' error
+# shape. $context.error.messageString is already a quoted JSON string.
+_REFUSAL = '{"error": {"code": "%s", "message": $context.error.messageString, "field": "%s"}}'
+GATEWAY_RESPONSES: dict[str, tuple[str, str]] = {
+    "BadRequestBodyResponse": ("BAD_REQUEST_BODY", _REFUSAL % ("ValidationError", "body")),
+    "BadRequestParametersResponse": ("BAD_REQUEST_PARAMETERS", _REFUSAL % ("ValidationError", "parameters")),
+    "Default4xxResponse": ("DEFAULT_4XX", _REFUSAL % ("$context.error.responseType", "request")),
+    "Default5xxResponse": ("DEFAULT_5XX", '{"error": {"code": "InternalError", "message": "internal error"}}'),
+}
+
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/payments", "PaymentProcessor", required_headers=("Idempotency-Key",), body_model="PaymentRequest"),
     Route("GET", "/payments/{transactionId}", "PaymentProcessor"),
@@ -316,15 +326,8 @@ class ApiBlueprint(Blueprint[ApiConfig]):
         return resources
 
     def _error_responses(self, t: Template, api: apigw.RestApi) -> None:
-        """API Gateway's own refusals in the handlers' error shape: {"error": {code, message}}."""
-        validation = '{"error": {"code": "ValidationError", "message": $context.error.validationErrorString}}'
-        other = '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString}}'
-        for title, response_type, template in (
-            ("BadRequestBodyResponse", "BAD_REQUEST_BODY", validation),
-            ("BadRequestParametersResponse", "BAD_REQUEST_PARAMETERS", validation),
-            ("Default4xxResponse", "DEFAULT_4XX", other),
-            ("Default5xxResponse", "DEFAULT_5XX", other),
-        ):
+        """API Gateway's own refusals in the handlers' error shape."""
+        for title, (response_type, template) in GATEWAY_RESPONSES.items():
             t.add_resource(
                 apigw.GatewayResponse(
                     title,
@@ -366,6 +369,9 @@ def _path_id(path: str) -> str:
 
 
 def _routes_digest() -> str:
-    """Changes with any route or request model, so each such change makes a new deployment."""
-    payload = json.dumps({"routes": [r.__dict__ for r in ROUTES], "models": MODELS}, sort_keys=True)
+    """Changes with any route, request model or gateway response, so each such change
+    makes a new deployment."""
+    payload = json.dumps(
+        {"routes": [r.__dict__ for r in ROUTES], "models": MODELS, "responses": GATEWAY_RESPONSES}, sort_keys=True
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:10].upper()

@@ -106,8 +106,7 @@ def current(state: Path = STATE) -> Emulator | None:
     except (OSError, ValueError):
         return None
     if version != code_version():
-        print("the emulator's code changed since it started: restarting it (its state is lost)", file=sys.stderr)
-        return None
+        return None  # started from older emulator code: treated as not running
     emulator = Emulator(pid, port)
     return emulator if _alive(pid) and _ready(emulator.url) else None
 
@@ -118,20 +117,21 @@ def start(state: Path = STATE, *, port: int | None = None, timeout: float = 60.0
     running = current(state)
     if running is not None:
         return running
-    stop(state)  # clears a stale pid file
+    if stop(state):
+        print("the emulator's code changed since it started: restarted it (its state is lost)", file=sys.stderr)
     if not PYTHON.exists():
         raise EmulatorError(f"no emulator environment at {PYTHON.parent.parent}: run `make emulator`")
     port = port or int(os.environ.get("EMULATOR_PORT") or _free_port())
     state.mkdir(parents=True, exist_ok=True)
-    log = (state / "server.log").open("ab")
-    process = subprocess.Popen(  # noqa: S603 - fixed argv
-        [str(PYTHON), "-m", "local_aws.server", "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # a Ctrl-C in the caller's terminal does not kill it
-        env={**os.environ, "PYTHONPATH": str(ROOT), "MOTO_PORT": str(port)},
-    )
+    with (state / "server.log").open("ab") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            [str(PYTHON), "-m", "local_aws.server", "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C in the caller's terminal does not kill it
+            env={**os.environ, "PYTHONPATH": str(ROOT), "MOTO_PORT": str(port)},
+        )
     (state / "pid").write_text(str(process.pid))
     (state / "port").write_text(str(port))
     (state / "version").write_text(code_version())

@@ -142,7 +142,7 @@ class LaunchedEnvironment:
         """
         spec = next(s for s in FUNCTIONS if s.name == function)
         with _environment({**self.function_environment(spec), "AWS_DEFAULT_REGION": self.region()}):
-            module = _load_handler(spec)
+            module = load_handler(spec.source_dir)
             response: dict[str, Any] = module.handler(event, None)
         return response
 
@@ -161,15 +161,16 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _load_handler(spec: FunctionSpec) -> ModuleType:
-    """A fresh import, as in a new container: module-level clients read the environment.
-    The shared `common` package sits beside the handler, as in the deployed package."""
+def load_handler(source_dir: str) -> ModuleType:
+    """A fresh import of lambda_code/<source_dir>/handler.py, as in a new container:
+    module-level clients read the environment. The shared `common` package sits beside
+    the handler, as in the deployed package."""
     if str(ROOT / "lambda_code") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambda_code"))
     for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
         del sys.modules[name]
-    path = ROOT / "lambda_code" / spec.source_dir / "handler.py"
-    module_spec = importlib.util.spec_from_file_location(f"deployed_{spec.source_dir}", path)
+    path = ROOT / "lambda_code" / source_dir / "handler.py"
+    module_spec = importlib.util.spec_from_file_location(f"handler_{source_dir}", path)
     assert module_spec is not None and module_spec.loader is not None
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)

@@ -21,6 +21,7 @@ LOG_RETENTION_DAYS = (
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
 
+_RFC1918 = tuple(ipaddress.IPv4Network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
@@ -78,8 +79,8 @@ def _check_cidr(value: str) -> str:
         raise ValueError(f"{value!r} is not an IPv4 network in CIDR notation ({err})") from err
     if not 16 <= network.prefixlen <= 24:
         raise ValueError(f"{value!r}: a VPC CIDR block must be between /16 and /24")
-    if not network.is_private:
-        raise ValueError(f"{value!r} is not a private (RFC 1918) range")
+    if not any(network.subnet_of(block) for block in _RFC1918):
+        raise ValueError(f"{value!r} is not inside a private (RFC 1918) range")
     return value
 
 

@@ -63,6 +63,7 @@ REQUIRED = {"customerId", "amount", "currency"}
 
 CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+LIMIT = re.compile(r"^[0-9]{1,3}$")
 AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$")
 DESCRIPTION_MAX = 200
 
@@ -75,7 +76,7 @@ SECRETS = boto3.client("secretsmanager")
 
 def create_payment(event: Event) -> Response:
     key = header(event, "Idempotency-Key")
-    if key is None or not IDEMPOTENCY_KEY.match(key):
+    if key is None or not IDEMPOTENCY_KEY.fullmatch(key):
         raise bad_request("Idempotency-Key", "header required: 8-128 letters, digits, '-' or '_'")
     body = json_body(event, allowed={"customerId", "amount", "currency", "description"}, required=REQUIRED)
     request = _payment_request(body)
@@ -147,13 +148,13 @@ def _replay(key: str, fingerprint: str) -> Response:
 
 def _payment_request(body: dict[str, Any]) -> dict[str, Any]:
     customer_id = body["customerId"]
-    if not isinstance(customer_id, str) or not CUSTOMER_ID.match(customer_id):
+    if not isinstance(customer_id, str) or not CUSTOMER_ID.fullmatch(customer_id):
         raise bad_request("customerId", "1-64 letters, digits, '-' or '_'")
     currency = body["currency"]
     if not isinstance(currency, str) or currency not in CURRENCIES:
         raise bad_request("currency", f"must be one of {', '.join(sorted(CURRENCIES))}")
     amount = body["amount"]
-    if not isinstance(amount, str) or not AMOUNT.match(amount):
+    if not isinstance(amount, str) or not AMOUNT.fullmatch(amount):
         raise bad_request("amount", 'must be a decimal string such as "12.50"')
     value = Decimal(amount)
     if value <= 0:
@@ -187,12 +188,12 @@ def get_payment(event: Event) -> Response:
 
 def list_payments(event: Event) -> Response:
     customer_id = path_parameter(event, "customerId")
-    if not CUSTOMER_ID.match(customer_id):
+    if not CUSTOMER_ID.fullmatch(customer_id):
         raise bad_request("customerId", "1-64 letters, digits, '-' or '_'")
     limit_text = query_parameter(event, "limit")
     if limit_text is None:
         limit = PAGE_DEFAULT
-    elif limit_text.isdigit() and 1 <= int(limit_text) <= PAGE_MAX:
+    elif LIMIT.fullmatch(limit_text) and 1 <= int(limit_text) <= PAGE_MAX:
         limit = int(limit_text)
     else:
         raise bad_request("limit", f"must be a whole number from 1 to {PAGE_MAX}")

@@ -39,7 +39,7 @@ TABLE = boto3.resource("dynamodb").Table(SETTINGS["SESSIONS_TABLE"])
 
 def create_session(event: Event) -> Response:
     customer_id = json_body(event, allowed={"customerId"}, required={"customerId"})["customerId"]
-    if not isinstance(customer_id, str) or not CUSTOMER_ID.match(customer_id):
+    if not isinstance(customer_id, str) or not CUSTOMER_ID.fullmatch(customer_id):
         raise bad_request("customerId", "1-64 letters, digits, '-' or '_'")
     now = int(time.time())
     session = {
@@ -54,7 +54,7 @@ def create_session(event: Event) -> Response:
 
 def _session_id(event: Event) -> str:
     session_id = path_parameter(event, "sessionId")
-    if not SESSION_ID.match(session_id):
+    if not SESSION_ID.fullmatch(session_id):
         raise bad_request("sessionId", "not a session id")
     return session_id
 

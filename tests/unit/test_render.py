@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import jinja2
@@ -39,6 +43,24 @@ def test_stack_configs_are_shared_not_copied():
 def test_sceptre_renders_what_the_blueprint_builds(project, rendered, env):
     for stack in STACKS:
         assert rendered[env][stack].template == project.environments[env].render(stack), stack
+
+
+def test_build_is_byte_identical_across_processes_clocks_and_hash_seeds(project):
+    """Another process, another hash seed, another time zone, a second later: same bytes."""
+    script = (
+        "import json; from blueprints.environments import BLUEPRINTS, load_project;"
+        f"p = load_project({str(PROJECT_DIR)!r});"
+        "print(json.dumps({e: {s: p.environments[e].render(s) for s in BLUEPRINTS}"
+        " for e in p.environments}, sort_keys=True))"
+    )
+    time.sleep(1)
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "TZ": "Pacific/Kiritimati"}
+    other = json.loads(
+        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    )
+    for name, stacks in other.items():
+        for stack, body in stacks.items():
+            assert body == project.environments[name].render(stack), (name, stack)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -15,16 +13,10 @@ from moto import mock_aws
 
 from blueprints.environments import load_project
 from blueprints.testing import TemplateAssertions
-from tests.conftest import PROJECT_DIR, ROOT
+from local_aws.launched import api_event, load_handler
+from tests.conftest import PROJECT_DIR
 
-LAMBDA_CODE = ROOT / "lambda_code"
 TABLES = ("TransactionsTable", "SessionsTable", "IdempotencyTable")
-
-
-@pytest.fixture(autouse=True)
-def _shared_code_importable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The packaged layout: `common` beside each handler."""
-    monkeypatch.syspath_prepend(str(LAMBDA_CODE))
 
 
 @pytest.fixture
@@ -66,39 +58,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def load() -> Callable[[str], ModuleType]:
     """Import a handler afresh, as a new Lambda container would."""
-
-    def _load(function: str) -> ModuleType:
-        for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
-            del sys.modules[name]
-        spec = importlib.util.spec_from_file_location(f"handler_{function}", LAMBDA_CODE / function / "handler.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    return _load
+    return load_handler
 
 
 def event(
-    method: str,
-    resource: str,
-    body: Any = None,
-    *,
-    headers: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-    raw_body: str | None = None,
-    **path: str,
+    method: str, resource: str, body: Any = None, *, raw_body: str | None = None, **kwargs: Any
 ) -> dict[str, Any]:
-    """An API Gateway proxy event."""
-    return {
-        "httpMethod": method,
-        "resource": resource,
-        "pathParameters": path or None,
-        "queryStringParameters": query,
-        "headers": headers or {},
-        "requestContext": {"requestId": "req-123"},
-        "body": raw_body if raw_body is not None else (None if body is None else json.dumps(body)),
-    }
+    """An API Gateway proxy event with a fixed request id (or a raw, unencoded body)."""
+    built = api_event(method, resource, body, **kwargs)
+    built["requestContext"]["requestId"] = "req-123"
+    if raw_body is not None:
+        built["body"] = raw_body
+    return built
 
 
 def body(response: dict[str, Any]) -> Any:

@@ -102,6 +102,7 @@ def test_fifty_concurrent_identical_requests_make_one_payment(pay, aws, monkeypa
         ({**PAYMENT, "customerId": "a b"}, "customerId", 400),
         ({**PAYMENT, "customerId": "c" * 65}, "customerId", 400),
         ({**PAYMENT, "customerId": 7}, "customerId", 400),
+        ({**PAYMENT, "customerId": "cust-1\n"}, "customerId", 400),  # `$` alone would let this through
         ({**PAYMENT, "description": "x" * 201}, "description", 400),
         ({**PAYMENT, "description": "line\nbreak"}, "description", 400),
         ({**PAYMENT, "extra": 1}, "extra", 400),
@@ -228,7 +229,7 @@ def test_a_validly_signed_cursor_with_a_broken_payload_is_refused(pay, aws, load
     assert response["statusCode"] == 400
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "ten", "-1", ""])
+@pytest.mark.parametrize("limit", ["0", "101", "ten", "-1", "", "\u00b2", "1\n"])
 def test_list_limits(pay, aws, limit):
     response = _list(pay, limit=limit)
     assert response["statusCode"] == 400 and body(response)["error"]["field"] == "limit"
