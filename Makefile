@@ -6,11 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ENV    ?= dev
 STAMP  := $(VENV)/.installed
-# checkov and moto server need jsonschema 4, Sceptre 4.7 pins 3.2: each gets its own environment.
+# checkov, moto server and schemathesis need jsonschema 4 (or its tooling), Sceptre 4.7 pins 3.2:
+# each gets its own environment.
 CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
+APITEST  := .venv-apitest
 
-.PHONY: demo test lint typecheck unit consistency report scan render bench bench-handlers bench-launch emulator emulator-stop clean
+.PHONY: demo test lint typecheck unit consistency report scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +23,11 @@ $(STAMP): pyproject.toml constraints.txt
 $(CHECKOV)/.installed: requirements-checkov.txt
 	test -x $(CHECKOV)/bin/python || $(PYTHON) -m venv $(CHECKOV)
 	$(CHECKOV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+$(APITEST)/.installed: requirements-apitest.txt
+	test -x $(APITEST)/bin/python || $(PYTHON) -m venv $(APITEST)
+	$(APITEST)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-apitest.txt
 	touch $@
 
 $(EMULATOR)/.installed: requirements-emulator.txt
@@ -50,7 +57,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Unit tests run offline; integration tests start and stop their own emulator.
-unit: $(STAMP) $(EMULATOR)/.installed
+unit: $(STAMP) $(EMULATOR)/.installed $(APITEST)/.installed
 	$(BIN)/pytest --cov --cov-report=term
 
 ## scan: checkov over every rendered template; accepted findings carry a reason in Metadata
@@ -63,9 +70,10 @@ scan: $(STAMP) $(CHECKOV)/.installed
 consistency: $(STAMP)
 	$(BIN)/python -m scripts.consistency
 
-## report: rewrite docs/environments.md (stack graphs, settings matrix, differences)
+## report: rewrite docs/environments.md (stack graphs, settings matrix, differences) and docs/openapi.json
 report: $(STAMP)
 	$(BIN)/python -m scripts.report
+	$(BIN)/python -m scripts.openapi --write
 
 ## render: write every template of every environment to build/templates/<env>/<stack>.json
 render: $(STAMP)
@@ -79,9 +87,13 @@ bench: $(STAMP)
 bench-handlers: $(STAMP) $(EMULATOR)/.installed
 	$(BIN)/python -m scripts.bench_handlers
 
+## bench-frontdoor: an HTTP round trip through the local front door against the in-process handler call
+bench-frontdoor: $(STAMP) $(EMULATOR)/.installed
+	$(BIN)/python -m scripts.bench_frontdoor
+
 ## bench-launch: launch dev and prod on fresh emulators; wall time against depth x 4 s
 bench-launch: $(STAMP) $(EMULATOR)/.installed
 	$(BIN)/python -m scripts.bench_launch
 
 clean:
-	rm -rf $(VENV) $(CHECKOV) $(EMULATOR) .emulator build .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(CHECKOV) $(EMULATOR) $(APITEST) .emulator build .pytest_cache .mypy_cache .ruff_cache .coverage

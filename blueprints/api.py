@@ -1,18 +1,20 @@
-"""API: the REST API in front of the functions. Routes are proxied to Lambda, every
-method has a request validator, each route's invoke permission is scoped to that route's
-ARN, and the stage writes JSON access logs, traces, metrics and enforces throttling."""
+"""API: the REST API in front of the functions, made from the API contract
+(`blueprints.contract`). Every method requires a token of the user pool with one of the
+route's scopes (a Cognito authorizer) and has a request validator; routes are proxied to
+Lambda, each route's invoke permission is scoped to that route's ARN, and the stage writes
+JSON access logs, traces, metrics and enforces throttling."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 
 from awacs import logs as awslogs
 from pydantic import Field
 from troposphere import AccountId, GetAtt, Ref, Sub, Template, awslambda
 from troposphere import apigateway as apigw
 
+from blueprints.contract import ROUTES, SCHEMAS, Route
 from blueprints.core import (
     Blueprint,
     LogRetentionDays,
@@ -28,78 +30,29 @@ from blueprints.core import (
 from blueprints.core.iam import allow, service_role
 from blueprints.functions import FUNCTIONS
 
-
-@dataclass(frozen=True)
-class Route:
-    """One method on one path, proxied to one function."""
-
-    method: str
-    path: str  # e.g. "/payments/{transactionId}"
-    function: str  # FunctionSpec.title
-    required_headers: tuple[str, ...] = ()
-    query_strings: tuple[str, ...] = field(default=())  # optional query-string parameters
-    body_model: str | None = None  # name of a MODELS entry the JSON body must match
-
-    @property
-    def path_parameters(self) -> list[str]:
-        return [seg[1:-1] for seg in self.path.strip("/").split("/") if seg.startswith("{")]
-
-    @property
-    def logical_id(self) -> str:
-        return f"{self.method.capitalize()}{_path_id(self.path)}"
-
-    @property
-    def source_path(self) -> str:
-        """The path as it appears in an execute-api ARN (parameters become wildcards)."""
-        return "/".join("*" if seg.startswith("{") else seg for seg in self.path.split("/"))
-
-
-# Request bodies, checked by API Gateway before the function runs (the handlers check
-# them again: they must not depend on being behind this API).
-CUSTOMER_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
-AMOUNT_PATTERN = "^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,4})?$"
-MODELS: dict[str, dict[str, object]] = {
-    "PaymentRequest": {
-        "$schema": "http://json-schema.org/draft-04/schema#",
-        "title": "PaymentRequest",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["customerId", "amount", "currency"],
-        "properties": {
-            "customerId": {"type": "string", "pattern": CUSTOMER_ID_PATTERN},
-            "amount": {"type": "string", "pattern": AMOUNT_PATTERN},
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-            "description": {"type": "string", "maxLength": 200},
-        },
-    },
-    "SessionRequest": {
-        "$schema": "http://json-schema.org/draft-04/schema#",
-        "title": "SessionRequest",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["customerId"],
-        "properties": {"customerId": {"type": "string", "pattern": CUSTOMER_ID_PATTERN}},
-    },
-}
-
-# API Gateway's own refusals (validation, unknown routes, throttling) in the handlers' error
-# shape. $context.error.messageString is already a quoted JSON string.
+# API Gateway's own refusals (validation, unknown routes, authorization, throttling) in the
+# handlers' error shape. $context.error.messageString is already a quoted JSON string.
 _REFUSAL = '{"error": {"code": "%s", "message": $context.error.messageString, "field": "%s"}}'
 GATEWAY_RESPONSES: dict[str, tuple[str, str]] = {
     "BadRequestBodyResponse": ("BAD_REQUEST_BODY", _REFUSAL % ("ValidationError", "body")),
     "BadRequestParametersResponse": ("BAD_REQUEST_PARAMETERS", _REFUSAL % ("ValidationError", "parameters")),
+    "UnauthorizedResponse": ("UNAUTHORIZED", _REFUSAL % ("Unauthorized", "Authorization")),
     "Default4xxResponse": ("DEFAULT_4XX", _REFUSAL % ("$context.error.responseType", "request")),
     "Default5xxResponse": ("DEFAULT_5XX", '{"error": {"code": "InternalError", "message": "internal error"}}'),
 }
+# RFC 6750: a 401 names the scheme the client must use.
+_CHALLENGE = {"gatewayresponse.header.WWW-Authenticate": "'Bearer'"}
+_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 
-ROUTES: tuple[Route, ...] = (
-    Route("POST", "/payments", "PaymentProcessor", required_headers=("Idempotency-Key",), body_model="PaymentRequest"),
-    Route("GET", "/payments/{transactionId}", "PaymentProcessor"),
-    Route("GET", "/customers/{customerId}/payments", "PaymentProcessor", query_strings=("limit", "cursor")),
-    Route("POST", "/sessions", "SessionManager", body_model="SessionRequest"),
-    Route("GET", "/sessions/{sessionId}", "SessionManager"),
-    Route("DELETE", "/sessions/{sessionId}", "SessionManager"),
-)
+
+def _logical_id(route: Route) -> str:
+    return f"{route.method.capitalize()}{_path_id(route.path)}"
+
+
+def _source_path(route: Route) -> str:
+    """The path as it appears in an execute-api ARN (parameters become wildcards)."""
+    return "/".join("*" if seg.startswith("{") else seg for seg in route.path.split("/"))
+
 
 ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -149,14 +102,25 @@ class ApiBlueprint(Blueprint[ApiConfig]):
     def define(self, t: Template) -> None:
         cfg = self.config
         function_arns = {
-            spec.title: add_parameter(t, f"{spec.title}FunctionArn", f"{spec.name} function ARN") for spec in FUNCTIONS
+            spec.name: add_parameter(t, f"{spec.title}FunctionArn", f"{spec.name} function ARN") for spec in FUNCTIONS
         }
+        user_pool = add_parameter(t, "UserPoolArn", "User pool whose tokens the API accepts")
         api = t.add_resource(
             apigw.RestApi(
                 "RestApi",
                 Name=self.context.name("api"),
                 Description=f"{self.context.project} payments and sessions API",
                 EndpointConfiguration=apigw.EndpointConfiguration(Types=["REGIONAL"]),
+            )
+        )
+        authorizer = t.add_resource(
+            apigw.Authorizer(
+                "CognitoAuthorizer",
+                RestApiId=Ref(api),
+                Name="cognito-user-pool",
+                Type="COGNITO_USER_POOLS",
+                ProviderARNs=[Ref(user_pool)],
+                IdentitySource="method.request.header.Authorization",
             )
         )
         validator = t.add_resource(
@@ -168,60 +132,54 @@ class ApiBlueprint(Blueprint[ApiConfig]):
                 ValidateRequestParameters=True,
             )
         )
+        self._error_responses(t, api)
         resources = self._resources(t, api)
         models = {
             name: t.add_resource(
                 apigw.Model(
-                    f"{name}Model",
-                    RestApiId=Ref(api),
-                    Name=name,
-                    ContentType="application/json",
-                    Schema=schema,
+                    f"{name}Model", RestApiId=Ref(api), Name=name, ContentType="application/json", Schema=SCHEMAS[name]
                 )
             )
-            for name, schema in MODELS.items()
+            for name in sorted({r.body for r in ROUTES if r.body})
         }
-        self._error_responses(t, api)
         methods = []
         for route in ROUTES:
-            parameters = {f"method.request.path.{p}": True for p in route.path_parameters}
-            parameters |= {f"method.request.header.{h}": True for h in route.required_headers}
-            parameters |= {f"method.request.querystring.{q}": False for q in route.query_strings}
             method = t.add_resource(
                 apigw.Method(
-                    f"{route.logical_id}Method",
+                    f"{_logical_id(route)}Method",
                     RestApiId=Ref(api),
                     ResourceId=Ref(resources[route.path]),
                     HttpMethod=route.method,
-                    # An authorizer is planned; until then access is limited by throttling.
-                    AuthorizationType="NONE",
+                    OperationName=route.operation_id,
+                    # API Gateway authenticates (and checks the scopes); the handler decides
+                    # what the caller may see (ownership).
+                    AuthorizationType="COGNITO_USER_POOLS",
+                    AuthorizerId=Ref(authorizer),
+                    AuthorizationScopes=list(route.scopes),
                     RequestValidatorId=Ref(validator),
-                    RequestParameters=dict(sorted(parameters.items())),
-                    RequestModels={"application/json": Ref(models[route.body_model])} if route.body_model else {},
+                    RequestParameters=dict(sorted(_request_parameters(route).items())),
+                    RequestModels={"application/json": Ref(models[route.body])} if route.body else {},
                     Integration=apigw.Integration(
                         Type="AWS_PROXY",
                         IntegrationHttpMethod="POST",
                         Uri=Sub(
                             "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-                            f"${{{route.function}FunctionArn}}/invocations"
+                            f"${{{function_arns[route.function].title}}}/invocations"
                         ),
                     ),
                 )
             )
-            accept_finding(
-                method, "CKV_AWS_59", "authorizer planned in a later release; the stage is throttled meanwhile"
-            )
             methods.append(method)
             t.add_resource(
                 awslambda.Permission(
-                    f"{route.logical_id}Permission",
+                    f"{_logical_id(route)}Permission",
                     Action="lambda:InvokeFunction",
                     FunctionName=Ref(function_arns[route.function]),
                     Principal="apigateway.amazonaws.com",
                     SourceAccount=AccountId,
                     SourceArn=Sub(
                         "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                        f"${{{api.title}}}/{cfg.stage_name}/{route.method}{route.source_path}"
+                        f"${{{api.title}}}/{cfg.stage_name}/{route.method}{_source_path(route)}"
                     ),
                 )
             )
@@ -334,6 +292,7 @@ class ApiBlueprint(Blueprint[ApiConfig]):
                     RestApiId=Ref(api),
                     ResponseType=response_type,
                     ResponseTemplates={"application/json": template},
+                    ResponseParameters=_CHALLENGE if response_type == "UNAUTHORIZED" else {},
                 )
             )
 
@@ -368,10 +327,16 @@ def _path_id(path: str) -> str:
     return "".join(seg.strip("{}")[:1].upper() + seg.strip("{}")[1:] for seg in path.strip("/").split("/"))
 
 
+def _request_parameters(route: Route) -> dict[str, bool]:
+    """API Gateway's view of the route's parameters: which must be present."""
+    return {f"method.request.{_LOCATIONS[p.location]}.{p.name}": p.required for p in route.parameters}
+
+
 def _routes_digest() -> str:
-    """Changes with any route, request model or gateway response, so each such change
-    makes a new deployment."""
+    """Changes with any route, its callers, request model or gateway response, so each such
+    change makes a new deployment."""
+    routes = [{**r.__dict__, "parameters": [p.__dict__ for p in r.parameters]} for r in ROUTES]
     payload = json.dumps(
-        {"routes": [r.__dict__ for r in ROUTES], "models": MODELS, "responses": GATEWAY_RESPONSES}, sort_keys=True
+        {"routes": routes, "schemas": SCHEMAS, "responses": GATEWAY_RESPONSES}, sort_keys=True, default=str
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:10].upper()

@@ -44,6 +44,7 @@ from blueprints.core import (
 )
 from blueprints.data import DataBlueprint
 from blueprints.functions import FunctionsBlueprint
+from blueprints.identity import IdentityBlueprint
 from blueprints.network import NetworkBlueprint
 from blueprints.storage import StorageBlueprint
 from blueprints.zone import ZoneBlueprint
@@ -55,6 +56,7 @@ BLUEPRINTS: dict[str, type[Blueprint[Any]]] = {
         DataBlueprint,
         StorageBlueprint,
         ZoneBlueprint,
+        IdentityBlueprint,
         CertificateBlueprint,
         FunctionsBlueprint,
         ApiBlueprint,

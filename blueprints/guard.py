@@ -17,7 +17,13 @@ from typing import Any
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 STATEFUL_TYPES = frozenset(
-    {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Route53::HostedZone", "AWS::Logs::LogGroup"}
+    {
+        "AWS::DynamoDB::Table",
+        "AWS::S3::Bucket",
+        "AWS::Route53::HostedZone",
+        "AWS::Logs::LogGroup",
+        "AWS::Cognito::UserPool",  # the customers' accounts: a new pool has none of them
+    }
 )
 _ABSENT = "(absent)"
 

@@ -4,9 +4,15 @@
     python -m local_aws.control status
     python -m local_aws.control env      # shell exports that point AWS tools at it
     python -m local_aws.control stop
+    python -m local_aws.control url   --env dev                  # the API's base URL (front door)
+    python -m local_aws.control token --env dev --customer alice  # a customer's access token
+    python -m local_aws.control token --env dev --client reporting  # a back-office client's token
 
-State lives in .emulator/ (pid, port, server log). The port is EMULATOR_PORT if set,
-otherwise a free one. The server listens on 127.0.0.1 only.
+State lives in .emulator/ (pid, port, frontdoor_port, server log; the front door's function
+code and logs under frontdoor/). The port is EMULATOR_PORT if set, otherwise a free one; the
+front door (local_aws/frontdoor) gets another free one. Both listen on 127.0.0.1 only.
+`url` and `token` read the launched environment through boto3: run them with the project's
+.venv/bin/python.
 """
 
 from __future__ import annotations
@@ -42,10 +48,16 @@ class EmulatorError(RuntimeError):
 class Emulator:
     pid: int
     port: int
+    frontdoor_port: int
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def frontdoor_url(self) -> str:
+        """The local API Gateway front door: <frontdoor_url>/restapis/<api id>/<stage>/<path>."""
+        return f"http://{HOST}:{self.frontdoor_port}"
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """`base` (default: this process's environment) pointed at the emulator, for
@@ -89,8 +101,10 @@ def code_version() -> str:
     digest = hashlib.sha256()
     for path in (
         ROOT / "local_aws" / "models.py",
+        ROOT / "local_aws" / "oauth.py",
         ROOT / "local_aws" / "server.py",
         ROOT / "requirements-emulator.txt",
+        *sorted((ROOT / "local_aws" / "frontdoor").glob("*.py")),
     ):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -102,12 +116,13 @@ def current(state: Path = STATE) -> Emulator | None:
     try:
         pid = int((state / "pid").read_text())
         port = int((state / "port").read_text())
+        frontdoor_port = int((state / "frontdoor_port").read_text())
         version = (state / "version").read_text()
     except (OSError, ValueError):
         return None
     if version != code_version():
         return None  # started from older emulator code: treated as not running
-    emulator = Emulator(pid, port)
+    emulator = Emulator(pid, port, frontdoor_port)
     return emulator if _alive(pid) and _ready(emulator.url) else None
 
 
@@ -122,20 +137,29 @@ def start(state: Path = STATE, *, port: int | None = None, timeout: float = 60.0
     if not PYTHON.exists():
         raise EmulatorError(f"no emulator environment at {PYTHON.parent.parent}: run `make emulator`")
     port = port or int(os.environ.get("EMULATOR_PORT") or _free_port())
+    frontdoor_port = _free_port()
+    while frontdoor_port == port:
+        frontdoor_port = _free_port()
     state.mkdir(parents=True, exist_ok=True)
     with (state / "server.log").open("ab") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [str(PYTHON), "-m", "local_aws.server", "--port", str(port)],
+            [str(PYTHON), "-m", "local_aws.server", "--port", str(port), "--frontdoor-port", str(frontdoor_port)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C in the caller's terminal does not kill it
-            env={**os.environ, "PYTHONPATH": str(ROOT), "MOTO_PORT": str(port)},
+            env={
+                **os.environ,
+                "PYTHONPATH": str(ROOT),
+                "MOTO_PORT": str(port),
+                "EMULATOR_STATE_DIR": str(state.resolve()),  # the front door keeps function code and logs there
+            },
         )
     (state / "pid").write_text(str(process.pid))
     (state / "port").write_text(str(port))
+    (state / "frontdoor_port").write_text(str(frontdoor_port))
     (state / "version").write_text(code_version())
-    emulator = Emulator(process.pid, port)
+    emulator = Emulator(process.pid, port, frontdoor_port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -167,7 +191,7 @@ def stop(state: Path = STATE, timeout: float = 10.0) -> bool:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         stopped = True
-    for name in ("pid", "port", "version"):
+    for name in ("pid", "port", "frontdoor_port", "version"):
         with contextlib.suppress(FileNotFoundError):
             (state / name).unlink()
     return stopped
@@ -191,9 +215,43 @@ def main(argv: list[str]) -> int:
                 print(f"export {key}={value!r}")
         else:
             print(f"local AWS emulator running at {emulator.url} (pid {emulator.pid})")
+    elif command in {"url", "token"}:
+        return _callers(command, argv[1:])
     else:
         print(__doc__, file=sys.stderr)
         return 2
+    return 0
+
+
+def _callers(command: str, argv: list[str]) -> int:
+    """`url` and `token`: they read the launched environment, so they need the project's
+    environment (boto3, the blueprints); the other commands need only the standard library."""
+    import argparse  # noqa: PLC0415 - only these commands need it
+
+    from local_aws.callers import CallerError, Environment  # noqa: PLC0415 - needs boto3
+
+    parser = argparse.ArgumentParser(prog=f"python -m local_aws.control {command}")
+    parser.add_argument("--env", required=True, help="a launched environment, e.g. dev")
+    if command == "token":
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument("--customer", metavar="NAME", help="a customer (a user of the pool, made on first use)")
+        who.add_argument("--client", metavar="NAME", help="a back-office client (read-only scope, made on first use)")
+    args = parser.parse_args(argv)
+    emulator = current()
+    if emulator is None:
+        print("no emulator running: run `make demo` first", file=sys.stderr)
+        return 1
+    env = Environment(args.env, emulator)
+    try:
+        if command == "url":
+            print(env.url)
+        elif args.customer:
+            print(env.customer_token(args.customer))
+        else:
+            print(env.client_token(args.client))
+    except CallerError as err:
+        print(err, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import yaml
 
+from blueprints import contract
 from blueprints.functions import FUNCTIONS, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
 from local_aws import control
@@ -141,14 +142,14 @@ class LaunchedEnvironment:
         the environment variables read back from the deployed function.
         """
         spec = next(s for s in FUNCTIONS if s.name == function)
-        with _environment({**self.function_environment(spec), "AWS_DEFAULT_REGION": self.region()}):
+        with environment_variables({**self.function_environment(spec), "AWS_DEFAULT_REGION": self.region()}):
             module = load_handler(spec.source_dir)
             response: dict[str, Any] = module.handler(event, None)
         return response
 
 
 @contextlib.contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
+def environment_variables(variables: dict[str, str]) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in variables}
     os.environ.update(variables)
     try:
@@ -164,11 +165,13 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 def load_handler(source_dir: str) -> ModuleType:
     """A fresh import of lambda_code/<source_dir>/handler.py, as in a new container:
     module-level clients read the environment. The shared `common` package sits beside
-    the handler, as in the deployed package."""
+    the handler, and the API contract is the top-level `contract`, as in the deployed
+    package."""
     if str(ROOT / "lambda_code") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambda_code"))
     for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
         del sys.modules[name]
+    sys.modules["contract"] = contract
     path = ROOT / "lambda_code" / source_dir / "handler.py"
     module_spec = importlib.util.spec_from_file_location(f"handler_{source_dir}", path)
     assert module_spec is not None and module_spec.loader is not None
@@ -184,9 +187,11 @@ def api_event(
     *,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
     **path: str,
 ) -> dict[str, Any]:
-    """An API Gateway proxy event for `resource` (path parameters filled in)."""
+    """An API Gateway proxy event for `resource` (path parameters filled in), with the
+    `claims` of the token the authorizer verified, if any."""
     concrete = resource
     for key, value in path.items():
         concrete = concrete.replace("{" + key + "}", value)
@@ -197,7 +202,11 @@ def api_event(
         "pathParameters": path or None,
         "queryStringParameters": query,
         "headers": {"Content-Type": "application/json", **(headers or {})},
-        "requestContext": {"requestId": f"local-{uuid.uuid4()}", "stage": "v1"},
+        "requestContext": {
+            "requestId": f"local-{uuid.uuid4()}",
+            "stage": "v1",
+            **({"authorizer": {"claims": claims}} if claims is not None else {}),
+        },
         "body": None if body is None else json.dumps(body),
     }
 

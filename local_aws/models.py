@@ -2,25 +2,30 @@
 service backends support them. Imported by the emulator process only (see server.py).
 
 Each model creates the resource through moto's own service backend, so what a stack
-creates is visible through the ordinary service APIs (ACM, CloudFront, API Gateway, S3).
+creates is visible through the ordinary service APIs (ACM, CloudFront, API Gateway, S3,
+Cognito).
 Written against moto 5.2.5 (pinned in requirements-emulator.txt); the emulator's tests
 fail if a new moto changes the backend calls these rely on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from typing import Any, ClassVar
 
 from moto.acm.models import acm_backends
-from moto.apigateway.models import apigateway_backends
+from moto.apigateway.exceptions import RestAPINotFound
+from moto.apigateway.models import Method, apigateway_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudformation.models import Stack as CloudFormationStack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudfront.models import cloudfront_backends
+from moto.cognitoidp.exceptions import ResourceNotFoundError as CognitoNotFound
+from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
@@ -83,6 +88,11 @@ def _ref(value: Any) -> str:
     """A Ref as a string id: moto resolves Ref to the model object itself when the model
     has no physical_resource_id (API Gateway deployments, for one)."""
     return value if isinstance(value, str) else str(value.id)
+
+
+def _json_text(value: Any) -> str:
+    """A JSON document as text: templates may carry it as an object or already as a string."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _items(values: list[Any] | None) -> dict[str, Any]:
@@ -337,7 +347,7 @@ class ApiModel(_Emulated, CloudFormationModel):
             name,
             props.get("ContentType", "application/json"),
             props.get("Description", ""),
-            json.dumps(props.get("Schema", {})),
+            _json_text(props.get("Schema", {})),
         )
         return cls(rest_api_id, name)
 
@@ -408,8 +418,10 @@ class Secret(_Emulated, CloudFormationModel):
                 require_each_included_type=bool(generate.get("RequireEachIncludedType", True)),
             )
             value = json.loads(generated)["RandomPassword"]
-        arn = backend.create_secret(
-            name=props.get("Name", resource_name),
+        created = backend.create_secret(
+            # Without a Name, CloudFormation makes a unique one: two stacks' secrets of the same
+            # logical ID (dev and prod in one account) must not overwrite each other.
+            name=props.get("Name") or f"{resource_name}-{uuid.uuid4().hex[:12]}",
             secret_string=value,
             secret_binary=None,
             description=props.get("Description"),
@@ -419,7 +431,8 @@ class Secret(_Emulated, CloudFormationModel):
             replica_regions=[],
             force_overwrite=False,
         )
-        return cls(arn)
+        # The backend answers the API's JSON ({"ARN", "Name", "VersionId"}); Ref is the ARN.
+        return cls(json.loads(created)["ARN"])
 
     def delete(self, account_id: str, region_name: str) -> None:
         secretsmanager_backends[account_id][region_name].delete_secret(self.id, None, True)
@@ -470,6 +483,274 @@ class BucketPolicy(_Emulated, CloudFormationModel):
         s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(self.bucket)
 
 
+def _bool(value: Any) -> bool:
+    """A template boolean, written either as true or as "true"."""
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+# Cognito properties CloudFormation converts to numbers or booleans by its resource
+# schema, whatever the template wrote ("8" or 8); moto compares them as they arrive.
+_INTEGER_KEYS = frozenset(
+    {
+        "MinimumLength",
+        "PasswordHistorySize",
+        "TemporaryPasswordValidityDays",
+        "UnusedAccountValidityDays",
+        "Priority",
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "RefreshTokenValidity",
+        "AuthSessionValidity",
+        "RetryGracePeriodSeconds",
+    }
+)
+_BOOLEAN_KEYS = frozenset(
+    {
+        "RequireLowercase",
+        "RequireNumbers",
+        "RequireSymbols",
+        "RequireUppercase",
+        "AllowAdminCreateUserOnly",
+        "CaseSensitive",
+        "ChallengeRequiredOnNewDevice",
+        "DeviceOnlyRememberedOnUserPrompt",
+        "DeveloperOnlyAttribute",
+        "Mutable",
+        "Required",
+        "AllowedOAuthFlowsUserPoolClient",
+        "EnablePropagateAdditionalUserContextData",
+        "EnableTokenRevocation",
+        "GenerateSecret",
+    }
+)
+
+
+def _typed(value: Any, key: str = "") -> Any:
+    """Cognito properties with the types the Cognito API takes (see _INTEGER_KEYS)."""
+    if key == "UserPoolTags":
+        return value  # tag keys are the user's own: a tag named Priority stays a string
+    if isinstance(value, dict):
+        return {k: _typed(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if key in _INTEGER_KEYS:
+        return int(value)
+    if key in _BOOLEAN_KEYS:
+        return _bool(value)
+    return value
+
+
+# AWS::Cognito::UserPool properties that are CreateUserPool parameters of the same name,
+# which moto keeps and returns from DescribeUserPool (UserPoolName is the pool's name).
+# The others set the MFA configuration (EnabledMfas, SmsAuthenticationMessage) or are
+# ignored: moto has no e-mail MFA or WebAuthn (EmailAuthenticationMessage/Subject,
+# WebAuthnRelyingPartyID, WebAuthnUserVerification).
+_USER_POOL_API_PROPERTIES = (
+    "AccountRecoverySetting",
+    "AdminCreateUserConfig",
+    "AliasAttributes",
+    "AutoVerifiedAttributes",
+    "DeletionProtection",
+    "DeviceConfiguration",
+    "EmailConfiguration",
+    "EmailVerificationMessage",
+    "EmailVerificationSubject",
+    "LambdaConfig",
+    "MfaConfiguration",
+    "Policies",
+    "Schema",
+    "SmsAuthenticationMessage",
+    "SmsConfiguration",
+    "SmsVerificationMessage",
+    "UserAttributeUpdateSettings",
+    "UsernameAttributes",
+    "UsernameConfiguration",
+    "UserPoolAddOns",
+    "UserPoolTags",
+    "UserPoolTier",
+    "VerificationMessageTemplate",
+)
+
+
+class UserPool(_Emulated, CloudFormationModel):
+    """AWS::Cognito::UserPool through moto's Cognito backend (moto has no CloudFormation
+    model for any Cognito type). Ref is the pool id."""
+
+    ATTRIBUTES = ("Arn", "ProviderName", "ProviderURL", "UserPoolId")
+
+    def __init__(self, pool: Any) -> None:
+        self.physical_resource_id = self.user_pool_id = pool.id
+        self.arn = pool.arn
+        self.provider_name = f"cognito-idp.{pool.region}.amazonaws.com/{pool.id}"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::UserPool"
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "ProviderURL":
+            return f"https://{self.provider_name}"
+        return super().get_cfn_attribute(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = _typed(cloudformation_json["Properties"])
+        backend = cognitoidp_backends[account_id][region_name]
+        config = {k: props[k] for k in _USER_POOL_API_PROPERTIES if k in props}
+        pool = backend.create_user_pool(props.get("UserPoolName", resource_name), config)
+        if "EnabledMfas" in props:
+            # CloudFormation applies EnabledMfas with SetUserPoolMfaConfig.
+            enabled = props["EnabledMfas"]
+            sms = None
+            if "SMS_MFA" in enabled:
+                sms = {k: props[k] for k in ("SmsAuthenticationMessage", "SmsConfiguration") if k in props}
+            token = {"Enabled": "SOFTWARE_TOKEN_MFA" in enabled}
+            backend.set_user_pool_mfa_config(pool.id, sms, token, props.get("MfaConfiguration", "OFF"))
+        return cls(pool)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        # moto's DeleteUserPool ignores DeletionProtection; so does this.
+        with contextlib.suppress(CognitoNotFound):
+            cognitoidp_backends[account_id][region_name].delete_user_pool(self.user_pool_id)
+
+
+class UserPoolClient(_Emulated, CloudFormationModel):
+    """AWS::Cognito::UserPoolClient through moto's Cognito backend: every property is a
+    CreateUserPoolClient parameter of the same name. Ref is the client id."""
+
+    ATTRIBUTES = ("ClientId", "ClientSecret", "Name")
+
+    def __init__(self, client: Any) -> None:
+        self.user_pool_id = client.user_pool_id
+        self.physical_resource_id = self.client_id = client.id
+        self.name = client.extended_config.get("ClientName")
+        # moto draws a secret for every client; only one created with GenerateSecret has one.
+        # Without one the attribute is empty: failing the GetAtt instead would fail moto's
+        # DescribeStacks (it resolves Outputs lazily) rather than the stack.
+        self.client_secret = client.secret if client.generate_secret else ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::UserPoolClient"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = _typed(cloudformation_json["Properties"])
+        config = {k: v for k, v in props.items() if k not in ("UserPoolId", "GenerateSecret")}
+        config.setdefault("ClientName", resource_name)
+        client = cognitoidp_backends[account_id][region_name].create_user_pool_client(
+            _ref(props["UserPoolId"]), props.get("GenerateSecret", False), config
+        )
+        return cls(client)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        with contextlib.suppress(CognitoNotFound):
+            cognitoidp_backends[account_id][region_name].delete_user_pool_client(self.user_pool_id, self.client_id)
+
+
+class UserPoolResourceServer(_Emulated, CloudFormationModel):
+    """AWS::Cognito::UserPoolResourceServer (the custom OAuth scopes, `<Identifier>/<ScopeName>`)
+    through moto's Cognito backend. Ref is the identifier."""
+
+    def __init__(self, user_pool_id: str, identifier: str) -> None:
+        self.user_pool_id = user_pool_id
+        self.physical_resource_id = self.identifier = identifier
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::UserPoolResourceServer"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        server = cognitoidp_backends[account_id][region_name].create_resource_server(
+            _ref(props["UserPoolId"]), props["Identifier"], props["Name"], props.get("Scopes") or []
+        )
+        return cls(server.user_pool_id, server.identifier)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        # moto has no DeleteResourceServer.
+        pool = cognitoidp_backends[account_id][region_name].user_pools.get(self.user_pool_id)
+        if pool is not None:
+            pool.resource_servers.pop(self.identifier, None)
+
+
+class UserPoolDomain(_Emulated, CloudFormationModel):
+    """AWS::Cognito::UserPoolDomain (a prefix domain, or a custom one with its certificate)
+    through moto's Cognito backend. Ref is the domain."""
+
+    ATTRIBUTES = ("CloudFrontDistribution",)
+
+    def __init__(self, domain: Any) -> None:
+        self.physical_resource_id = self.domain = domain.domain
+        self.cloud_front_distribution = domain.to_json()["CloudFrontDistribution"]
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::UserPoolDomain"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        domain = cognitoidp_backends[account_id][region_name].create_user_pool_domain(
+            _ref(props["UserPoolId"]), props["Domain"], props.get("CustomDomainConfig")
+        )
+        return cls(domain)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        with contextlib.suppress(CognitoNotFound):
+            cognitoidp_backends[account_id][region_name].delete_user_pool_domain(self.domain)
+
+
+class ApiAuthorizer(_Emulated, CloudFormationModel):
+    """AWS::ApiGateway::Authorizer (COGNITO_USER_POOLS, TOKEN or REQUEST) through moto's
+    API Gateway backend. Ref is the authorizer id."""
+
+    ATTRIBUTES = ("AuthorizerId",)
+
+    def __init__(self, rest_api_id: str, authorizer_id: str) -> None:
+        self.rest_api_id = rest_api_id
+        self.physical_resource_id = self.authorizer_id = authorizer_id
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Authorizer"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        rest_api_id = _ref(props["RestApiId"])
+        authorizer = apigateway_backends[account_id][region_name].create_authorizer(
+            rest_api_id,
+            props.get("Name", resource_name),
+            props["Type"],
+            provider_arns=props.get("ProviderARNs"),
+            auth_type=props.get("AuthType"),
+            authorizer_uri=props.get("AuthorizerUri"),
+            authorizer_credentials=props.get("AuthorizerCredentials"),
+            identity_source=props.get("IdentitySource"),
+            authorizer_result_ttl=int(props.get("AuthorizerResultTtlInSeconds", 300)),
+        )
+        # moto misspells this keyword between its backend and its model (identiy_...), so the
+        # expression is always lost on creation: set it on the model directly.
+        authorizer.identity_validation_expression = props.get("IdentityValidationExpression")
+        return cls(rest_api_id, authorizer.id)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        with contextlib.suppress(RestAPINotFound, KeyError):
+            apigateway_backends[account_id][region_name].delete_authorizer(self.rest_api_id, self.authorizer_id)
+
+
 EMULATED_TYPES = tuple(
     m.cloudformation_type()
     for m in (
@@ -483,6 +764,11 @@ EMULATED_TYPES = tuple(
         ApiGatewayAccount,
         BucketPolicy,
         Secret,
+        UserPool,
+        UserPoolClient,
+        UserPoolResourceServer,
+        UserPoolDomain,
+        ApiAuthorizer,
     )
 )
 
@@ -579,6 +865,43 @@ def _security_group_with_egress(  # type: ignore[no-untyped-def]
     return group
 
 
+def _method_with_authorization(  # type: ignore[no-untyped-def]
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    """AWS::ApiGateway::Method with what moto's model drops: AuthorizerId,
+    AuthorizationScopes, RequestParameters, RequestModels, RequestValidatorId and
+    OperationName, kept as GetMethod returns them. The integration stays as moto makes it
+    (type, method and URI)."""
+    props = cloudformation_json["Properties"]
+    backend = apigateway_backends[account_id][region_name]
+    rest_api_id, resource_id = _ref(props["RestApiId"]), _ref(props["ResourceId"])
+    method = backend.put_method(
+        function_id=rest_api_id,
+        resource_id=resource_id,
+        method_type=props["HttpMethod"],
+        authorization_type=props.get("AuthorizationType", "NONE"),
+        api_key_required=_bool(props.get("ApiKeyRequired", False)),
+        # Empty maps are absent from GetMethod, as in API Gateway.
+        request_parameters={k: _bool(v) for k, v in props.get("RequestParameters", {}).items()} or None,
+        request_models={k: _ref(v) for k, v in props.get("RequestModels", {}).items()} or None,
+        operation_name=props.get("OperationName"),
+        authorizer_id=_ref(props["AuthorizerId"]) if "AuthorizerId" in props else None,
+        authorization_scopes=props.get("AuthorizationScopes") or None,
+        request_validator_id=_ref(props["RequestValidatorId"]) if "RequestValidatorId" in props else None,
+    )
+    integration = props.get("Integration")
+    if integration:
+        backend.put_integration(
+            function_id=rest_api_id,
+            resource_id=resource_id,
+            method_type=props["HttpMethod"],
+            integration_type=integration["Type"],
+            uri=integration.get("Uri"),
+            integration_method=integration.get("IntegrationHttpMethod"),
+        )
+    return method
+
+
 _create_resources = CloudFormationStack.create_resources
 
 
@@ -640,6 +963,7 @@ def register() -> None:
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
     policy_conditions.CONDITION_OPERATIONS["Bool"] = _bool_operation
     SecurityGroup.create_from_cloudformation_json = classmethod(_security_group_with_egress)  # type: ignore[method-assign,assignment]
+    Method.create_from_cloudformation_json = classmethod(_method_with_authorization)  # type: ignore[method-assign,assignment]
     CloudFormationStack.create_resources = _create_or_roll_back  # type: ignore[method-assign]
     parsing.resource_class_from_type = _refuse_unemulated_types
     CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]

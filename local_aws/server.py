@@ -1,21 +1,45 @@
 """Emulator process: register the extra CloudFormation models, then serve moto on
-127.0.0.1 only. Run with the emulator's interpreter: python -m local_aws.server --port N"""
+127.0.0.1 only, with the Cognito OAuth2 token endpoint moto lacks (local_aws/oauth.py)
+in front of it. Run with the emulator's interpreter: python -m local_aws.server --port N"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
 
-from moto.server import main as moto_main
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import run_simple
 
+from local_aws.frontdoor import serve_in_thread
 from local_aws.models import register
+from local_aws.oauth import TokenEndpoint
+
+HOST = "127.0.0.1"
+
+
+def _exit(signum: int, frame: Any) -> None:
+    sys.exit(0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--frontdoor-port", type=int, help="also serve the API Gateway front door on this port")
     args = parser.parse_args()
     register()
-    moto_main(["--host", "127.0.0.1", "--port", str(args.port)])
+    # What moto.server.main does, with the token endpoint wrapped around moto's app.
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
+    signal.signal(signal.SIGINT, _exit)
+    signal.signal(signal.SIGTERM, _exit)
+    if args.frontdoor_port:
+        state = Path(os.environ.get("EMULATOR_STATE_DIR", ".emulator"))
+        serve_in_thread(args.frontdoor_port, f"http://{HOST}:{args.port}", state)
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(HOST, args.port, TokenEndpoint(app), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

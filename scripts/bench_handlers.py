@@ -23,10 +23,11 @@ from pathlib import Path
 
 import boto3
 
+from blueprints.contract import CUSTOMER_SCOPE
 from blueprints.environments import load_project
 from blueprints.testing import TemplateAssertions
 from local_aws import control
-from local_aws.launched import ROOT, api_event
+from local_aws.launched import ROOT, api_event, load_handler
 
 LAMBDA_CODE = ROOT / "lambda_code"
 TIMER = "import time; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
@@ -105,26 +106,31 @@ def main() -> None:
         emulator = control.start(Path(state))
         try:
             settings = _setup(emulator)
-            env = {**os.environ, **settings, "PYTHONPATH": f"{LAMBDA_CODE}:{LAMBDA_CODE / 'payment_processor'}"}
+            # As in the package: the handler, `common` and the API contract side by side.
+            (Path(state) / "contract").symlink_to(ROOT / "blueprints" / "contract")
+            path = f"{LAMBDA_CODE}:{LAMBDA_CODE / 'payment_processor'}:{state}"
+            env = {**os.environ, **settings, "PYTHONPATH": path}
             bare = _import_seconds("import boto3", env, args.imports)
             handler_import = _import_seconds("import handler", env, args.imports)
 
             os.environ.update(settings)
-            sys.path[:0] = [str(LAMBDA_CODE), str(LAMBDA_CODE / "payment_processor")]
-            import handler  # noqa: PLC0415 - configured by the environment set just above
+            handler = load_handler("payment_processor")  # configured by the environment set just above
 
-            payload = {"customerId": "bench-customer", "amount": "12.50", "currency": "EUR"}
+            payload = {"amount": "12.50", "currency": "EUR"}
+            caller = {"sub": "bench-customer", "username": "bench", "token_use": "access", "scope": CUSTOMER_SCOPE}
             client = handler.DYNAMODB.meta.client
             through_handler, raw = [], []
             # Interleaved, so both see tables of the same size (moto's transactions copy them).
             for i in range(args.requests):
-                event = api_event("POST", "/payments", payload, headers={"Idempotency-Key": f"bench-{i:08d}"})
+                key = {"Idempotency-Key": f"bench-{i:08d}"}
+                event = api_event("POST", "/payments", payload, headers=key, claims=caller)
                 start = time.perf_counter()
                 response = handler.handler(event, None)
                 through_handler.append(time.perf_counter() - start)
                 assert response["statusCode"] == 201, response
                 start = time.perf_counter()
-                client.transact_write_items(TransactItems=_raw_items(settings, payload, f"raw-{i:08d}"))
+                items = _raw_items(settings, {**payload, "customerId": "bench-customer"}, f"raw-{i:08d}")
+                client.transact_write_items(TransactItems=items)
                 raw.append(time.perf_counter() - start)
         finally:
             control.stop(Path(state))

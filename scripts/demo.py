@@ -4,20 +4,22 @@
 
 Starts the emulator (or reuses the running one), runs `sceptre launch` with its progress
 visible, prints every stack's outputs, reports anything the emulator did not create,
-sends a sample payment and session through the deployed handlers, and says how to reach
-and stop the emulator. Running it again launches nothing new.
+sends sample requests over HTTP with customers' and a back-office client's tokens through
+the local front door (API Gateway's steps, then the deployed function package), and says
+how to reach and stop the emulator. Running it again launches nothing new.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import uuid
 
+from blueprints.contract import BACKOFFICE_READ
 from local_aws import control
-from local_aws.launched import LaunchedEnvironment, api_event, sceptre_launch
+from local_aws.callers import Environment, Reply, claims, send
+from local_aws.launched import LaunchedEnvironment, sceptre_launch
 
 
 def show_outputs(env: LaunchedEnvironment) -> None:
@@ -29,33 +31,48 @@ def show_outputs(env: LaunchedEnvironment) -> None:
             print(f"  {key:<{width}}  {value}")
 
 
-def show_requests(env: LaunchedEnvironment) -> bool:
-    print("\n== sample requests through the deployed handlers (run in-process)\n")
-    payment = {"customerId": "cust-0001", "amount": "12.50", "currency": "EUR", "description": "demo"}
+def show_requests(env: Environment) -> bool:
+    """Sample requests over HTTP through the front door, as a client sends them; True if
+    every answer is the one expected."""
+    print(f"\n== sample requests over HTTP to {env.url}\n")
+    alice, bob = env.customer_token("alice"), env.customer_token("bob")
+    reader = env.client_token("reporting")
+    alice_id = claims(alice)["sub"]
+    print(f"tokens: customers alice ({alice_id}) and bob; back-office client 'reporting' ({BACKOFFICE_READ})\n")
+    payment = {"amount": "12.50", "currency": "EUR", "description": "demo"}
     key = {"Idempotency-Key": f"demo-{uuid.uuid4()}"}
-    first = _request(env, "payment-processor", api_event("POST", "/payments", payment, headers=key), 201)
-    retry = _request(env, "payment-processor", api_event("POST", "/payments", payment, headers=key), 201, "retry")
-    ok = first is not None and retry == first
+    checks = [
+        _show("no token", send("POST", f"{env.url}/payments", payment, headers=key), 401),
+    ]
+    first = _show("alice pays", send("POST", f"{env.url}/payments", payment, token=alice, headers=key), 201)
+    retry = _show("alice retries", send("POST", f"{env.url}/payments", payment, token=alice, headers=key), 201)
+    checks += [first, retry, first is not None and retry is not None and first.json == retry.json]
     if first is not None:
-        transaction = str(first["transactionId"])
-        read = api_event("GET", "/payments/{transactionId}", transactionId=transaction)
-        ok &= _request(env, "payment-processor", read, 200) == first
-        listing = api_event("GET", "/customers/{customerId}/payments", customerId="cust-0001", query={"limit": "5"})
-        ok &= _request(env, "payment-processor", listing, 200) is not None
-    refused = {**payment, "amount": "12.345"}
-    ok &= _request(env, "payment-processor", api_event("POST", "/payments", refused, headers=key), 400) is not None
-    ok &= _request(env, "session-manager", api_event("POST", "/sessions", {"customerId": "cust-0001"}), 201) is not None
-    return bool(ok)
+        own = f"{env.url}/payments/{first.json['transactionId']}"
+        listing = f"{env.url}/customers/{alice_id}/payments?limit=5"
+        checks += [
+            _show("alice reads it", send("GET", own, token=alice), 200),
+            _show("bob reads it (as unknown)", send("GET", own, token=bob), 404),
+            _show("alice lists hers", send("GET", listing, token=alice), 200),
+            _show("bob lists alice's", send("GET", listing, token=bob), 403),
+            _show("the back office lists alice's", send("GET", listing, token=reader), 200),
+            _show("the back office pays", send("POST", f"{env.url}/payments", payment, token=reader, headers=key), 401),
+        ]
+    checks += [
+        _show("no Idempotency-Key", send("POST", f"{env.url}/payments", payment, token=alice), 400),
+        _show(
+            "an unknown field", send("POST", f"{env.url}/payments", {**payment, "x": 1}, token=alice, headers=key), 400
+        ),
+        _show("alice starts a session", send("POST", f"{env.url}/sessions", {}, token=alice), 201),
+    ]
+    return all(c is not None and c is not False for c in checks)
 
 
-def _request(
-    env: LaunchedEnvironment, function: str, event: dict[str, object], expected: int, note: str = ""
-) -> dict | None:
-    """Send one request, print it and its response; the parsed body if the status is `expected`."""
-    response = env.invoke(function, event)
-    label = f"{event['httpMethod']} {event['path']}" + (f" ({note})" if note else "")
-    print(f"{label} -> {response['statusCode']}  {response['body']}")
-    return json.loads(response["body"]) if response["statusCode"] == expected else None
+def _show(label: str, reply: Reply, expected: int) -> Reply | None:
+    """Print one exchange; the reply if its status is `expected`."""
+    mark = "ok" if reply.status == expected else f"UNEXPECTED (wanted {expected})"
+    print(f"{label:<32} -> {reply.status}  {reply.text[:150]}  [{mark}]")
+    return reply if reply.status == expected else None
 
 
 def main() -> int:
@@ -71,20 +88,23 @@ def main() -> int:
         return 1
 
     os.environ.update(emulator.environment())
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers' JSON logs would bury the responses
-    env = LaunchedEnvironment(args.env)
-    show_outputs(env)
-    gaps = env.gaps()
+    launched = LaunchedEnvironment(args.env)
+    show_outputs(launched)
+    gaps = launched.gaps()
     if gaps:
         print("\n== NOT emulated (the launch says so rather than hiding it):")
         print("\n".join(f"  {gap}" for gap in gaps))
+    env = Environment(args.env, emulator)
     requests_ok = show_requests(env)
 
     print(
         f"""
 == the emulator keeps running
+  the API:                   .venv/bin/python -m local_aws.control url --env {args.env}
+  a customer's token:        .venv/bin/python -m local_aws.control token --env {args.env} --customer alice
+  a back-office token:       .venv/bin/python -m local_aws.control token --env {args.env} --client reporting
   point any AWS tool at it:  eval "$(.venv/bin/python -m local_aws.control env)"
-  e.g.                       aws --region {env.region()} cloudformation describe-stacks
+  e.g.                       aws --region {launched.region()} cloudformation describe-stacks
   launch again (no change):  make demo ENV={args.env}
   stop it (state is lost):   make emulator-stop"""
     )

@@ -118,8 +118,8 @@ class Blueprint(abc.ABC, Generic[ConfigT]):
 def tag_resources(template: Template, tags: Mapping[str, str]) -> None:
     """Add the standard tags to every taggable resource, keeping tags it already has."""
     for resource in template.resources.values():
-        key = "HostedZoneTags" if "HostedZoneTags" in resource.props else "Tags"
-        if key not in resource.props:
+        key = next((k for k in ("HostedZoneTags", "UserPoolTags", "Tags") if k in resource.props), None)
+        if key is None:
             continue
         existing = resource.properties.get(key)
         own = {t["Key"]: t["Value"] for t in existing.to_dict()} if isinstance(existing, Tags) else {}

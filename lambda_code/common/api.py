@@ -1,5 +1,7 @@
-"""API Gateway proxy plumbing: routing (404/405), JSON bodies with limits, located
-errors, and a wrapper that turns any unexpected failure into a 500 without internals."""
+"""API Gateway proxy plumbing: routing from the API contract (404/405), the caller taken
+from the verified token (401 without one, 403 without a scope of the route), JSON bodies
+with limits, located errors, and a wrapper that turns any unexpected failure into a 500
+without internals."""
 
 from __future__ import annotations
 
@@ -11,12 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
-MAX_BODY_BYTES = 8 * 1024
+from contract import CUSTOMER_SCOPE, MAX_BODY_BYTES, fields, routes_of
 
 Event = dict[str, Any]
 Response = dict[str, Any]
-Route = Callable[[Event], Response]
 
 
 class ConfigurationError(RuntimeError):
@@ -69,8 +69,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def json_body(event: Event, allowed: set[str], required: set[str]) -> dict[str, Any]:
-    """The request body: a JSON object of bounded size with only `allowed` fields."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, from the token API Gateway verified: a customer (`id` is the token's
+    subject, the customer id) or a back-office client (`id` is its client id)."""
+
+    id: str
+    scopes: frozenset[str]
+    is_customer: bool
+
+
+def caller(event: Event) -> Caller:
+    """The verified caller. Without claims the function was invoked around the authorizer:
+    refused (401), whatever the request says about itself."""
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims")
+    if not isinstance(claims, dict) or not claims.get("sub") or claims.get("token_use") != "access":
+        raise ApiError(401, "Unauthorized", "Authorization: no verified access token", "Authorization")
+    scopes = frozenset(str(claims.get("scope", "")).split())
+    # Users' access tokens carry Cognito's user scope and a username; machine clients' do not.
+    return Caller(str(claims["sub"]), scopes, CUSTOMER_SCOPE in scopes and bool(claims.get("username")))
+
+
+def json_body(event: Event, schema: str) -> dict[str, Any]:
+    """The request body: a JSON object of bounded size with only the fields the contract's
+    `schema` allows, and all it requires."""
+    allowed, required = fields(schema)
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
         raise bad_request("body", "must be JSON text, not base64")
@@ -108,12 +131,22 @@ def query_parameter(event: Event, name: str) -> str | None:
     return (event.get("queryStringParameters") or {}).get(name)
 
 
-class Api:
-    """Routes by API Gateway resource and method; logs each request by its request id."""
+Operation = Callable[[Event, Caller], Response]
 
-    def __init__(self, service: str, routes: Mapping[tuple[str, str], Route]) -> None:
-        self.logger = Logger(service=service)
-        self.routes = dict(routes)
+
+class Api:
+    """Routes the contract's routes of one function to its operations; logs each request
+    by its request id."""
+
+    def __init__(self, function: str, operations: Mapping[str, Operation]) -> None:
+        routes = routes_of(function)
+        declared = {r.operation_id for r in routes}
+        if declared != set(operations):
+            raise ConfigurationError(
+                f"{function} must implement exactly {sorted(declared)}, implements {sorted(operations)}"
+            )
+        self.logger = Logger(service=function)
+        self.routes = {(r.method, r.path): (frozenset(r.scopes), operations[r.operation_id]) for r in routes}
 
     def __call__(self, event: Event, context: object) -> Response:
         request_id = str((event.get("requestContext") or {}).get("requestId", "-"))
@@ -140,4 +173,8 @@ class Api:
             response = error.response()
             response["headers"]["Allow"] = ", ".join(allowed)
             return response
-        return self.routes[(method, resource)](event)
+        scopes, operation = self.routes[(method, resource)]
+        who = caller(event)
+        if not scopes & who.scopes:
+            raise ApiError(403, "Forbidden", f"Authorization: the token may not call {method} {resource}")
+        return operation(event, who)

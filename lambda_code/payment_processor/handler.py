@@ -1,8 +1,12 @@
-"""Payment processor behind the API (API Gateway proxy events).
+"""Payment processor behind the API (API Gateway proxy events); the routes, their callers
+and their schemas are the API contract's (`contract`).
 
-POST /payments                       record a payment, exactly once per Idempotency-Key
-GET  /payments/{transactionId}       read one
-GET  /customers/{customerId}/payments  a customer's payments, newest first, paged
+POST /payments                       record a payment for the calling customer, exactly
+                                     once per (customer, Idempotency-Key)
+GET  /payments/{transactionId}       read one: a customer only their own (another's is
+                                     answered exactly as an unknown one), back office any
+GET  /customers/{customerId}/payments  a customer's payments, newest first, paged: a
+                                     customer only their own, back office any
 
 Exactly-once: the payment and its idempotency record are written in ONE DynamoDB
 transaction, each conditional on not existing. Of any number of concurrent identical
@@ -31,6 +35,7 @@ from botocore.exceptions import ClientError
 from common.api import (
     Api,
     ApiError,
+    Caller,
     Event,
     Response,
     bad_request,
@@ -41,6 +46,7 @@ from common.api import (
     path_parameter,
     query_parameter,
 )
+from contract import DESCRIPTION_MAX, PAGE_DEFAULT, PAGE_MAX, PATTERNS
 
 SETTINGS = environment(
     "TRANSACTIONS_TABLE",
@@ -58,14 +64,10 @@ if not MINOR_UNITS.keys() >= CURRENCIES:
     raise RuntimeError(f"ALLOWED_CURRENCIES names unknown currencies: {sorted(CURRENCIES - MINOR_UNITS.keys())}")
 MAX_AMOUNT = Decimal(SETTINGS["MAX_PAYMENT_AMOUNT"])
 IDEMPOTENCY_TTL = int(SETTINGS["IDEMPOTENCY_TTL_SECONDS"])
-PAGE_DEFAULT, PAGE_MAX = 20, 100
-REQUIRED = {"customerId", "amount", "currency"}
-
-CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
-LIMIT = re.compile(r"^[0-9]{1,3}$")
-AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$")
-DESCRIPTION_MAX = 200
+CUSTOMER_ID, IDEMPOTENCY_KEY, LIMIT, AMOUNT, TRANSACTION_ID, CURSOR = (
+    re.compile(PATTERNS[name])
+    for name in ("customerId", "Idempotency-Key", "limit", "amount", "transactionId", "cursor")
+)
 
 # Clients once per container, reused by every invocation.
 DYNAMODB = boto3.resource("dynamodb")
@@ -74,12 +76,14 @@ IDEMPOTENCY = DYNAMODB.Table(SETTINGS["IDEMPOTENCY_TABLE"])
 SECRETS = boto3.client("secretsmanager")
 
 
-def create_payment(event: Event) -> Response:
+def create_payment(event: Event, caller: Caller) -> Response:
     key = header(event, "Idempotency-Key")
     if key is None or not IDEMPOTENCY_KEY.fullmatch(key):
         raise bad_request("Idempotency-Key", "header required: 8-128 letters, digits, '-' or '_'")
-    body = json_body(event, allowed={"customerId", "amount", "currency", "description"}, required=REQUIRED)
-    request = _payment_request(body)
+    body = json_body(event, "PaymentRequest")
+    if body.get("customerId", caller.id) != caller.id:
+        raise ApiError(403, "Forbidden", "customerId: a customer pays only as themselves", "customerId")
+    request = _payment_request({**body, "customerId": caller.id})
     # The same payment written as "12.5" or "12.50" is the same request.
     canonical = json.dumps(request, sort_keys=True, default=lambda d: str(d.normalize()))
     fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
@@ -91,7 +95,8 @@ def create_payment(event: Event) -> Response:
         "status": "RECORDED",
     }
     record = {
-        "idempotencyKey": key,
+        # Keys are the caller's own: two customers' equal keys are two different requests.
+        "idempotencyKey": f"{caller.id}/{key}",
         "requestHash": fingerprint,
         "transactionId": payment["transactionId"],
         "timestamp": payment["timestamp"],
@@ -122,7 +127,7 @@ def create_payment(event: Event) -> Response:
     except ClientError as err:
         if not _lost_to_an_earlier_request(err):
             raise
-        return _replay(key, fingerprint)
+        return _replay(record["idempotencyKey"], fingerprint)
     return json_response(201, _public(payment))
 
 
@@ -172,24 +177,23 @@ def _payment_request(body: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
-def get_payment(event: Event) -> Response:
+def get_payment(event: Event, caller: Caller) -> Response:
     transaction_id = path_parameter(event, "transactionId")
-    try:
-        canonical = str(uuid.UUID(transaction_id))
-    except ValueError:
-        raise bad_request("transactionId", "must be a UUID") from None
-    if canonical != transaction_id.lower():
-        raise bad_request("transactionId", "must be a UUID")
-    found = TRANSACTIONS.query(KeyConditionExpression=Key("transactionId").eq(canonical), Limit=1)["Items"]
-    if not found:
+    if not TRANSACTION_ID.fullmatch(transaction_id):
+        raise bad_request("transactionId", "must be a UUID in lower case")
+    found = TRANSACTIONS.query(KeyConditionExpression=Key("transactionId").eq(transaction_id), Limit=1)["Items"]
+    # Another customer's payment is answered exactly as an unknown one: nothing says it exists.
+    if not found or (caller.is_customer and found[0]["customerId"] != caller.id):
         raise ApiError(404, "NotFound", "transactionId: no such payment", "transactionId")
     return json_response(200, _public(found[0]))
 
 
-def list_payments(event: Event) -> Response:
+def list_payments(event: Event, caller: Caller) -> Response:
     customer_id = path_parameter(event, "customerId")
     if not CUSTOMER_ID.fullmatch(customer_id):
         raise bad_request("customerId", "1-64 letters, digits, '-' or '_'")
+    if caller.is_customer and customer_id != caller.id:
+        raise ApiError(403, "Forbidden", "customerId: a customer lists only their own payments", "customerId")
     limit_text = query_parameter(event, "limit")
     if limit_text is None:
         limit = PAGE_DEFAULT
@@ -228,6 +232,8 @@ def _make_cursor(last_key: dict[str, Any]) -> str:
 
 def _read_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
     """The position a cursor encodes, if this service signed it for this customer."""
+    if not CURSOR.fullmatch(cursor):
+        raise bad_request("cursor", "invalid or altered cursor")
     payload, _, signature = cursor.partition(".")
     expected = _b64(hmac.new(_cursor_key(), payload.encode(), hashlib.sha256).digest())
     if not signature or not hmac.compare_digest(signature, expected):
@@ -260,9 +266,5 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
 
 handler = Api(
     "payment-processor",
-    {
-        ("POST", "/payments"): create_payment,
-        ("GET", "/payments/{transactionId}"): get_payment,
-        ("GET", "/customers/{customerId}/payments"): list_payments,
-    },
+    {"createPayment": create_payment, "getPayment": get_payment, "listCustomerPayments": list_payments},
 )

@@ -1,15 +1,19 @@
-"""Session manager behind the API (API Gateway proxy events).
+"""Session manager behind the API (API Gateway proxy events); the routes, their callers
+and their schemas are the API contract's (`contract`). Sessions belong to the customer
+who created them: another customer's session is answered exactly as a missing one.
 
-POST   /sessions               create a session for a customer (201: sessionId, expiresAt)
-GET    /sessions/{sessionId}   a live session, or 404 (expired ones are gone at once,
-                               even before DynamoDB's TTL deletes them, up to days later)
-DELETE /sessions/{sessionId}   end it (204, also when it no longer exists)
+POST   /sessions               create a session for the caller (201: sessionId, expiresAt)
+GET    /sessions/{sessionId}   one of the caller's live sessions, or 404 (expired ones are
+                               gone at once, even before DynamoDB's TTL deletes them)
+DELETE /sessions/{sessionId}   end one of the caller's sessions (204, also when it no
+                               longer exists or is not the caller's: then nothing changes)
 
 `expiresAt` is in epoch seconds: it is the table's TTL attribute.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import time
@@ -18,6 +22,7 @@ import boto3
 from common.api import (
     Api,
     ApiError,
+    Caller,
     Event,
     Response,
     bad_request,
@@ -27,24 +32,23 @@ from common.api import (
     json_response,
     path_parameter,
 )
+from contract import PATTERNS
 
 SETTINGS = environment("SESSIONS_TABLE", "SESSION_TTL_SECONDS")
 TTL_SECONDS = int(SETTINGS["SESSION_TTL_SECONDS"])
-CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # 32 random bytes, base64url
+SESSION_ID = re.compile(PATTERNS["sessionId"])  # 32 random bytes, base64url
 
 # The table resource is created once per container and reused by every invocation.
 TABLE = boto3.resource("dynamodb").Table(SETTINGS["SESSIONS_TABLE"])
 
 
-def create_session(event: Event) -> Response:
-    customer_id = json_body(event, allowed={"customerId"}, required={"customerId"})["customerId"]
-    if not isinstance(customer_id, str) or not CUSTOMER_ID.fullmatch(customer_id):
-        raise bad_request("customerId", "1-64 letters, digits, '-' or '_'")
+def create_session(event: Event, caller: Caller) -> Response:
+    if json_body(event, "SessionRequest").get("customerId", caller.id) != caller.id:
+        raise ApiError(403, "Forbidden", "customerId: a session is only for the caller", "customerId")
     now = int(time.time())
     session = {
         "sessionId": secrets.token_urlsafe(32),
-        "customerId": customer_id,
+        "customerId": caller.id,
         "createdAt": now,
         "expiresAt": now + TTL_SECONDS,
     }
@@ -59,23 +63,26 @@ def _session_id(event: Event) -> str:
     return session_id
 
 
-def get_session(event: Event) -> Response:
+def get_session(event: Event, caller: Caller) -> Response:
     item = TABLE.get_item(Key={"sessionId": _session_id(event)}, ConsistentRead=True).get("Item")
-    if item is None or int(item["expiresAt"]) <= time.time():
+    if item is None or item["customerId"] != caller.id or int(item["expiresAt"]) <= time.time():
         raise ApiError(404, "NotFound", "sessionId: no such live session", "sessionId")
     return json_response(200, item)
 
 
-def end_session(event: Event) -> Response:
-    TABLE.delete_item(Key={"sessionId": _session_id(event)})
+def end_session(event: Event, caller: Caller) -> Response:
+    session_id = _session_id(event)
+    # Only the owner's delete takes effect; any other is answered as for a missing session.
+    with contextlib.suppress(TABLE.meta.client.exceptions.ConditionalCheckFailedException):
+        TABLE.delete_item(
+            Key={"sessionId": session_id},
+            ConditionExpression="customerId = :caller",
+            ExpressionAttributeValues={":caller": caller.id},
+        )
     return empty_response(204)
 
 
 handler = Api(
     "session-manager",
-    {
-        ("POST", "/sessions"): create_session,
-        ("GET", "/sessions/{sessionId}"): get_session,
-        ("DELETE", "/sessions/{sessionId}"): end_session,
-    },
+    {"createSession": create_session, "getSession": get_session, "endSession": end_session},
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from blueprints.environments import BLUEPRINTS
 from blueprints.sceptre_adapter import dependency_depth
 from scripts.environments_table import readme_with_table
 from scripts.report import PAGE, build
@@ -18,7 +19,7 @@ def test_environments_table_is_current():
 def test_stacks_table_matches_levels_regions_and_dependencies(project, rendered):
     readme = (ROOT / "README.md").read_text()
     rows = re.findall(r"^\| (\d) \| `(\w+)` \| (\S+|\*\*us-east-1\*\*) \| .* \| (.*) \|$", readme, re.MULTILINE)
-    assert len(rows) == 8
+    assert len(rows) == len(BLUEPRINTS)
     dev = rendered["dev"]
     levels = dependency_depth(dev)
     for level, stack, region, needs in rows:

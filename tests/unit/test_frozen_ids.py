@@ -20,13 +20,20 @@ FROZEN = {
     ("storage", "LogsBucket"): "AWS::S3::Bucket",
     ("storage", "ArtifactsBucket"): "AWS::S3::Bucket",
     ("zone", "HostedZone"): "AWS::Route53::HostedZone",
+    ("identity", "UserPool"): "AWS::Cognito::UserPool",
     ("network", "FlowLogGroup"): "AWS::Logs::LogGroup",
     ("functions", "PaymentProcessorLogGroup"): "AWS::Logs::LogGroup",
     ("functions", "SessionManagerLogGroup"): "AWS::Logs::LogGroup",
     ("api", "AccessLogGroup"): "AWS::Logs::LogGroup",
     ("api", "ExecutionLogGroup"): "AWS::Logs::LogGroup",
 }
-STATEFUL_TYPES = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Route53::HostedZone", "AWS::Logs::LogGroup"}
+STATEFUL_TYPES = {
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::Route53::HostedZone",
+    "AWS::Logs::LogGroup",
+    "AWS::Cognito::UserPool",
+}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

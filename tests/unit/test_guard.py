@@ -199,3 +199,26 @@ def test_guard_hook_lets_an_allowed_change_through_with_a_warning(project, proje
     hook = GuardStatefulResourcesHook(stack=stack)
     hook.run()
     assert "allowed by environment.allow_destructive_changes: TransactionsTable" in caplog.text
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_user_pool_is_guarded_like_the_data_it_holds(project, env):
+    """Losing the pool loses every customer's account: removing or renaming it is refused
+    in every environment (dev too: the pool is stateful whether or not it is retained)."""
+    identity = json.loads(project.environments[env].render("identity"))
+    removed = copy.deepcopy(identity)
+    del removed["Resources"]["UserPool"]
+    renamed = copy.deepcopy(identity)
+    renamed["Resources"]["CustomerPool"] = renamed["Resources"].pop("UserPool")
+    for new in (removed, renamed):
+        changes = destructive_changes("identity", identity, new)
+        assert [(c.resource, c.type, c.allowance) for c in changes] == [
+            ("UserPool", "AWS::Cognito::UserPool", "identity.UserPool")
+        ]
+    settings_only = copy.deepcopy(identity)
+    settings_only["Resources"]["UserPool"]["Properties"]["MfaConfiguration"] = "ON"
+    assert destructive_changes("identity", identity, settings_only) == []
+    if env == "prod":
+        policy = stack_policy(identity)
+        denied = next(s for s in policy["Statement"] if s["Effect"] == "Deny")
+        assert denied["Resource"] == ["LogicalResourceId/UserPool"]

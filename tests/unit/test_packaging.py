@@ -95,19 +95,23 @@ def test_comment_only_requirements_install_nothing(tmp_path, monkeypatch):
     build_package(source)
 
 
+# What functions.yaml zips beside every handler: the shared plumbing and the API contract.
+SHARED = (ROOT / "lambda_code" / "common", ROOT / "blueprints" / "contract")
+
+
 def test_the_real_handlers_package_with_their_dependencies_for_lambda():
     """Real pip, real wheels for python3.12 on arm64 (cached in .build/ as launches do)."""
+    stack = (ROOT / "sceptre_project" / "stacks" / "functions.yaml").read_text()
+    assert stack.count("shared: [../lambda_code/common, ../blueprints/contract]") == 2
     for name in ("payment_processor", "session_manager"):
-        package = build_package(
-            ROOT / "lambda_code" / name, (ROOT / "lambda_code" / "common",), ROOT / ".build" / "lambda-deps"
-        )
+        package = build_package(ROOT / "lambda_code" / name, SHARED, ROOT / ".build" / "lambda-deps")
         with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
             names = archive.namelist()
-        assert {"handler.py", "common/api.py", "aws_lambda_powertools/__init__.py"} <= set(names)
-        assert not [n for n in names if n.endswith(".pyc")]
-        assert package == build_package(
-            ROOT / "lambda_code" / name, (ROOT / "lambda_code" / "common",), ROOT / ".build" / "lambda-deps"
+        assert {"handler.py", "common/api.py", "contract/__init__.py", "aws_lambda_powertools/__init__.py"} <= set(
+            names
         )
+        assert not [n for n in names if n.endswith(".pyc")]
+        assert package == build_package(ROOT / "lambda_code" / name, SHARED, ROOT / ".build" / "lambda-deps")
 
 
 class _ConnectionManager:

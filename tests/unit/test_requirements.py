@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
+from blueprints.api import _path_id
+from blueprints.contract import BACKOFFICE_READ, CUSTOMER_SCOPE, RESOURCE_SERVER, ROUTES
 from blueprints.functions import FUNCTIONS
 from blueprints.testing import Match
 from tests.conftest import ENVIRONMENTS, ROOT
@@ -332,7 +334,7 @@ def test_each_function_may_touch_only_its_own_table(template, env):
 def test_api_methods_are_validated_and_permissions_scoped(template, env):
     t = template(env, "api")
     methods = t.resources("AWS::ApiGateway::Method")
-    assert len(methods) == 6
+    assert len(methods) == len(ROUTES)
     for method in methods.values():
         assert method["Properties"]["RequestValidatorId"] == {"Ref": "RequestValidator"}
         assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY"
@@ -354,6 +356,78 @@ def test_api_methods_are_validated_and_permissions_scoped(template, env):
             }
         },
     )
+
+
+# Security defaults: a Cognito authorizer on every method, scopes per method from the contract.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_method_needs_a_user_pool_token_with_a_scope_of_its_route(rendered, template, env):
+    t = template(env, "api")
+    (authorizer,) = t.resources("AWS::ApiGateway::Authorizer")
+    t.has_resource_properties(
+        "AWS::ApiGateway::Authorizer",
+        {
+            "Type": "COGNITO_USER_POOLS",
+            "ProviderARNs": [{"Ref": "UserPoolArn"}],
+            "IdentitySource": "method.request.header.Authorization",
+        },
+    )
+    assert f"{env}/identity" in rendered[env]["api"].dependencies
+    by_route = {
+        (m["Properties"]["HttpMethod"], m["Properties"]["OperationName"]): m["Properties"]
+        for m in t.resources("AWS::ApiGateway::Method").values()
+    }
+    assert set(by_route) == {(r.method, r.operation_id) for r in ROUTES}
+    for route in ROUTES:
+        method = by_route[(route.method, route.operation_id)]
+        assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
+        assert method["AuthorizerId"] == {"Ref": authorizer}
+        assert method["AuthorizationScopes"] == list(route.scopes)
+        assert "Metadata" not in t.resources()[f"{route.method.capitalize()}{_path_id(route.path)}Method"]
+    # Customers write and read their own; back office only reads; nothing else writes.
+    writers = {r.operation_id for r in ROUTES if r.method != "GET"}
+    assert all(
+        by_route[(r.method, r.operation_id)]["AuthorizationScopes"] == [CUSTOMER_SCOPE]
+        for r in ROUTES
+        if r.operation_id in writers
+    )
+    assert {r.operation_id for r in ROUTES if BACKOFFICE_READ in r.scopes} == {"getPayment", "listCustomerPayments"}
+    t.has_resource_properties(
+        "AWS::ApiGateway::GatewayResponse",
+        {"ResponseType": "UNAUTHORIZED", "ResponseParameters": {"gatewayresponse.header.WWW-Authenticate": "'Bearer'"}},
+    )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_user_pool_has_secure_defaults_and_is_protected_where_data_is(project, template, env):
+    settings = project.environments[env].settings
+    t = template(env, "identity")
+    pool = t.has_resource(
+        "AWS::Cognito::UserPool",
+        {
+            "DeletionPolicy": "Retain" if settings.retain_data else "Delete",
+            "UpdateReplacePolicy": "Retain" if settings.retain_data else "Delete",
+            "Properties": {
+                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},  # no self sign-up
+                "DeletionProtection": "ACTIVE" if settings.deletion_protection else "INACTIVE",
+                "MfaConfiguration": "OPTIONAL",
+                "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+                "UsernameConfiguration": {"CaseSensitive": False},
+            },
+        },
+    )
+    assert pool == ["UserPool"]
+    policy = t.properties("UserPool")["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert all(policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
+    client = t.properties("CustomerClient")
+    assert client["PreventUserExistenceErrors"] == "ENABLED"  # no user enumeration
+    assert client["GenerateSecret"] is False and client["EnableTokenRevocation"] is True
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert (client["AccessTokenValidity"], client["TokenValidityUnits"]["AccessToken"]) == (60, "minutes")
+    assert "AllowedOAuthFlows" not in client  # customers get no client-credentials tokens
+    server = t.properties("ApiResourceServer")
+    assert server["Identifier"] == RESOURCE_SERVER
+    assert [f"{RESOURCE_SERVER}/{s['ScopeName']}" for s in server["Scopes"]] == [BACKOFFICE_READ]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -466,6 +540,12 @@ def test_every_taggable_resource_carries_the_standard_tags(rendered, env):
             as_dict = tags if isinstance(tags, dict) else {tag["Key"]: tag["Value"] for tag in tags}
             assert as_dict["Environment"] == env and as_dict["Stack"] == stack, logical_id
             assert as_dict["Project"] == "payments"
+
+
+def test_no_missing_authorizer_is_accepted_anywhere(rendered):
+    for env, stacks in rendered.items():
+        for stack, item in stacks.items():
+            assert "CKV_AWS_59" not in item.template, f"{env}/{stack}"
 
 
 def test_every_suppression_carries_a_reason(rendered):

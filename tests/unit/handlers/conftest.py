@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from blueprints.contract import CUSTOMER_SCOPE
 from blueprints.environments import load_project
 from blueprints.testing import TemplateAssertions
 from local_aws.launched import api_event, load_handler
@@ -61,11 +62,42 @@ def load() -> Callable[[str], ModuleType]:
     return load_handler
 
 
+def customer(customer_id: str) -> dict[str, str]:
+    """The claims API Gateway passes for a customer's access token (as strings)."""
+    return {
+        "sub": customer_id,
+        "username": f"user-{customer_id}",
+        "token_use": "access",
+        "scope": CUSTOMER_SCOPE,
+        "client_id": "customer-app",
+    }
+
+
+def backoffice(*scopes: str) -> dict[str, str]:
+    """The claims of a back-office client's token (client credentials)."""
+    return {
+        "sub": "backoffice-client",
+        "client_id": "backoffice-client",
+        "token_use": "access",
+        "scope": " ".join(scopes),
+    }
+
+
+CUSTOMER = customer("cust-1")
+
+
 def event(
-    method: str, resource: str, body: Any = None, *, raw_body: str | None = None, **kwargs: Any
+    method: str,
+    resource: str,
+    body: Any = None,
+    *,
+    raw_body: str | None = None,
+    claims: dict[str, str] | None = CUSTOMER,
+    **kwargs: Any,
 ) -> dict[str, Any]:
-    """An API Gateway proxy event with a fixed request id (or a raw, unencoded body)."""
-    built = api_event(method, resource, body, **kwargs)
+    """An API Gateway proxy event with a fixed request id (or a raw, unencoded body), from
+    customer cust-1 unless other `claims` (or None: no verified token) are given."""
+    built = api_event(method, resource, body, claims=claims, **kwargs)
     built["requestContext"]["requestId"] = "req-123"
     if raw_body is not None:
         built["body"] = raw_body

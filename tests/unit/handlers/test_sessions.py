@@ -57,17 +57,18 @@ def test_an_expired_session_is_gone_before_dynamodb_deletes_it(sessions, aws):
 
 
 @pytest.mark.parametrize(
-    ("payload", "field"),
+    ("payload", "field", "status"),
     [
-        ({}, "customerId"),
-        ({"customerId": "a b"}, "customerId"),
-        ({"customerId": 1}, "customerId"),
-        ({"customerId": "c", "x": 1}, "x"),
+        ({"customerId": "a b"}, "customerId", 403),  # not the caller: a session is only for oneself
+        ({"customerId": 1}, "customerId", 403),
+        ({"customerId": "cust-2"}, "customerId", 403),
+        ({"customerId": "cust-1", "x": 1}, "x", 400),
+        ([], "body", 400),
     ],
 )
-def test_bad_session_requests_are_refused_and_write_nothing(sessions, aws, payload, field):
+def test_bad_session_requests_are_refused_and_write_nothing(sessions, aws, payload, field, status):
     response = _create(sessions, payload)
-    assert response["statusCode"] == 400 and body(response)["error"]["field"] == field
+    assert response["statusCode"] == status and body(response)["error"]["field"] == field
     assert items(aws["SESSIONS_TABLE"]) == []
 
 

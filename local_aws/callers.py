@@ -1,0 +1,193 @@
+"""Callers of a launched environment: its base URL on the local front door, and access
+tokens from its user pool for customers and back-office clients (main environment: boto3).
+
+    python -m local_aws.control url   --env dev
+    python -m local_aws.control token --env dev --customer alice
+    python -m local_aws.control token --env dev --client reporting
+
+A customer is a user of the pool, created on first use; each `token` call gives it a new
+random password and signs in with it (the administrator's password flow: local tooling
+only, the customer app client itself allows SRP only). A back-office client is an app
+client with a secret and the read-only scope, created on first use; its token comes from
+the emulator's OAuth2 token endpoint by the client-credentials grant, as from Cognito's.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from blueprints.contract import BACKOFFICE_READ
+from blueprints.sceptre_adapter import render_environment
+from local_aws import control
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
+BACKOFFICE_PREFIX = "backoffice-"
+
+
+class CallerError(RuntimeError):
+    """The environment is not launched, or the caller cannot be made."""
+
+
+@dataclass
+class Environment:
+    """One launched environment, as its callers see it."""
+
+    name: str
+    emulator: control.Emulator
+    project_dir: Path = PROJECT_DIR
+
+    @cached_property
+    def _stacks(self) -> dict[str, Any]:
+        return render_environment(self.project_dir, self.name)
+
+    def outputs(self, stack: str) -> dict[str, str]:
+        rendered = self._stacks[stack]
+        client = boto3.client("cloudformation", region_name=rendered.region, endpoint_url=self.emulator.url)
+        try:
+            described = client.describe_stacks(StackName=rendered.external_name)["Stacks"][0]
+        except client.exceptions.ClientError as err:
+            raise CallerError(
+                f"{self.name} is not launched ({rendered.external_name}): run `make demo ENV={self.name}`"
+            ) from err
+        return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+    @cached_property
+    def region(self) -> str:
+        return str(self._stacks["identity"].region)
+
+    @cached_property
+    def url(self) -> str:
+        """The API's base URL on the front door (the stage, as CloudFront's origin path)."""
+        api = self.outputs("api")
+        return f"{self.emulator.frontdoor_url}/restapis/{api['RestApiId']}/{api['StageName']}"
+
+    @cached_property
+    def _cognito(self) -> Any:
+        return boto3.client("cognito-idp", region_name=self.region, endpoint_url=self.emulator.url)
+
+    @cached_property
+    def _identity(self) -> dict[str, str]:
+        return self.outputs("identity")
+
+    def customer_token(self, name: str) -> str:
+        """An access token of customer `name` (a user of the pool, created on first use)."""
+        pool, client = self._identity["UserPoolId"], self._identity["CustomerClientId"]
+        password = _password()
+        try:
+            self._cognito.admin_get_user(UserPoolId=pool, Username=name)
+        except self._cognito.exceptions.UserNotFoundException:
+            self._cognito.admin_create_user(
+                UserPoolId=pool, Username=name, TemporaryPassword=_password(), MessageAction="SUPPRESS"
+            )
+        self._cognito.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
+        result = self._cognito.admin_initiate_auth(
+            UserPoolId=pool,
+            ClientId=client,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": name, "PASSWORD": password},
+        )
+        return str(result["AuthenticationResult"]["AccessToken"])
+
+    def client_token(self, name: str, scopes: tuple[str, ...] = (BACKOFFICE_READ,)) -> str:
+        """A back-office client's access token (client credentials), the client created on
+        first use with `scopes`."""
+        pool = self._identity["UserPoolId"]
+        client_name = BACKOFFICE_PREFIX + name
+        clients = self._cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
+        found = next((c["ClientId"] for c in clients if c["ClientName"] == client_name), None)
+        if found is None:
+            found = self._cognito.create_user_pool_client(
+                UserPoolId=pool,
+                ClientName=client_name,
+                GenerateSecret=True,
+                AllowedOAuthFlows=["client_credentials"],
+                AllowedOAuthScopes=list(scopes),
+                AllowedOAuthFlowsUserPoolClient=True,
+                SupportedIdentityProviders=["COGNITO"],
+            )["UserPoolClient"]["ClientId"]
+        secret = self._cognito.describe_user_pool_client(UserPoolId=pool, ClientId=found)["UserPoolClient"][
+            "ClientSecret"
+        ]
+        return client_credentials_token(self.emulator, found, secret, scopes)
+
+
+def client_credentials_token(emulator: control.Emulator, client_id: str, secret: str, scopes: tuple[str, ...]) -> str:
+    """The OAuth2 client-credentials grant against the emulator's token endpoint (which stands
+    for the identity stack's `TokenUrl`)."""
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    request = urllib.request.Request(  # noqa: S310 - the emulator on loopback
+        f"{emulator.url}/oauth2/token",
+        data=urllib.parse.urlencode({"grant_type": "client_credentials", "scope": " ".join(scopes)}).encode(),
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        return str(json.loads(response.read())["access_token"])
+
+
+def claims(token: str) -> dict[str, Any]:
+    """A token's claims, unverified: for showing who a token is, never for trusting it."""
+    payload = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return decoded
+
+
+def _password() -> str:
+    """A random password the pool's policy accepts (lower, upper, digit, symbol; 32+ chars)."""
+    return secrets.token_urlsafe(24) + "aA1!"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.text) if self.text else None
+
+
+def send(
+    method: str,
+    url: str,
+    body: object = None,
+    *,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    patience: float = 0.0,
+) -> Reply:
+    """One HTTP request to the front door (loopback), any status returned rather than raised.
+    With `patience`, a throttled request (429) is sent again after a pause, for up to that
+    many seconds, as a well-behaved client does."""
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+    deadline = time.monotonic() + patience
+    while True:
+        reply = _send_once(urllib.request.Request(url, data=data, headers=sent, method=method))  # noqa: S310
+        if reply.status != 429 or time.monotonic() >= deadline:
+            return reply
+        time.sleep(0.2)
+
+
+def _send_once(request: urllib.request.Request) -> Reply:
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+            return Reply(response.status, dict(response.headers), response.read().decode())
+    except urllib.error.HTTPError as err:
+        return Reply(err.code, dict(err.headers), err.read().decode())

@@ -1,0 +1,128 @@
+"""The local front door: API Gateway's REST API request pipeline over real HTTP, in front
+of the emulator's deployed APIs and Lambda functions.
+
+    http://127.0.0.1:<port>/restapis/<rest api id>/<stage>/<path>
+    stands for https://<rest api id>.execute-api.<region>.amazonaws.com/<stage>/<path>
+
+Every definition is read back from the emulator through the AWS APIs (API Gateway,
+Cognito, Lambda); handlers run in worker processes (see workers.py). It runs inside the
+emulator process: `serve_in_thread` is called by local_aws/server.py."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from local_aws.frontdoor.authorizer import CognitoAuthorizer
+from local_aws.frontdoor.cognito import PoolDirectory
+from local_aws.frontdoor.definitions import DefinitionReader
+from local_aws.frontdoor.functions import DeployedFunctions
+from local_aws.frontdoor.httpserver import FrontDoorServer
+from local_aws.frontdoor.pipeline import FrontDoor
+from local_aws.frontdoor.workers import CREDENTIALS, WorkerPool
+
+__all__ = ["FrontDoor", "default_regions", "serve_in_thread", "shutdown"]
+
+LOG = logging.getLogger("local_aws.frontdoor")
+DEFAULT_REGIONS = ("eu-west-1", "us-east-1")
+_running: list[tuple[FrontDoorServer, WorkerPool, threading.Thread]] = []
+_running_lock = threading.Lock()
+
+
+def default_regions() -> list[str]:
+    """The regions where APIs are looked for: AWS_REGIONS (comma or space separated) or
+    eu-west-1 and us-east-1."""
+    listed = [r for r in re.split(r"[,\s]+", os.environ.get("AWS_REGIONS", "")) if r]
+    return listed or list(DEFAULT_REGIONS)
+
+
+class _Clients:
+    """boto3 clients for the emulator, one per (service, region), shared by all threads."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self._endpoint_url = endpoint_url
+        self._session = boto3.session.Session(
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+        self._config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str, region: str) -> Any:
+        with self._lock:
+            key = (service, region)
+            if key not in self._clients:
+                self._clients[key] = self._session.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=self._endpoint_url,
+                    config=self._config,
+                )
+            return self._clients[key]
+
+
+def build(emulator_url: str, state_dir: Path, regions: Sequence[str] | None = None) -> tuple[FrontDoor, WorkerPool]:
+    clients = _Clients(emulator_url)
+    pools = PoolDirectory(clients, emulator_url)
+    workers = WorkerPool(Path(state_dir), emulator_url)
+    account: list[str] = []
+
+    def account_id() -> str:
+        if not account:
+            account.append(clients("sts", (regions or default_regions())[0]).get_caller_identity()["Account"])
+        return account[0]
+
+    front_door = FrontDoor(
+        DefinitionReader(clients, list(regions or default_regions())),
+        CognitoAuthorizer(pools.jwks, pools.has_client),
+        DeployedFunctions(clients),
+        workers,
+        account_id,
+    )
+    return front_door, workers
+
+
+def serve_in_thread(
+    port: int, emulator_url: str, state_dir: Path, *, regions: Sequence[str] | None = None
+) -> threading.Thread:
+    """Listen on 127.0.0.1:`port` now and serve in a daemon thread. Workers are killed by
+    `shutdown()`, at interpreter exit, and with the emulator's process group (they share it).
+    The front door logs one line per request to stderr (the emulator's log)."""
+    if not LOG.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        LOG.addHandler(handler)
+        LOG.setLevel(logging.INFO)
+    front_door, workers = build(emulator_url, state_dir, regions)
+    server = FrontDoorServer(port, front_door)
+    thread = threading.Thread(target=server.serve_forever, name=f"frontdoor-{port}", daemon=True)
+    with _running_lock:
+        if not _running:
+            atexit.register(shutdown)
+        _running.append((server, workers, thread))
+    thread.start()
+    LOG.info("front door listening on http://127.0.0.1:%s (emulator %s)", port, emulator_url)
+    return thread
+
+
+def shutdown() -> None:
+    """Stop every front door started in this process and kill its workers."""
+    with _running_lock:
+        running = list(_running)
+        _running.clear()
+    for server, workers, thread in running:
+        workers.shutdown()
+        if thread.is_alive():
+            server.shutdown()
+        server.server_close()

@@ -1,0 +1,274 @@
+"""What is deployed, read back through the API Gateway API: one REST API stage's routes,
+methods, authorizers, validators, models, gateway responses and throttling.
+
+A definition is cached per (api, stage, deploymentId); the stage is re-read at most once
+per second, so a new deployment (a relaunch) is picked up and stage settings such as
+throttling apply without one, as in API Gateway."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from local_aws.frontdoor.responses import GatewayResponse
+from local_aws.frontdoor.routing import Router
+
+LOG = logging.getLogger("local_aws.frontdoor")
+_DRAFT4 = "http://json-schema.org/draft-04/schema#"
+# The models API Gateway gives every REST API (moto does not create them).
+BUILTIN_MODELS: dict[str, Mapping[str, Any] | None] = {
+    "Empty": {"$schema": _DRAFT4, "title": "Empty Schema", "type": "object"},
+    "Error": {
+        "$schema": _DRAFT4,
+        "title": "Error Schema",
+        "type": "object",
+        "properties": {"message": {"type": "string"}},
+    },
+}
+ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
+
+
+@dataclass(frozen=True)
+class Method:
+    http_method: str
+    authorization_type: str = "NONE"
+    authorizer_id: str | None = None
+    authorization_scopes: tuple[str, ...] = ()
+    request_parameters: Mapping[str, bool] = field(default_factory=dict)
+    request_models: Mapping[str, str] = field(default_factory=dict)
+    request_validator_id: str | None = None
+    integration_type: str | None = None
+    integration_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: str
+    path: str
+    methods: Mapping[str, Method] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    id: str
+    name: str
+    type: str
+    provider_arns: tuple[str, ...] = ()
+    identity_source: str = "method.request.header.Authorization"
+
+    @property
+    def header(self) -> str | None:
+        """The request header holding the token (None: not a header identity source)."""
+        source = self.identity_source.split(",")[0].strip()
+        prefix = "method.request.header."
+        return source.removeprefix(prefix) if source.startswith(prefix) else None
+
+
+@dataclass(frozen=True)
+class Validator:
+    id: str
+    validate_body: bool
+    validate_parameters: bool
+
+
+@dataclass(frozen=True)
+class Throttling:
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class ApiDefinition:
+    api_id: str
+    region: str
+    stage: str
+    deployment_id: str
+    resources: tuple[Resource, ...]
+    authorizers: Mapping[str, Authorizer] = field(default_factory=dict)
+    validators: Mapping[str, Validator] = field(default_factory=dict)
+    models: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)  # name -> schema (None: unusable)
+    gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=dict)
+    throttling: Throttling | None = None
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
+    router: Router[Resource] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "router", Router(self.resources))
+
+
+def stage_throttling(method_settings: Mapping[str, Any]) -> Throttling | None:
+    """The stage-wide limits (method settings of "*/*"), if set."""
+    settings = method_settings.get("*/*") or {}
+    rate, burst = settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")
+    if rate is None or burst is None:
+        return None
+    return Throttling(float(rate), int(burst))
+
+
+def _schema(api_id: str, name: str, text: str | None) -> Mapping[str, Any] | None:
+    """A model's JSON schema; None when it is not a JSON object (requests needing it fail)."""
+    try:
+        schema = json.loads(text or "{}")
+        if isinstance(schema, str):  # JSON encoded twice by whatever deployed it: tolerated, reported
+            LOG.warning("front door: model %s of %s holds its schema JSON-encoded twice", name, api_id)
+            schema = json.loads(schema)
+    except ValueError:
+        schema = None
+    if not isinstance(schema, dict):
+        LOG.warning("front door: model %s of %s is not a JSON schema object: %.200r", name, api_id, text)
+        return None
+    return schema
+
+
+def _not_found(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in {"NotFoundException", "ResourceNotFoundException"}
+
+
+def _items(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get("items", [])
+
+
+class UnknownApi(LookupError):
+    """No REST API with that id in any of the regions tried."""
+
+
+@dataclass
+class _Cached:
+    definition: ApiDefinition | None  # None: the stage does not exist
+    checked: float
+
+
+class DefinitionReader:
+    def __init__(
+        self,
+        clients: ClientFactory,
+        regions: Sequence[str],
+        *,
+        recheck_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clients = clients
+        self._regions = list(regions)
+        self._recheck = recheck_seconds
+        self._clock = clock
+        self._api_regions: dict[str, str] = {}
+        self._cache: dict[tuple[str, str], _Cached] = {}
+        self._lock = threading.Lock()
+
+    def region_of(self, api_id: str) -> str:
+        """The region holding the API: the first of the configured regions that has it."""
+        if api_id in self._api_regions:
+            return self._api_regions[api_id]
+        for region in self._regions:
+            try:
+                self._clients("apigateway", region).get_rest_api(restApiId=api_id)
+            except ClientError as error:
+                if _not_found(error):
+                    continue
+                raise
+            self._api_regions[api_id] = region
+            return region
+        raise UnknownApi(f"no REST API {api_id!r} in {', '.join(self._regions)}")
+
+    def get(self, api_id: str, stage: str) -> ApiDefinition | None:
+        """The deployed definition of the stage (None when the API has no such stage)."""
+        with self._lock:  # one reader at a time: a burst of requests reads the API once
+            key = (api_id, stage)
+            cached = self._cache.get(key)
+            now = self._clock()
+            if cached is not None and now - cached.checked < self._recheck:
+                return cached.definition
+            region = self.region_of(api_id)
+            client = self._clients("apigateway", region)
+            try:
+                described = client.get_stage(restApiId=api_id, stageName=stage)
+            except ClientError as error:
+                if not _not_found(error):
+                    raise
+                self._api_regions.pop(api_id, None)  # deleted, or unknown stage: look again next time
+                self._cache[key] = _Cached(None, now)
+                return None
+            old = cached.definition if cached else None
+            if old is not None and old.deployment_id == described.get("deploymentId"):
+                definition = _with_stage_settings(old, described)
+            else:
+                definition = self._read(client, api_id, region, described)
+                LOG.info("front door: %s/%s now serves deployment %s", api_id, stage, definition.deployment_id)
+            self._cache[key] = _Cached(definition, now)
+            return definition
+
+    def _read(self, client: Any, api_id: str, region: str, stage: Mapping[str, Any]) -> ApiDefinition:
+        resources = []
+        for item in _items(client, "get_resources", restApiId=api_id, embed=["methods"]):
+            methods = {}
+            for verb in item.get("resourceMethods") or {}:
+                described = client.get_method(restApiId=api_id, resourceId=item["id"], httpMethod=verb)
+                integration = described.get("methodIntegration") or {}
+                methods[verb] = Method(
+                    http_method=verb,
+                    authorization_type=described.get("authorizationType") or "NONE",
+                    authorizer_id=described.get("authorizerId"),
+                    authorization_scopes=tuple(described.get("authorizationScopes") or ()),
+                    request_parameters=dict(described.get("requestParameters") or {}),
+                    request_models=dict(described.get("requestModels") or {}),
+                    request_validator_id=described.get("requestValidatorId"),
+                    integration_type=integration.get("type"),
+                    integration_uri=integration.get("uri"),
+                )
+            resources.append(Resource(item["id"], item["path"], methods))
+        authorizers = {
+            a["id"]: Authorizer(
+                a["id"],
+                a.get("name", ""),
+                a.get("type", ""),
+                tuple(a.get("providerARNs") or ()),
+                a.get("identitySource") or "method.request.header.Authorization",
+            )
+            for a in _items(client, "get_authorizers", restApiId=api_id)
+        }
+        validators = {
+            v["id"]: Validator(v["id"], bool(v.get("validateRequestBody")), bool(v.get("validateRequestParameters")))
+            for v in _items(client, "get_request_validators", restApiId=api_id)
+        }
+        models = {**BUILTIN_MODELS}
+        for model in _items(client, "get_models", restApiId=api_id):
+            models[model["name"]] = _schema(api_id, model["name"], model.get("schema"))
+        responses = {
+            r["responseType"]: GatewayResponse(
+                r["responseType"],
+                int(r["statusCode"]) if r.get("statusCode") else None,
+                dict(r.get("responseParameters") or {}),
+                dict(r.get("responseTemplates") or {}),
+            )
+            for r in _items(client, "get_gateway_responses", restApiId=api_id)
+        }
+        return ApiDefinition(
+            api_id=api_id,
+            region=region,
+            stage=stage["stageName"],
+            deployment_id=stage.get("deploymentId", ""),
+            resources=tuple(resources),
+            authorizers=authorizers,
+            validators=validators,
+            models=models,
+            gateway_responses=responses,
+            throttling=stage_throttling(stage.get("methodSettings") or {}),
+            stage_variables=dict(stage.get("variables") or {}),
+        )
+
+
+def _with_stage_settings(definition: ApiDefinition, stage: Mapping[str, Any]) -> ApiDefinition:
+    throttling = stage_throttling(stage.get("methodSettings") or {})
+    variables = dict(stage.get("variables") or {})
+    if throttling == definition.throttling and variables == definition.stage_variables:
+        return definition
+    return dataclasses.replace(definition, throttling=throttling, stage_variables=variables)

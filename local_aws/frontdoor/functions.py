@@ -1,0 +1,46 @@
+"""Deployed Lambda functions: configuration through the Lambda API, code package bytes
+from moto's Lambda backend in this process (moto's GetFunction Code.Location cannot be
+downloaded)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from local_aws.frontdoor.workers import FunctionConfig
+
+ClientFactory = Callable[[str, str], Any]
+_INTEGRATION_URI = re.compile(
+    r"^arn:[\w-]+:apigateway:[\w-]+:lambda:path/2015-03-31/functions/(?P<function>arn:[^/]+)/invocations$"
+)
+
+
+def function_arn(uri: str | None, stage_variables: Mapping[str, str] | None = None) -> str | None:
+    """The function ARN of an AWS_PROXY Lambda integration URI (stage variables filled in)."""
+    if not uri:
+        return None
+    for name, value in (stage_variables or {}).items():
+        uri = uri.replace("${stageVariables." + name + "}", value)
+    match = _INTEGRATION_URI.match(uri)
+    return match.group("function") if match else None
+
+
+def moto_code_bytes(config: FunctionConfig) -> bytes:
+    from moto.awslambda.models import lambda_backends  # noqa: PLC0415 - only inside the emulator
+
+    code: bytes = lambda_backends[config.account][config.region].get_function(config.name).code_bytes
+    return code
+
+
+class DeployedFunctions:
+    def __init__(self, clients: ClientFactory, code_bytes: Callable[[FunctionConfig], bytes] = moto_code_bytes) -> None:
+        self._clients = clients
+        self._code_bytes = code_bytes
+
+    def configuration(self, arn: str) -> FunctionConfig:
+        region = arn.split(":")[3]
+        return FunctionConfig.from_api(self._clients("lambda", region).get_function_configuration(FunctionName=arn))
+
+    def code(self, config: FunctionConfig) -> bytes:
+        return self._code_bytes(config)

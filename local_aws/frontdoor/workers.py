@@ -1,0 +1,305 @@
+"""Run Lambda handlers as Lambda does: the deployed package extracted once per code hash,
+one warm worker process per function and code+configuration version (reused across
+requests, replaced when either changes, one request at a time), an environment made of the
+function's variables and what Lambda sets (nothing inherited), and a hard timeout that
+kills the worker."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+LOG = logging.getLogger("local_aws.frontdoor")
+RUNTIME = Path(__file__).with_name("runtime.py")
+INIT_TIMEOUT = 10.0  # Lambda's limit for a cold start (importing the handler)
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """A deployed function, as get_function_configuration describes it."""
+
+    arn: str
+    name: str
+    region: str
+    account: str
+    handler: str
+    runtime: str
+    timeout: float  # seconds
+    memory_size: int
+    code_sha256: str  # base64 of the package's SHA-256, as Lambda reports it
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, configuration: Mapping[str, Any]) -> FunctionConfig:
+        arn = configuration["FunctionArn"]
+        parts = arn.split(":")
+        return cls(
+            arn=arn,
+            name=configuration["FunctionName"],
+            region=parts[3],
+            account=parts[4],
+            handler=configuration.get("Handler", ""),
+            runtime=configuration.get("Runtime", ""),
+            timeout=float(configuration.get("Timeout", 3)),
+            memory_size=int(configuration.get("MemorySize", 128)),
+            code_sha256=configuration["CodeSha256"],
+            environment=dict((configuration.get("Environment") or {}).get("Variables") or {}),
+        )
+
+    @property
+    def version(self) -> tuple[Any, ...]:
+        """Changes with the code or any setting a worker was started with."""
+        return (
+            self.code_sha256,
+            self.handler,
+            self.runtime,
+            self.timeout,
+            self.memory_size,
+            tuple(sorted(self.environment.items())),
+        )
+
+
+class CodeMismatch(RuntimeError):
+    """The package bytes do not hash to the function's CodeSha256."""
+
+
+def extract_code(root: Path, code_sha256: str, fetch: Callable[[], bytes]) -> Path:
+    """The directory holding the package of that hash, extracted once (`fetch` gives the
+    zip's bytes only when it is not extracted yet)."""
+    digest = base64.b64decode(code_sha256).hex()
+    target = root / digest
+    if target.is_dir():
+        return target
+    data = fetch()
+    actual = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    if actual != code_sha256:
+        raise CodeMismatch(f"package hashes to {actual}, the function says {code_sha256}")
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=root))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            archive.extractall(staging)  # extractall drops absolute and ".." member paths
+        try:
+            staging.rename(target)
+        except OSError:  # extracted meanwhile by another request
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def worker_environment(config: FunctionConfig, code_dir: Path, endpoint_url: str) -> dict[str, str]:
+    """The function's variables, then what Lambda sets (it wins), then the emulator's
+    endpoint and fake credentials. Nothing comes from the server's own environment."""
+    return {
+        **config.environment,
+        "AWS_REGION": config.region,
+        "AWS_DEFAULT_REGION": config.region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": config.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": time.strftime("%Y/%m/%d/[$LATEST]") + os.urandom(16).hex(),
+        "_HANDLER": config.handler,
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "PATH": "/usr/local/bin:/usr/bin/:/bin",
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        **CREDENTIALS,
+        "PYTHONPATH": str(code_dir),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an invocation ended. `timeout`: the function's Timeout elapsed (the worker was
+    killed); `integration_timeout`: the caller's deadline came first."""
+
+    kind: Literal["result", "error", "timeout", "integration_timeout"]
+    payload: Any = None  # the result, or Lambda's error object
+
+
+class Worker:
+    """One warm runtime process for one function version."""
+
+    def __init__(self, config: FunctionConfig, code_dir: Path, log_path: Path, endpoint_url: str, python: str) -> None:
+        self.config = config
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log:  # the child keeps its own descriptor
+            # Same process group as the emulator: stopping the emulator's group stops its workers.
+            self._process = subprocess.Popen(  # noqa: S603 - fixed argv
+                [python, str(RUNTIME)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd=code_dir,
+                env=worker_environment(config, code_dir, endpoint_url),
+            )
+        self._buffer = b""
+        self._ready = False
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def kill(self) -> None:
+        if self.alive():
+            self._process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=5)
+        for stream in (self._process.stdin, self._process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+
+    def invoke(self, event: Any, request_id: str, deadline: float) -> Outcome:
+        """Run the handler once; `deadline` (time.monotonic) is the caller's. The worker is
+        killed if the function's Timeout or the deadline passes first."""
+        if not self._ready:
+            message = self._read(min(deadline, time.monotonic() + INIT_TIMEOUT))
+            if message is None or message.get("type") != "ready":
+                self.kill()
+                if message is not None:
+                    return Outcome("error", message.get("error"))
+                return self._ended(deadline, "the runtime did not start (see the function's log)")
+            self._ready = True
+        started = time.monotonic()
+        function_deadline = started + self.config.timeout
+        request = {
+            "event": event,
+            "timeout_ms": int(self.config.timeout * 1000),
+            "context": {"aws_request_id": request_id, "invoked_function_arn": self.config.arn},
+        }
+        try:
+            assert self._process.stdin is not None
+            self._process.stdin.write(json.dumps(request).encode() + b"\n")
+            self._process.stdin.flush()
+        except OSError:
+            self.kill()
+            return Outcome("error", {"errorType": "Runtime.ExitError", "errorMessage": "the runtime exited"})
+        message = self._read(min(deadline, function_deadline))
+        if message is None:
+            self.kill()
+            if time.monotonic() >= min(deadline, function_deadline):
+                if deadline < function_deadline:
+                    return Outcome("integration_timeout")
+                return Outcome("timeout", {"errorMessage": f"Task timed out after {self.config.timeout:.2f} seconds"})
+            return Outcome("error", {"errorType": "Runtime.ExitError", "errorMessage": "the runtime exited"})
+        if message.get("ok"):
+            return Outcome("result", message.get("result"))
+        if not self.alive() or message.get("error", {}).get("errorType") == "Runtime.ExitError":
+            self.kill()
+        return Outcome("error", message.get("error"))
+
+    def _ended(self, deadline: float, reason: str) -> Outcome:
+        if time.monotonic() >= deadline:
+            return Outcome("integration_timeout")
+        return Outcome("error", {"errorType": "Runtime.Unknown", "errorMessage": reason})
+
+    def _read(self, until: float) -> dict[str, Any] | None:
+        """The next protocol message, or None when `until` passes or the process ends."""
+        assert self._process.stdout is not None
+        fd = self._process.stdout.fileno()
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = until - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    return None
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    return None
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+
+@dataclass
+class _Slot:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    worker: Worker | None = None
+
+
+class WorkerPool:
+    """Warm workers by function ARN; code under <state>/frontdoor/code/<sha256 hex>, each
+    function's log in <state>/frontdoor/logs/<function name>.log."""
+
+    def __init__(self, state_dir: Path, endpoint_url: str, python: str = sys.executable) -> None:
+        self.code_root = state_dir / "frontdoor" / "code"
+        self.log_root = state_dir / "frontdoor" / "logs"
+        self._endpoint_url = endpoint_url
+        self._python = python
+        self._slots: dict[str, _Slot] = {}
+        self._lock = threading.Lock()
+        self._extract_lock = threading.Lock()
+        self._closed = False
+
+    def code_dir(self, config: FunctionConfig, fetch: Callable[[], bytes]) -> Path:
+        with self._extract_lock:
+            return extract_code(self.code_root, config.code_sha256, fetch)
+
+    def log_path(self, config: FunctionConfig) -> Path:
+        return self.log_root / (re.sub(r"[^A-Za-z0-9_.-]", "_", config.name) + ".log")
+
+    def invoke(self, config: FunctionConfig, code_dir: Path, event: Any, request_id: str, deadline: float) -> Outcome:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is shut down")
+            slot = self._slots.setdefault(config.arn, _Slot())
+        if not slot.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return Outcome("integration_timeout")  # the warm worker stayed busy until the deadline
+        try:
+            worker = slot.worker
+            if worker is None or not worker.alive() or worker.config.version != config.version:
+                if worker is not None:
+                    LOG.info("replacing the worker of %s (pid %s)", config.name, worker.pid)
+                    worker.kill()
+                worker = slot.worker = Worker(config, code_dir, self.log_path(config), self._endpoint_url, self._python)
+            outcome = worker.invoke(event, request_id, deadline)
+            if not worker.alive():
+                slot.worker = None
+            return outcome
+        finally:
+            slot.lock.release()
+
+    def workers(self) -> list[Worker]:
+        with self._lock:
+            return [s.worker for s in self._slots.values() if s.worker is not None]
+
+    def shutdown(self) -> None:
+        """Kill every worker (a busy one too)."""
+        with self._lock:
+            self._closed = True
+            slots = list(self._slots.values())
+        for slot in slots:
+            if slot.worker is not None:
+                slot.worker.kill()

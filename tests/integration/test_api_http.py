@@ -1,0 +1,219 @@
+"""The launched API over HTTP, as its clients call it: through the local front door
+(API Gateway's steps, from the definitions deployed on the emulator) to the deployed
+function packages, with tokens from the environment's user pool."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+
+from blueprints.contract import ROUTES
+from local_aws import callers
+from local_aws.callers import Environment, claims
+from local_aws.control import Emulator
+from scripts.openapi import DOCUMENT
+
+PAYMENT = {"amount": "12.50", "currency": "EUR"}
+
+
+def send(*args, **kwargs):
+    """dev's stage is throttled (10/s): these tests wait out a 429 as a client would."""
+    return callers.send(*args, **{"patience": 10.0, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def dev(launched, emulator: Emulator) -> Environment:
+    return Environment("dev", emulator)
+
+
+@pytest.fixture(scope="module")
+def tokens(dev: Environment) -> dict[str, str]:
+    return {
+        "alice": dev.customer_token("alice"),
+        "bob": dev.customer_token("bob"),
+        "reader": dev.client_token("reporting"),
+    }
+
+
+def _key() -> dict[str, str]:
+    return {"Idempotency-Key": f"it-{uuid.uuid4()}"}
+
+
+def _payments_count(dev: Environment) -> int:
+    table = dev.outputs("data")["TransactionsTableName"]
+    client = boto3.client("dynamodb", region_name=dev.region, endpoint_url=dev.emulator.url)
+    return int(client.scan(TableName=table, Select="COUNT")["Count"])
+
+
+def _is_gateway_refusal(reply, status: int, code: str) -> bool:
+    """Answered by API Gateway itself (a gateway response), not by a function."""
+    return reply.status == status and reply.json["error"]["code"] == code and "x-amzn-ErrorType" in reply.headers
+
+
+def test_a_payment_its_retry_reading_and_listing_in_pages(dev, tokens):
+    alice = tokens["alice"]
+    me = claims(alice)["sub"]
+    made = []
+    for amount in ("1.00", "2.00", "3.00"):
+        key = _key()
+        created = send("POST", f"{dev.url}/payments", {**PAYMENT, "amount": amount}, token=alice, headers=key)
+        assert created.status == 201, created.text
+        assert created.json["customerId"] == me
+        retry = send("POST", f"{dev.url}/payments", {**PAYMENT, "amount": amount}, token=alice, headers=key)
+        assert (retry.status, retry.json) == (201, created.json)
+        made.append(created.json)
+    read = send("GET", f"{dev.url}/payments/{made[0]['transactionId']}", token=alice)
+    assert (read.status, read.json) == (200, made[0])
+    seen, cursor = [], None
+    while True:
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = send("GET", f"{dev.url}/customers/{me}/payments?{query}", token=alice)
+        assert page.status == 200 and len(page.json["items"]) <= 2
+        seen += page.json["items"]
+        cursor = page.json["nextCursor"]
+        if cursor is None:
+            break
+    assert [p["transactionId"] for p in seen][:3] == [p["transactionId"] for p in reversed(made)]
+
+
+def test_a_session_is_created_read_and_ended_by_its_owner_only(dev, tokens):
+    created = send("POST", f"{dev.url}/sessions", {}, token=tokens["alice"])
+    assert created.status == 201 and created.json["customerId"] == claims(tokens["alice"])["sub"]
+    url = f"{dev.url}/sessions/{created.json['sessionId']}"
+    assert send("GET", url, token=tokens["alice"]).status == 200
+    assert send("GET", url, token=tokens["bob"]).status == 404
+    assert send("DELETE", url, token=tokens["bob"]).status == 204
+    assert send("GET", url, token=tokens["alice"]).status == 200  # bob's delete changed nothing
+    assert send("DELETE", url, token=tokens["alice"]).status == 204
+    assert send("GET", url, token=tokens["alice"]).status == 404
+
+
+def test_customers_never_see_or_change_each_others_payments(dev, tokens):
+    alice, bob = tokens["alice"], tokens["bob"]
+    key = _key()
+    payment = send("POST", f"{dev.url}/payments", PAYMENT, token=alice, headers=key).json
+    other = send("GET", f"{dev.url}/payments/{payment['transactionId']}", token=bob)
+    unknown = send("GET", f"{dev.url}/payments/{uuid.uuid4()}", token=bob)
+    assert other.status == unknown.status == 404 and other.json == unknown.json
+    listing = send("GET", f"{dev.url}/customers/{payment['customerId']}/payments", token=bob)
+    assert listing.status == 403 and payment["transactionId"] not in listing.text
+    as_alice = send("POST", f"{dev.url}/payments", {**PAYMENT, "customerId": payment["customerId"]}, token=bob,
+                    headers=_key())  # fmt: skip
+    assert as_alice.status == 403
+    # bob reusing alice's idempotency key gets his own payment, not hers
+    bobs = send("POST", f"{dev.url}/payments", PAYMENT, token=bob, headers=key)
+    assert bobs.status == 201 and bobs.json["transactionId"] != payment["transactionId"]
+    assert bobs.json["customerId"] == claims(bob)["sub"]
+
+
+def test_the_back_office_reads_any_customer_and_writes_nothing(dev, tokens):
+    payment = send("POST", f"{dev.url}/payments", PAYMENT, token=tokens["alice"], headers=_key()).json
+    reader = tokens["reader"]
+    assert "username" not in claims(reader)
+    assert send("GET", f"{dev.url}/payments/{payment['transactionId']}", token=reader).json == payment
+    listing = send("GET", f"{dev.url}/customers/{payment['customerId']}/payments", token=reader)
+    assert listing.status == 200 and payment in listing.json["items"]
+    before = _payments_count(dev)
+    for method, path, body in (("POST", "/payments", PAYMENT), ("POST", "/sessions", {})):
+        refused = send(method, f"{dev.url}{path}", body, token=reader, headers=_key())
+        assert _is_gateway_refusal(refused, 401, "Unauthorized"), refused.text
+    assert _payments_count(dev) == before
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer not-a-token", "Basic YWxpY2U6cGFzc3dvcmQ=", "tampered", "other pool"],
+)
+def test_requests_without_a_valid_token_are_refused_by_the_gateway(dev, tokens, launched, emulator, authorization):
+    if authorization == "tampered":
+        header, payload, signature = tokens["alice"].split(".")
+        forged = json.loads(_b64decode(payload)) | {"sub": "someone-else"}
+        authorization = f"Bearer {header}.{_b64encode(json.dumps(forged))}.{signature}"
+    elif authorization == "other pool":  # a real token, from prod's user pool
+        authorization = f"Bearer {Environment('prod', emulator).customer_token('alice')}"
+    before = _payments_count(dev)
+    headers = {**_key(), **({"Authorization": authorization} if authorization else {})}
+    for method, path, body in (("POST", "/payments", PAYMENT), ("GET", f"/payments/{uuid.uuid4()}", None)):
+        refused = send(method, f"{dev.url}{path}", body, headers=headers)
+        assert _is_gateway_refusal(refused, 401, "Unauthorized"), refused.text
+        assert refused.headers.get("WWW-Authenticate") == "Bearer"
+    assert _payments_count(dev) == before  # no function ran
+
+
+def test_requests_the_models_refuse_never_reach_a_function(dev, tokens):
+    alice = tokens["alice"]
+    before = _payments_count(dev)
+    cases = [
+        (PAYMENT, {}, "parameters"),  # no Idempotency-Key
+        ({**PAYMENT, "extra": 1}, _key(), "body"),
+        ({**PAYMENT, "amount": 12.5}, _key(), "body"),
+        ({"currency": "EUR"}, _key(), "body"),
+    ]
+    for body, headers, field in cases:
+        refused = send("POST", f"{dev.url}/payments", body, token=alice, headers=headers)
+        assert refused.status == 400 and "x-amzn-ErrorType" in refused.headers, refused.text
+        assert refused.json["error"]["field"] == field
+    malformed = send("POST", f"{dev.url}/payments", token=alice, headers=_key(), raw=b"{not json")
+    assert malformed.status == 400 and malformed.json["error"]["field"] == "body"
+    assert _payments_count(dev) == before
+
+
+def test_unknown_routes_get_api_gateways_own_answer(dev, tokens):
+    for method, path in (("GET", "/nothing"), ("PUT", "/payments"), ("GET", "/"), ("TRACE", "/payments")):
+        reply = send(method, f"{dev.url}{path}", token=tokens["alice"])
+        assert _is_gateway_refusal(reply, 403, "MISSING_AUTHENTICATION_TOKEN"), (method, path, reply.text)
+
+
+def test_the_deployed_api_matches_the_openapi_document(dev):
+    document = json.loads(DOCUMENT.read_text())
+    client = boto3.client("apigateway", region_name=dev.region, endpoint_url=dev.emulator.url)
+    api_id = dev.outputs("api")["RestApiId"]
+    deployed = {}
+    for resource in client.get_resources(restApiId=api_id, embed=["methods"])["items"]:
+        for method in resource.get("resourceMethods", {}):
+            deployed[(method, resource["path"])] = client.get_method(
+                restApiId=api_id, resourceId=resource["id"], httpMethod=method
+            )
+    documented = {(m.upper(), p): op for p, item in document["paths"].items() for m, op in item.items()}
+    assert set(deployed) == set(documented) == {(r.method, r.path) for r in ROUTES}
+    models = {m["name"]: json.loads(m["schema"]) for m in client.get_models(restApiId=api_id)["items"]}
+    for key, operation in documented.items():
+        method = deployed[key]
+        assert method["authorizationType"] == "COGNITO_USER_POOLS"
+        scopes = {s for requirement in operation["security"] for s in requirement.get("backoffice", [])}
+        assert set(method["authorizationScopes"]) - {"aws.cognito.signin.user.admin"} == scopes
+        where = {"path": "path", "query": "querystring", "header": "header"}
+        assert method.get("requestParameters", {}) == {
+            f"method.request.{where[p['in']]}.{p['name']}": p["required"] for p in operation["parameters"]
+        }
+        if "requestBody" in operation:
+            name = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rpartition("/")[2]
+            assert method["requestModels"] == {"application/json": name}
+            documented_schema = {k: v for k, v in models[name].items() if k != "$schema"}
+            assert documented_schema == document["components"]["schemas"][name]
+
+
+def test_the_stage_throttles_with_429_from_the_gateway(dev, tokens):
+    """dev's stage allows 10 requests a second with bursts of 20: 60 at once cannot all pass."""
+    url = f"{dev.url}/payments/{uuid.uuid4()}"
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        replies = list(pool.map(lambda _: send("GET", url, token=tokens["alice"], patience=0), range(60)))
+    statuses = {r.status for r in replies}
+    assert statuses <= {404, 429} and 429 in statuses and 404 in statuses
+    throttled = next(r for r in replies if r.status == 429)
+    assert _is_gateway_refusal(throttled, 429, "THROTTLED")
+    time.sleep(2.5)  # let the bucket refill for whatever runs next
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _b64encode(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()

@@ -1,0 +1,890 @@
+"""The local front door's parts, without the emulator: the Cognito authorizer, routing,
+throttling, request validation, gateway responses, the proxy event and the Lambda worker."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import io
+import json
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from blueprints.api import GATEWAY_RESPONSES
+from local_aws.frontdoor.authorizer import CognitoAuthorizer, Unauthorized, UserPool, bearer_token
+from local_aws.frontdoor.definitions import (
+    ApiDefinition,
+    Authorizer,
+    DefinitionReader,
+    Method,
+    Resource,
+    Throttling,
+    UnknownApi,
+    Validator,
+)
+from local_aws.frontdoor.events import (
+    EventContext,
+    MalformedProxyResponse,
+    claim_strings,
+    proxy_event,
+    proxy_response,
+)
+from local_aws.frontdoor.functions import function_arn
+from local_aws.frontdoor.httpserver import FrontDoorServer
+from local_aws.frontdoor.messages import Request, Response
+from local_aws.frontdoor.pipeline import FrontDoor
+from local_aws.frontdoor.responses import GatewayResponse, Refusal, render_refusal, render_template
+from local_aws.frontdoor.routing import Router
+from local_aws.frontdoor.throttle import Throttles, TokenBucket
+from local_aws.frontdoor.validation import body_errors, missing_parameters, missing_parameters_message
+from local_aws.frontdoor.workers import CodeMismatch, FunctionConfig, Outcome, WorkerPool, extract_code
+
+NOW = 1_800_000_000
+POOL = UserPool("eu-west-1", "eu-west-1_pool")
+OTHER_POOL = UserPool("eu-west-1", "eu-west-1_other")
+CLIENT = "client-1"
+SCOPE = "payments/write"
+PAYMENT_MODEL = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["customerId", "amount", "currency"],
+    "properties": {
+        "customerId": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "amount": {"type": "string", "pattern": "^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,4})?$"},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    },
+}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Issuer:
+    """A user pool's signing key, its JWKS and tokens as Cognito issues them."""
+
+    def __init__(self, pool: UserPool, kid: str) -> None:
+        self.pool = pool
+        self.kid = kid
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        self.jwks = {"keys": [{**public, "kid": kid, "alg": "RS256", "use": "sig"}]}
+
+    def claims(self, token_use: str = "access", **extra: Any) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "iss": self.pool.issuer,
+            "sub": "user-sub",
+            "token_use": token_use,
+            "iat": NOW - 60,
+            "auth_time": NOW - 60,
+            "exp": NOW + 3600,
+            "jti": "jti-1",
+        }
+        if token_use == "access":
+            base |= {"client_id": CLIENT, "scope": f"openid {SCOPE}", "username": "alice"}
+        else:
+            base |= {"aud": CLIENT, "cognito:username": "alice", "email_verified": True}
+        return base | extra
+
+    def token(self, token_use: str = "access", **extra: Any) -> str:
+        return jwt.encode(self.claims(token_use, **extra), self.key, algorithm="RS256", headers={"kid": self.kid})
+
+    def public_pem(self) -> bytes:
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+
+@pytest.fixture(scope="module")
+def issuers() -> dict[str, Issuer]:
+    return {"pool": Issuer(POOL, "kid-pool"), "other": Issuer(OTHER_POOL, "kid-other")}
+
+
+@pytest.fixture(scope="module")
+def authorizer(issuers: dict[str, Issuer]) -> CognitoAuthorizer:
+    jwks = {i.pool: i.jwks for i in issuers.values()}
+    clients = {(POOL, CLIENT), (OTHER_POOL, CLIENT)}
+    return CognitoAuthorizer(lambda pool: jwks[pool], lambda pool, client: (pool, client) in clients, clock=lambda: NOW)
+
+
+# --- the Cognito authorizer ----------------------------------------------------------------
+
+
+def test_a_valid_access_token_with_the_scope_passes_and_gives_its_claims(
+    authorizer: CognitoAuthorizer, issuers: dict[str, Issuer]
+) -> None:
+    claims = authorizer.verify(issuers["pool"].token(), [POOL], [SCOPE, "other/scope"])
+    assert claims == issuers["pool"].claims()
+
+
+def test_an_id_token_passes_a_method_without_scopes(authorizer: CognitoAuthorizer, issuers: dict[str, Issuer]) -> None:
+    token = issuers["pool"].token("id")
+    assert authorizer.verify(bearer_token(f"Bearer {token}"), [OTHER_POOL, POOL])["aud"] == CLIENT
+    assert bearer_token(token) == token
+
+
+def _forge_alg(issuer: Issuer, alg: str, key: bytes | None) -> str:
+    header = _b64(json.dumps({"alg": alg, "typ": "JWT", "kid": issuer.kid}).encode())
+    payload = _b64(json.dumps(issuer.claims()).encode())
+    signing_input = f"{header}.{payload}".encode()
+    signature = _b64(hmac.new(key, signing_input, hashlib.sha256).digest()) if key else ""
+    return f"{header}.{payload}.{signature}"
+
+
+def _tampered_payload(issuer: Issuer) -> str:
+    header, _, signature = issuer.token().split(".")
+    payload = _b64(json.dumps(issuer.claims(sub="someone-else")).encode())
+    return f"{header}.{payload}.{signature}"
+
+
+def _tampered_signature(issuer: Issuer) -> str:
+    header, payload, signature = issuer.token().split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[10] ^= 0x01
+    return f"{header}.{payload}.{_b64(bytes(raw))}"
+
+
+REFUSED = {
+    "tampered payload": lambda i: _tampered_payload(i["pool"]),
+    "tampered signature": lambda i: _tampered_signature(i["pool"]),
+    "expired": lambda i: i["pool"].token(exp=NOW - 1),
+    "expiring now": lambda i: i["pool"].token(exp=NOW),
+    "alg none": lambda i: _forge_alg(i["pool"], "none", None),
+    "HS256 with the public key": lambda i: _forge_alg(i["pool"], "HS256", i["pool"].public_pem()),
+    "another pool": lambda i: i["other"].token(),
+    "this pool's issuer, another key": lambda i: jwt.encode(
+        i["pool"].claims(), i["other"].key, algorithm="RS256", headers={"kid": i["pool"].kid}
+    ),
+    "unknown client": lambda i: i["pool"].token(client_id="not-a-client"),
+    "id token for an access method": lambda i: i["pool"].token("id"),
+    "without the scope": lambda i: i["pool"].token(scope="openid aws.cognito.signin.user.admin"),
+    "not a JWT": lambda i: "garbage",
+    "empty": lambda i: "",
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_refused_tokens(case: str, authorizer: CognitoAuthorizer, issuers: dict[str, Issuer]) -> None:
+    with pytest.raises(Unauthorized):
+        authorizer.verify(REFUSED[case](issuers), [POOL], [SCOPE])
+
+
+def test_an_access_token_is_refused_where_an_id_token_is_required(
+    authorizer: CognitoAuthorizer, issuers: dict[str, Issuer]
+) -> None:
+    with pytest.raises(Unauthorized, match="id token"):
+        authorizer.verify(issuers["pool"].token(), [POOL])
+
+
+def test_a_pool_arn_gives_the_issuer() -> None:
+    pool = UserPool.from_arn("arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc")
+    assert pool.issuer == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
+    with pytest.raises(ValueError):
+        UserPool.from_arn("arn:aws:s3:::bucket")
+
+
+def test_claims_reach_the_handler_as_api_gateway_formats_them() -> None:
+    claims = claim_strings({"exp": 0, "iat": 86400, "auth_time": 5, "cognito:groups": ["a", "b"], "ok": True})
+    assert claims == {
+        "exp": "Thu Jan 01 00:00:00 UTC 1970",
+        "iat": "Fri Jan 02 00:00:00 UTC 1970",
+        "auth_time": "5",
+        "cognito:groups": "a,b",
+        "ok": "true",
+    }
+
+
+# --- routing -------------------------------------------------------------------------------
+
+
+def _resources() -> list[Resource]:
+    get, post, delete = Method("GET"), Method("POST"), Method("DELETE")
+    return [
+        Resource("root", "/"),
+        Resource("payments", "/payments", {"POST": post}),
+        Resource("payment", "/payments/{transactionId}", {"GET": get}),
+        Resource("latest", "/payments/latest", {"GET": get}),
+        Resource("customer", "/customers/{customerId}"),
+        Resource("customer-payments", "/customers/{customerId}/payments", {"GET": get}),
+        Resource("sessions", "/sessions/{sessionId}", {"GET": get, "DELETE": delete}),
+        Resource("files", "/files/{proxy+}", {"ANY": get}),
+    ]
+
+
+def test_routing_binds_path_parameters_and_prefers_literal_segments() -> None:
+    router = Router(_resources())
+    match = router.match("/customers/c%201/payments", "GET")
+    assert match is not None
+    assert (match.resource.id, match.path_parameters) == ("customer-payments", {"customerId": "c 1"})
+    assert router.match("/payments/latest", "GET").resource.id == "latest"  # type: ignore[union-attr]
+    assert router.match("/payments/abc/", "GET").path_parameters == {"transactionId": "abc"}  # type: ignore[union-attr]
+    greedy = router.match("/files/a/b/c.txt", "PUT")
+    assert greedy is not None and greedy.path_parameters == {"proxy": "a/b/c.txt"}
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/nope", "GET"),  # unknown path
+        ("/payments", "GET"),  # wrong method
+        ("/payments/a/b", "GET"),  # too deep
+        ("/customers/c1", "GET"),  # a resource without methods
+        ("/", "GET"),
+        ("/files", "GET"),  # a greedy parameter needs a segment
+    ],
+)
+def test_routing_finds_nothing(path: str, method: str) -> None:
+    assert Router(_resources()).match(path, method) is None
+
+
+# --- throttling ----------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_is_allowed_then_refused_until_tokens_refill() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=4, burst=5, clock=clock)
+    assert [bucket.take() for _ in range(6)] == [True] * 5 + [False]
+    clock.now += 0.125  # half a token
+    assert not bucket.take()
+    clock.now += 0.125
+    assert bucket.take()
+    assert not bucket.take()
+    clock.now += 60  # refills up to the burst, no more
+    assert [bucket.take() for _ in range(6)] == [True] * 5 + [False]
+
+
+def test_throttles_are_per_stage_and_follow_changed_limits() -> None:
+    clock = Clock()
+    throttles = Throttles(clock)
+    assert [throttles.allow("a", 1, 2) for _ in range(3)] == [True, True, False]
+    assert throttles.allow("b", 1, 2)
+    assert [throttles.allow("a", 1, 3) for _ in range(4)] == [True, True, True, False]  # new limits, new bucket
+
+
+# --- request validation --------------------------------------------------------------------
+
+
+def test_missing_required_parameters_are_named_in_order() -> None:
+    required = {
+        "method.request.header.Idempotency-Key": True,
+        "method.request.header.X-Optional": False,
+        "method.request.querystring.limit": True,
+        "method.request.path.transactionId": True,
+    }
+    missing = missing_parameters(required, {"idempotency-key": "  "}, {"limit": [""]}, {"transactionId": "t"})
+    assert missing_parameters_message(missing) == "Missing required request parameters: [Idempotency-Key, limit]"
+    assert missing_parameters(required, {"idempotency-key": "k"}, {"limit": ["1"]}, {"transactionId": "t"}) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        (b'{"customerId": "c1", "amount": "12.50", "currency": "EUR"}', True),
+        (b'{"customerId": "c1", "amount": "12.50", "currency": "EUR", "extra": 1}', False),
+        (b'{"customerId": "c1", "amount": 12.5, "currency": "EUR"}', False),
+        (b'{"customerId": "c1", "amount": "12.50"', False),  # not JSON
+        (b'{"customerId": "c1", "amount": NaN, "currency": "EUR"}', False),
+        (b"\xff\xfe", False),
+        (b"", False),  # validated as {}: required properties are missing
+        (b"[]", False),
+    ],
+)
+def test_bodies_are_validated_against_the_project_models(body: bytes, valid: bool) -> None:
+    assert (body_errors(PAYMENT_MODEL, body) == []) is valid
+
+
+# --- gateway responses ---------------------------------------------------------------------
+
+
+def _project_responses() -> dict[str, GatewayResponse]:
+    return {
+        kind: GatewayResponse(kind, None, {}, {"application/json": template})
+        for kind, template in GATEWAY_RESPONSES.values()
+    }
+
+
+# One refusal per response type the project customizes, and one that falls back to DEFAULT_4XX.
+REFUSALS = {
+    "BAD_REQUEST_BODY": Refusal("BAD_REQUEST_BODY", "Invalid request body"),
+    "BAD_REQUEST_PARAMETERS": Refusal("BAD_REQUEST_PARAMETERS", 'Missing required request parameters: [a, "b"]'),
+    "UNAUTHORIZED": Refusal("UNAUTHORIZED", "Unauthorized"),
+    "DEFAULT_4XX": Refusal("THROTTLED", "Too Many Requests"),
+    "DEFAULT_5XX": Refusal("DEFAULT_5XX", "Internal server error", 502),
+}
+
+
+@pytest.mark.parametrize(("kind", "template"), sorted(GATEWAY_RESPONSES.values()))
+def test_every_project_gateway_response_renders_to_json(kind: str, template: str) -> None:
+    refusal = REFUSALS[kind]
+    response = render_refusal(refusal, _project_responses(), "req-1")
+    assert response.status == refusal.status
+    body = json.loads(response.body)  # the message is escaped: it holds quotes
+    assert b"$context" not in response.body
+    text = json.dumps(body)
+    if "$context.error.messageString" in template or "$context.error.message" in template:
+        assert json.dumps(refusal.message)[1:-1] in text
+    if "$context.error.responseType" in template:
+        assert refusal.response_type in text
+    assert response.header("x-amzn-RequestId") == "req-1"
+    assert response.header("Content-Type") == "application/json"
+
+
+def test_project_refusals_in_the_handlers_error_shape() -> None:
+    responses = _project_responses()
+    body = render_refusal(REFUSALS["BAD_REQUEST_BODY"], responses, "r").body
+    assert json.loads(body) == {
+        "error": {"code": "ValidationError", "message": "Invalid request body", "field": "body"}
+    }
+    throttled = render_refusal(REFUSALS["DEFAULT_4XX"], responses, "r")
+    assert (throttled.status, json.loads(throttled.body)["error"]["code"]) == (429, "THROTTLED")
+    timeout = render_refusal(Refusal("INTEGRATION_TIMEOUT", "Endpoint request timed out"), responses, "r")
+    assert (timeout.status, timeout.body) == (504, render_refusal(REFUSALS["DEFAULT_5XX"], responses, "r").body)
+
+
+def test_without_gateway_responses_api_gateway_default_body_is_used() -> None:
+    response = render_refusal(Refusal("UNAUTHORIZED", "Unauthorized"), {}, "req-2")
+    assert (response.status, json.loads(response.body)) == (401, {"message": "Unauthorized"})
+    assert response.header("x-amzn-ErrorType") == "UnauthorizedException"
+
+
+def test_status_codes_and_headers_of_gateway_responses() -> None:
+    responses = {
+        "DEFAULT_4XX": GatewayResponse(
+            "DEFAULT_4XX", None, {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}, {}
+        ),
+        "THROTTLED": GatewayResponse(
+            "THROTTLED",
+            503,
+            {"gatewayresponse.header.Retry-After": "'1'", "gatewayresponse.header.X-Echo": "method.request.header.x-a"},
+            {"application/json": '{"id": "$context.requestId", "type": "${context.error.responseType}"}'},
+        ),
+    }
+    response = render_refusal(Refusal("THROTTLED", "Too Many Requests"), responses, "r-9", {"x-a": "echoed"})
+    assert response.status == 503
+    assert json.loads(response.body) == {"id": "r-9", "type": "THROTTLED"}
+    assert response.header("Retry-After") == "1"
+    assert response.header("Access-Control-Allow-Origin") == "*"
+    assert response.header("X-Echo") == "echoed"
+
+
+def test_vtl_substitution_leaves_unknown_references() -> None:
+    variables = {"context.error.message": 'say "hi"', "context.error.messageString": json.dumps('say "hi"')}
+    rendered = render_template(
+        "$context.error.messageString|$context.error.message|$input.body|$!{context.x}", variables
+    )
+    assert rendered == '"say \\"hi\\""|say "hi"|$input.body|$!{context.x}'
+
+
+# --- the proxy event and response ----------------------------------------------------------
+
+
+def _request(**overrides: Any) -> Request:
+    values: dict[str, Any] = {
+        "method": "GET",
+        "path": "/restapis/api1/v1/payments/p%201",
+        "query": "a=1&a=2&b=",
+        "headers": [("Host", "127.0.0.1"), ("X-Multi", "1"), ("X-Multi", "2"), ("User-Agent", "ua")],
+    }
+    return Request(**(values | overrides))
+
+
+def _context(**overrides: Any) -> EventContext:
+    values: dict[str, Any] = {
+        "account_id": "123456789012",
+        "api_id": "api1",
+        "region": "eu-west-1",
+        "stage": "v1",
+        "resource_id": "res1",
+        "resource_path": "/payments/{transactionId}",
+        "path": "/payments/p 1",
+        "path_parameters": {"transactionId": "p 1"},
+        "stage_variables": {},
+        "request_id": "req-1",
+        "extended_request_id": "ext=",
+        "request_time": 0.5,
+        "claims": None,
+    }
+    return EventContext(**(values | overrides))
+
+
+def test_the_proxy_event_is_api_gateway_rest_format() -> None:
+    event = proxy_event(_request(), _context())
+    assert event["resource"] == "/payments/{transactionId}"
+    assert event["path"] == "/payments/p 1"
+    assert event["headers"]["X-Multi"] == "2"
+    assert event["multiValueHeaders"]["X-Multi"] == ["1", "2"]
+    assert event["queryStringParameters"] == {"a": "2", "b": ""}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": [""]}
+    assert event["pathParameters"] == {"transactionId": "p 1"}
+    assert event["stageVariables"] is None
+    assert (event["body"], event["isBase64Encoded"]) == (None, False)
+    context = event["requestContext"]
+    assert context["path"] == "/v1/payments/p 1"
+    assert context["requestTimeEpoch"] == 500
+    assert context["requestTime"] == "01/Jan/1970:00:00:00 +0000"
+    assert context["identity"]["userAgent"] == "ua"
+    assert "authorizer" not in context
+    with_claims = proxy_event(_request(body=b"\xff"), _context(claims={"sub": "s", "exp": 0}))
+    assert with_claims["requestContext"]["authorizer"] == {
+        "claims": {"sub": "s", "exp": "Thu Jan 01 00:00:00 UTC 1970"}
+    }
+    assert (with_claims["body"], with_claims["isBase64Encoded"]) == ("/w==", True)
+
+
+def test_proxy_responses_become_http() -> None:
+    response = proxy_response(
+        {
+            "statusCode": 201,
+            "headers": {"X-One": "1", "X-Both": "single"},
+            "multiValueHeaders": {"X-Both": ["m1", "m2"]},
+            "body": '{"ok": true}',
+        }
+    )
+    assert response.status == 201
+    assert response.headers == [
+        ("X-One", "1"),
+        ("X-Both", "m1"),
+        ("X-Both", "m2"),
+        ("Content-Type", "application/json"),
+    ]
+    assert proxy_response({"statusCode": 200, "body": "aGk=", "isBase64Encoded": True}).body == b"hi"
+
+
+@pytest.mark.parametrize(
+    "result",
+    [None, "text", {"body": "x"}, {"statusCode": "200"}, {"statusCode": True}, {"statusCode": 200, "body": {"a": 1}}],
+)
+def test_malformed_proxy_responses_are_refused(result: Any) -> None:
+    with pytest.raises(MalformedProxyResponse):
+        proxy_response(result)
+
+
+def test_the_function_arn_comes_from_the_integration_uri() -> None:
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:pay"
+    uri = f"arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{arn}/invocations"
+    assert function_arn(uri) == arn
+    assert function_arn(uri.replace("pay", "${stageVariables.fn}"), {"fn": "pay"}) == arn
+    assert function_arn("http://example.com") is None
+
+
+# --- the Lambda worker ---------------------------------------------------------------------
+
+HANDLER = """
+import itertools, json, os, sys, time
+
+COUNTER = itertools.count(1)
+
+
+def handler(event, context):
+    action = event.get("action")
+    if action == "raise":
+        raise ValueError("boom")
+    if action == "sleep":
+        time.sleep(30)
+    if action == "noise":
+        print("printed by the handler")
+        sys.stdout.write('{"ok": false, "not": "the protocol"}\\n')
+        sys.stdout.flush()
+        os.write(1, b"written to fd 1\\n")
+        print("to stderr", file=sys.stderr)
+    if action == "unserializable":
+        return {"statusCode": 200, "body": object()}
+    return {
+        "pid": os.getpid(),
+        "count": next(COUNTER),
+        "env": dict(os.environ),
+        "cwd": os.getcwd(),
+        "path0": sys.path[0],
+        "request_id": context.aws_request_id,
+        "function_name": context.function_name,
+        "arn": context.invoked_function_arn,
+        "memory": context.memory_limit_in_mb,
+        "remaining": context.get_remaining_time_in_millis(),
+        "log_group": context.log_group_name,
+    }
+"""
+
+
+def _package(source: str = HANDLER) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+        archive.writestr("json.py", "raise ImportError('the package may not shadow what the runtime imports first')")
+    return buffer.getvalue()
+
+
+def _config(code: bytes, timeout: float = 2.0, **environment: str) -> FunctionConfig:
+    return FunctionConfig(
+        arn="arn:aws:lambda:eu-west-1:123456789012:function:echo",
+        name="echo",
+        region="eu-west-1",
+        account="123456789012",
+        handler="app.handler",
+        runtime="python3.11",
+        timeout=timeout,
+        memory_size=256,
+        code_sha256=base64.b64encode(hashlib.sha256(code).digest()).decode(),
+        environment=environment or {"TABLE": "t1"},
+    )
+
+
+@pytest.fixture
+def pool(tmp_path: Path) -> Any:
+    workers = WorkerPool(tmp_path, "http://127.0.0.1:9999", python=sys.executable)
+    yield workers
+    workers.shutdown()
+
+
+def _invoke(pool: WorkerPool, config: FunctionConfig, event: dict[str, Any], wait: float = 10.0) -> Outcome:
+    code = _package()
+    code_dir = pool.code_dir(config, lambda: code)
+    return pool.invoke(config, code_dir, event, "lambda-req", time.monotonic() + wait)
+
+
+def test_the_handler_runs_in_a_warm_worker_with_only_lambda_environment(
+    pool: WorkerPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVER_ONLY_SECRET", "must-not-leak")
+    config = _config(_package())
+    first = _invoke(pool, config, {})
+    assert first.kind == "result", first
+    result = first.payload
+    env = result["env"]
+    assert env["TABLE"] == "t1"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "echo"
+    assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9999"
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")
+    assert (env["_HANDLER"], env["TZ"], env["PYTHONDONTWRITEBYTECODE"]) == ("app.handler", ":UTC", "1")
+    assert env["LAMBDA_TASK_ROOT"] == env["PYTHONPATH"] == result["cwd"] == result["path0"]
+    assert "SERVER_ONLY_SECRET" not in env and "HOME" not in env and "VIRTUAL_ENV" not in env
+    assert (result["function_name"], result["memory"], result["log_group"]) == ("echo", "256", "/aws/lambda/echo")
+    assert (result["request_id"], result["arn"]) == ("lambda-req", config.arn)
+    assert 0 < result["remaining"] <= 2000
+    second = _invoke(pool, config, {})
+    assert (second.payload["pid"], second.payload["count"]) == (result["pid"], 2)  # warm: same process
+    changed = _invoke(pool, _config(_package(), TABLE="t2"), {})
+    assert changed.payload["pid"] != result["pid"]  # a new configuration gets a new worker
+    assert changed.payload["count"] == 1
+
+
+def test_an_exception_is_an_error_and_the_worker_stays_warm(pool: WorkerPool) -> None:
+    config = _config(_package())
+    pid = _invoke(pool, config, {}).payload["pid"]
+    failed = _invoke(pool, config, {"action": "raise"})
+    assert failed.kind == "error"
+    assert (failed.payload["errorType"], failed.payload["errorMessage"]) == ("ValueError", "boom")
+    assert _invoke(pool, config, {"action": "unserializable"}).payload["errorType"] == "Runtime.MarshalError"
+    assert _invoke(pool, config, {}).payload["pid"] == pid
+
+
+def test_a_handler_over_its_timeout_is_killed_and_replaced(pool: WorkerPool) -> None:
+    config = _config(_package(), timeout=0.5)
+    pid = _invoke(pool, config, {}).payload["pid"]
+    started = time.monotonic()
+    outcome = _invoke(pool, config, {"action": "sleep"})
+    assert outcome.kind == "timeout"
+    assert "timed out" in outcome.payload["errorMessage"]
+    assert time.monotonic() - started < 2
+    assert pool.workers() == []
+    assert _invoke(pool, config, {}).payload["pid"] != pid
+
+
+def test_the_callers_deadline_before_the_function_timeout_is_an_integration_timeout(pool: WorkerPool) -> None:
+    config = _config(_package(), timeout=20)
+    _invoke(pool, config, {})
+    assert _invoke(pool, config, {"action": "sleep"}, wait=0.3).kind == "integration_timeout"
+    assert pool.workers() == []
+
+
+def test_what_the_handler_prints_goes_to_its_log_not_the_protocol(pool: WorkerPool) -> None:
+    config = _config(_package())
+    outcome = _invoke(pool, config, {"action": "noise"})
+    assert outcome.kind == "result" and "pid" in outcome.payload
+    log = pool.log_path(config).read_text()
+    for line in ("printed by the handler", '"not": "the protocol"', "written to fd 1", "to stderr", "START RequestId"):
+        assert line in log
+
+
+def test_the_package_is_extracted_once_per_hash_and_checked(tmp_path: Path) -> None:
+    code = _package()
+    sha = _config(code).code_sha256
+    calls: list[int] = []
+
+    def fetch() -> bytes:
+        calls.append(1)
+        return code
+
+    first = extract_code(tmp_path, sha, fetch)
+    assert extract_code(tmp_path, sha, fetch) == first
+    assert calls == [1]
+    assert (first / "app.py").is_file()
+    with pytest.raises(CodeMismatch):
+        extract_code(tmp_path / "other", sha, lambda: code + b"x")
+
+
+# --- the pipeline's order, with the parts faked ----------------------------------------------
+
+
+class FakeDefinitions:
+    def __init__(self, definition: ApiDefinition) -> None:
+        self.definition = definition
+
+    def get(self, api_id: str, stage: str) -> ApiDefinition | None:
+        return self.definition if (api_id, stage) == ("api1", "v1") else None
+
+
+class FakeFunctions:
+    def __init__(self) -> None:
+        self.config = _config(b"code")
+
+    def configuration(self, arn: str) -> FunctionConfig:
+        return self.config
+
+    def code(self, config: FunctionConfig) -> bytes:
+        return b"code"
+
+
+class FakeWorkers:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.result: Any = {"statusCode": 200, "body": "ok"}
+
+    def code_dir(self, config: FunctionConfig, fetch: Any) -> Path:
+        return Path("/nonexistent")
+
+    def invoke(self, config: FunctionConfig, code_dir: Path, event: Any, request_id: str, deadline: float) -> Outcome:
+        self.events.append(event)
+        if isinstance(self.result, Outcome):
+            return self.result
+        return Outcome("result", self.result)
+
+
+@pytest.fixture
+def door(authorizer: CognitoAuthorizer) -> tuple[FrontDoor, FakeWorkers]:
+    function = "arn:aws:lambda:eu-west-1:123456789012:function:f"
+    uri = f"arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{function}/invocations"
+    pool_arn = f"arn:aws:cognito-idp:{POOL.region}:123456789012:userpool/{POOL.pool_id}"
+    method = Method(
+        "POST",
+        authorization_type="COGNITO_USER_POOLS",
+        authorizer_id="auth1",
+        authorization_scopes=(SCOPE,),
+        request_parameters={"method.request.header.Idempotency-Key": True},
+        request_models={"application/json": "PaymentRequest"},
+        request_validator_id="val1",
+        integration_type="AWS_PROXY",
+        integration_uri=uri,
+    )
+    definition = ApiDefinition(
+        api_id="api1",
+        region="eu-west-1",
+        stage="v1",
+        deployment_id="d1",
+        resources=(Resource("r1", "/payments", {"POST": method}),),
+        authorizers={"auth1": Authorizer("auth1", "cognito", "COGNITO_USER_POOLS", (pool_arn,))},
+        validators={"val1": Validator("val1", True, True)},
+        models={"PaymentRequest": PAYMENT_MODEL},
+        gateway_responses=_project_responses(),
+        throttling=Throttling(1000, 1000),
+    )
+    workers = FakeWorkers()
+    front_door = FrontDoor(
+        FakeDefinitions(definition),  # type: ignore[arg-type]
+        authorizer,
+        FakeFunctions(),  # type: ignore[arg-type]
+        workers,  # type: ignore[arg-type]
+        lambda: "123456789012",
+    )
+    return front_door, workers
+
+
+def _post(
+    front_door: FrontDoor, token: str | None, body: bytes, key: str | None = "k1", path: str = "/payments"
+) -> Any:
+    headers = [("Content-Type", "application/json")]
+    headers += [("Authorization", token)] if token is not None else []
+    headers += [("Idempotency-Key", key)] if key else []
+    response = front_door.handle(Request("POST", f"/restapis/api1/v1{path}", "", headers, body))
+    return response.status, json.loads(response.body)
+
+
+VALID_BODY = b'{"customerId": "c1", "amount": "1.00", "currency": "EUR"}'
+
+
+def test_the_pipeline_refuses_in_api_gateway_order(
+    door: tuple[FrontDoor, FakeWorkers], issuers: dict[str, Issuer]
+) -> None:
+    front_door, workers = door
+    token = issuers["pool"].token()
+    assert _post(front_door, None, b"{}", key=None, path="/nope")[0] == 403  # the route comes first
+    status, body = _post(front_door, None, b"{}", key=None)
+    assert (status, body["error"]["message"]) == (401, "Unauthorized")  # then the authorizer
+    assert _post(front_door, "Bearer " + token, b"{}", key=None)[1]["error"]["message"] == (
+        "Missing required request parameters: [Idempotency-Key]"
+    )
+    assert _post(front_door, token, b"{}")[1]["error"]["message"] == "Invalid request body"
+    assert workers.events == []
+    headers = [("Authorization", token), ("Idempotency-Key", "k")]
+    ok = front_door.handle(Request("POST", "/restapis/api1/v1/payments", "", headers, VALID_BODY))
+    assert (ok.status, ok.body) == (200, b"ok")
+    assert ok.header("x-amzn-RequestId") and ok.header("x-amz-apigw-id")
+    assert len(workers.events) == 1
+    event = workers.events[0]
+    assert event["requestContext"]["authorizer"]["claims"]["scope"] == f"openid {SCOPE}"
+    assert event["requestContext"]["accountId"] == "123456789012"
+    assert event["body"] == VALID_BODY.decode()
+    wrong_stage = front_door.handle(Request("POST", "/restapis/api1/v2/payments", "", [], b""))
+    assert (wrong_stage.status, json.loads(wrong_stage.body)) == (403, {"message": "Forbidden"})
+
+
+def test_lambda_failures_are_502_and_a_late_integration_504(
+    door: tuple[FrontDoor, FakeWorkers], issuers: dict[str, Issuer]
+) -> None:
+    front_door, workers = door
+    token = issuers["pool"].token()
+    for result in (Outcome("error", {"errorType": "ValueError"}), Outcome("timeout"), {"statusCode": "200"}):
+        workers.result = result
+        assert _post(front_door, token, VALID_BODY) == (
+            502,
+            {"error": {"code": "InternalError", "message": "internal error"}},
+        )
+    workers.result = Outcome("integration_timeout")
+    assert _post(front_door, token, VALID_BODY)[0] == 504
+
+
+# --- reading the deployed definition ---------------------------------------------------------
+
+
+class FakeApiGateway:
+    """Just the API Gateway calls the reader makes, answering from dictionaries."""
+
+    def __init__(self, holds_the_api: bool = True) -> None:
+        self.holds_the_api = holds_the_api
+        self.deployment = "d1"
+        self.calls: list[str] = []
+        self.schema = json.dumps(json.dumps(PAYMENT_MODEL))  # encoded twice, as the emulator's CloudFormation does
+
+    def get_rest_api(self, restApiId: str) -> dict[str, Any]:
+        if restApiId != "api1" or not self.holds_the_api:
+            raise ClientError({"Error": {"Code": "NotFoundException", "Message": "no"}}, "GetRestApi")
+        return {"id": restApiId}
+
+    def get_stage(self, restApiId: str, stageName: str) -> dict[str, Any]:
+        self.calls.append("get_stage")
+        if stageName != "v1":
+            raise ClientError({"Error": {"Code": "NotFoundException", "Message": "no"}}, "GetStage")
+        settings = {"*/*": {"throttlingRateLimit": 5.0, "throttlingBurstLimit": 5}}
+        return {"stageName": "v1", "deploymentId": self.deployment, "methodSettings": settings}
+
+    def get_method(self, restApiId: str, resourceId: str, httpMethod: str) -> dict[str, Any]:
+        self.calls.append("get_method")
+        return {"httpMethod": httpMethod, "authorizationType": "NONE", "requestModels": {"application/json": "Pay"}}
+
+    def get_paginator(self, operation: str) -> Any:
+        self.calls.append(operation)
+        items = {
+            "get_resources": [{"id": "r0", "path": "/"}, {"id": "r1", "path": "/p", "resourceMethods": {"POST": {}}}],
+            "get_authorizers": [],
+            "get_request_validators": [{"id": "v1", "validateRequestBody": True}],
+            "get_models": [{"name": "Pay", "schema": self.schema}],
+            "get_gateway_responses": [{"responseType": "THROTTLED", "statusCode": "429"}],
+        }[operation]
+
+        class Paginator:
+            def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+                return [{"items": items}]
+
+        return Paginator()
+
+
+def test_the_definition_is_read_once_per_deployment_and_rechecked_each_second() -> None:
+    gateway, elsewhere, clock = FakeApiGateway(), FakeApiGateway(holds_the_api=False), Clock()
+
+    def clients(service: str, region: str) -> Any:
+        return gateway if region == "us-east-1" else elsewhere
+
+    reader = DefinitionReader(clients, ["eu-west-1", "us-east-1"], clock=clock)
+    with pytest.raises(UnknownApi):
+        reader.get("other", "v1")
+    definition = reader.get("api1", "v1")
+    assert definition is not None
+    assert (definition.region, definition.deployment_id, definition.throttling) == ("us-east-1", "d1", Throttling(5, 5))
+    assert definition.models["Pay"] == PAYMENT_MODEL and "Empty" in definition.models
+    assert definition.gateway_responses["THROTTLED"].status_code == 429
+    assert definition.router.match("/p", "POST") is not None
+    reads = gateway.calls.count("get_resources")
+    clock.now += 0.5
+    gateway.deployment = "d2"
+    assert reader.get("api1", "v1") is definition  # not re-checked within a second
+    clock.now += 0.6
+    newer = reader.get("api1", "v1")
+    assert newer is not None and newer.deployment_id == "d2"
+    assert gateway.calls.count("get_resources") == reads + 1
+    clock.now += 1.1
+    assert reader.get("api1", "v1") is newer  # same deployment: the stage is read, the rest is not
+    assert gateway.calls.count("get_resources") == reads + 1
+    assert reader.get("api1", "v2") is None  # an unknown stage
+    gateway.schema = '"not a schema"'
+    gateway.deployment = "d3"
+    clock.now += 1.1
+    broken = reader.get("api1", "v1")
+    assert broken is not None and broken.models["Pay"] is None
+
+
+# --- the HTTP server -----------------------------------------------------------------------
+
+
+class EchoDoor:
+    def handle(self, request: Request) -> Response:
+        echoed = {"method": request.method, "path": request.path, "query": request.query, "body": request.body.decode()}
+        return Response(
+            200, [("Content-Type", "application/json"), ("X-Two", "a"), ("X-Two", "b")], json.dumps(echoed).encode()
+        )
+
+
+def test_the_http_server_passes_requests_through_and_reads_chunked_bodies() -> None:
+    server = FrontDoorServer(0, EchoDoor())  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+        connection.request("POST", "/restapis/a/v1/x?q=1", body=iter([b"hel", b"lo"]), encode_chunked=True)
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.headers.get_all("X-Two") == ["a", "b"]
+        assert json.loads(response.read()) == {
+            "method": "POST",
+            "path": "/restapis/a/v1/x",
+            "query": "q=1",
+            "body": "hello",
+        }
+        connection.request("PUT", "/x", body=b"", headers={"Content-Length": str(11 * 1024 * 1024)})
+        too_large = connection.getresponse()
+        assert (too_large.status, json.loads(too_large.read())) == (413, {"message": "Request Too Long"})
+    finally:
+        server.shutdown()
+        server.server_close()
