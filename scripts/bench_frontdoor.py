@@ -64,7 +64,7 @@ def _measure(
         with contextlib.redirect_stdout(sink):
             handler = load_handler(spec.source_dir).handler
         payment = {"amount": "12.50", "currency": "EUR"}
-        created = send("POST", f"{env.url}/payments", payment, token=token, headers={"Idempotency-Key": "bench-0"})
+        created = send("POST", f"{env.url}/payments", payment, token=token, headers={"Idempotency-Key": "bench-first"})
         assert created.status == 201, created.text
         transaction = created.json["transactionId"]
         timings: dict[str, tuple[list[float], list[float]]] = {

@@ -20,11 +20,16 @@ def start_emulator(state: Path) -> control.Emulator:
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[control.Emulator]:
-    state = tmp_path_factory.mktemp("emulator")
-    running = start_emulator(state)
+def emulator_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session emulator's state directory (pid, ports, logs)."""
+    return tmp_path_factory.mktemp("emulator")
+
+
+@pytest.fixture(scope="session")
+def emulator(emulator_state: Path) -> Iterator[control.Emulator]:
+    running = start_emulator(emulator_state)
     yield running
-    control.stop(state)
+    control.stop(emulator_state)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -217,3 +220,34 @@ def _b64decode(text: str) -> bytes:
 
 def _b64encode(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_state):
+    """`python -m local_aws.control url|token`, exactly as the README shows them."""
+
+    def control(*args: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-m", "local_aws.control", *args],
+            env={**os.environ, "EMULATOR_STATE_DIR": str(emulator_state)},
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    url = control("url", "--env", "dev")
+    assert url == dev.url
+    customer = control("token", "--env", "dev", "--customer", "carol")
+    client = control("token", "--env", "dev", "--client", "audit")
+    assert claims(customer)["username"] == "carol" and claims(client)["scope"] == "payments/read"
+    paid = send("POST", f"{url}/payments", PAYMENT, token=customer, headers=_key())
+    assert paid.status == 201
+    listing = send("GET", f"{url}/customers/{claims(customer)['sub']}/payments", token=client)
+    assert listing.status == 200 and listing.json["items"] == [paid.json]
+    # the same customer again: a new token for the same account
+    assert claims(control("token", "--env", "dev", "--customer", "carol"))["sub"] == claims(customer)["sub"]
+    refused = subprocess.run(
+        [sys.executable, "-m", "local_aws.control", "token", "--env", "dev"],
+        env={**os.environ, "EMULATOR_STATE_DIR": str(emulator_state)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "--customer" in refused.stderr
