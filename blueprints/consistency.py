@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from blueprints.core import Context
-from blueprints.environments import BLUEPRINTS, Environment, Project, SharedSettings
+from blueprints.environments import Environment, Project, SharedSettings
 
 _MISSING = "<absent>"
 
@@ -70,7 +70,7 @@ class ConsistencyReport:
         return not self.unexplained and not self.problems
 
     def by_stack(self) -> Iterator[tuple[str, list[Difference]]]:
-        for stack in BLUEPRINTS:
+        for stack in dict.fromkeys(d.stack for d in self.differences):
             found = [d for d in self.differences if d.stack == stack]
             if found:
                 yield stack, found
@@ -126,11 +126,12 @@ def _differing(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 def check(project: Project, project_dir: Path | None = None) -> ConsistencyReport:
     """Every structural difference between the environments, with its cause."""
-    names = list(project.environments)
-    reference = project.environments[names[0]]
     differences: list[Difference] = []
-    problems = _stack_files_differ(project_dir, names) if project_dir is not None else []
-    for stack, blueprint in BLUEPRINTS.items():
+    problems = _stack_files_differ(project, project_dir) if project_dir is not None else []
+    for stack in project.stacks:
+        # Only environments that have the stack are compared (others declare it absent).
+        names = [name for name, env in project.environments.items() if stack in env.stacks]
+        reference = project.environments[names[0]]
         neutral = {name: render(project.environments[name], stack, name=NEUTRAL_NAME) for name in names}
         # Rendered under its own name, an environment may differ from its neutral rendering
         # only where its name is written into a name or tag.
@@ -145,7 +146,7 @@ def check(project: Project, project_dir: Path | None = None) -> ConsistencyRepor
         reference_config = reference.blueprint(stack).config
         for name in names[1:]:
             config = project.environments[name].blueprint(stack).config
-            for setting in blueprint.config_model.per_environment_fields():
+            for setting in type(reference_config).per_environment_fields():
                 value = getattr(config, setting)
                 if value != getattr(reference_config, setting):
                     changed = render(reference, stack, overrides={setting: value}, name=NEUTRAL_NAME)
@@ -155,14 +156,15 @@ def check(project: Project, project_dir: Path | None = None) -> ConsistencyRepor
             values = {name: neutral[name].get(path, _MISSING) for name in names}
             if len({json.dumps(v, sort_keys=True, default=str) for v in values.values()}) > 1:
                 differences.append(Difference(stack, path, values, sorted(causes.get(path, set()))))
-    return ConsistencyReport(names, differences, problems)
+    return ConsistencyReport(list(project.environments), differences, problems)
 
 
-def _stack_files_differ(project_dir: Path, names: list[str]) -> list[str]:
+def _stack_files_differ(project: Project, project_dir: Path) -> list[str]:
     """Stack definitions must be identical in every environment (one file, linked)."""
     problems = []
     config = project_dir / "config"
-    for stack in BLUEPRINTS:
+    for stack in project.stacks:
+        names = [name for name, env in project.environments.items() if stack in env.stacks]
         texts = {}
         for name in names:
             path = config / name / f"{stack}.yaml"

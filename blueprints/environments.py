@@ -19,11 +19,15 @@ decided in exactly one place.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import importlib
 import ipaddress
 import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -64,26 +68,50 @@ BLUEPRINTS: dict[str, type[Blueprint[Any]]] = {
     )
 }
 
+# Other packages register their blueprints under this entry-point group (name = Class path);
+# a stack config may also name one directly as `module:Class`.
+ENTRY_POINT_GROUP = "payments_blueprints.blueprints"
+
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 ANY_STACK = "*"
 
 
 class SharedSettings(BaseModel):
-    """Environment-wide settings, each consumed by every stack that declares it."""
+    """Environment-wide settings, each consumed by every stack that declares it (a stack that
+    declares one the environment does not set is refused, naming the stack and field)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    domain: DomainName
-    log_retention_days: LogRetentionDays
-    retain_data: RetainData
-    deletion_protection: DeletionProtection
+    domain: DomainName | None = Field(None, description="The API's public domain name, no wildcard.")
+    log_retention_days: LogRetentionDays | None = Field(
+        None, description="Days CloudWatch Logs keeps the events of every log group."
+    )
+    retain_data: RetainData | None = Field(
+        None,
+        description=(
+            "Retain stateful resources (tables, buckets, zone, user pool, log groups) when a stack deletes or "
+            "replaces them, through DeletionPolicy and UpdateReplacePolicy."
+        ),
+    )
+    deletion_protection: DeletionProtection | None = Field(
+        None, description="Deletion protection on every table and the user pool."
+    )
 
 
 class EnvironmentSettings(SharedSettings):
     """One environment: its shared settings and the settings of each of its stacks."""
 
-    stacks: dict[str, dict[str, Any]] = Field(description="Per-stack settings, keyed by blueprint name.")
+    stacks: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-stack settings, keyed by stack name (the stack file's name)."
+    )
+    absent_stacks: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Stacks other environments have and this one deliberately does not (default none: every "
+            "environment has every stack, and a missing stack file is refused)."
+        ),
+    )
     protect_stacks: bool = Field(
         description=(
             "Termination protection on every stack, and a stack policy denying replacement or deletion of "
@@ -99,14 +127,48 @@ class EnvironmentSettings(SharedSettings):
     )
 
 
+@functools.cache
+def _registered() -> dict[str, EntryPoint]:
+    """Blueprints other installed packages register (loaded only when a stack names them)."""
+    return {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def blueprint_class(reference: str, *, environment: str, stack: str) -> type[Blueprint[Any]]:
+    """The blueprint a stack config names: a built-in (`network`), one another package
+    registers under the `payments_blueprints.blueprints` entry points, or `module:Class`."""
+    where = {"environment": environment, "stack": stack, "field": "template.name"}
+    if ":" in reference:
+        module_name, _, attribute = reference.partition(":")
+        try:
+            found: object = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as err:
+            raise ConfigError(f"cannot load {reference!r}: {err}", **where) from None
+    elif reference in BLUEPRINTS:
+        found = BLUEPRINTS[reference]
+    elif reference in _registered():
+        found = _registered()[reference].load()
+    else:
+        known = sorted({*BLUEPRINTS, *_registered()})
+        close = difflib.get_close_matches(reference, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            f"no blueprint named {reference!r}{hint}; known: {', '.join(known)}, or 'module:Class'", **where
+        )
+    if not (isinstance(found, type) and issubclass(found, Blueprint)):
+        raise ConfigError(f"{reference!r} is not a Blueprint subclass", **where)
+    return found
+
+
 @dataclass(frozen=True)
 class Environment:
-    """A validated environment: name, region and settings."""
+    """A validated environment: name, region, settings, and its stacks (stack name ->
+    the blueprint its stack file names)."""
 
     project: str
     name: str
     region: str
     settings: EnvironmentSettings
+    stacks: Mapping[str, str]
 
     @property
     def context(self) -> Context:
@@ -114,14 +176,14 @@ class Environment:
 
     def blueprint(self, stack: str) -> Blueprint[Any]:
         """The configured blueprint of `stack`; errors name environment, stack and field."""
-        if stack not in BLUEPRINTS:
+        if stack not in self.stacks:
             raise ConfigError(
-                f"no blueprint named {stack!r} (known: {', '.join(sorted(BLUEPRINTS))})",
+                f"no stack {stack!r} in this environment (its stacks: {', '.join(sorted(self.stacks))})",
                 environment=self.name,
                 stack=stack,
                 field="template.name",
             )
-        blueprint = BLUEPRINTS[stack]
+        blueprint = blueprint_class(self.stacks[stack], environment=self.name, stack=stack)
         own = dict(self.settings.stacks.get(stack, {}))
         shared = SharedSettings.model_fields.keys()
         for key in sorted(own.keys() & shared):
@@ -132,7 +194,13 @@ class Environment:
                 field=key,
             )
         declared = blueprint.config_model.model_fields.keys()
-        own.update({key: getattr(self.settings, key) for key in shared if key in declared})
+        own.update(
+            {
+                key: getattr(self.settings, key)
+                for key in shared
+                if key in declared and getattr(self.settings, key) is not None
+            }
+        )
         return blueprint.from_mapping(own, self.context)
 
     def render(self, stack: str) -> str:
@@ -156,23 +224,33 @@ class Project:
             )
         return self.environments[name]
 
+    @property
+    def stacks(self) -> list[str]:
+        """Every stack of any environment, in the order environments declare them."""
+        return list(dict.fromkeys(stack for env in self.environments.values() for stack in env.stacks))
+
     def validate(self) -> Project:
         """Validate every stack of every environment, then the rules across environments."""
+        everywhere = set(self.stacks)
         for env in self.environments.values():
-            for stack in sorted(env.settings.stacks.keys() - BLUEPRINTS.keys()):
+            for stack in sorted(env.settings.stacks.keys() - env.stacks.keys()):
+                close = difflib.get_close_matches(stack, list(env.stacks), n=1)
                 raise ConfigError(
-                    f"settings for an unknown stack (known: {', '.join(sorted(BLUEPRINTS))})",
+                    "settings for an unknown stack"
+                    + (f" (did you mean {close[0]!r}?)" if close else "")
+                    + f"; this environment's stacks: {', '.join(sorted(env.stacks))}",
                     environment=env.name,
                     stack=stack,
                     field=f"environment.stacks.{stack}",
                 )
-            for stack in BLUEPRINTS:
+            _check_stack_set(env, everywhere)
+            for stack in env.stacks:
                 env.blueprint(stack)
             for entry in env.settings.allow_destructive_changes:
                 stack, _, logical_id = entry.partition(".")
-                if stack not in BLUEPRINTS or not logical_id.isalnum():
+                if stack not in env.stacks or not logical_id.isalnum():
                     raise ConfigError(
-                        f"{entry!r} is not '<stack>.<LogicalId>' of a known stack",
+                        f"{entry!r} is not '<stack>.<LogicalId>' of a known stack of this environment",
                         environment=env.name,
                         stack=stack,
                         field="environment.allow_destructive_changes",
@@ -229,12 +307,66 @@ def _load_environment(project: str, group: Path, *, default_region: object) -> E
         stack = str(first[1]) if len(first) > 1 and first[0] == "stacks" else ANY_STACK
         prefix = "environment."
         raise ConfigError.from_validation(err, environment=name, stack=stack, prefix=prefix) from err
-    return Environment(project=project, name=name, region=region, settings=settings)
+    return Environment(project=project, name=name, region=region, settings=settings, stacks=_stack_files(group))
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _stack_files(group: Path) -> dict[str, str]:
+    """Stack name -> blueprint, for each stack file of the group rendered by the `blueprint`
+    template handler (stacks of other template types are Sceptre's own business)."""
+    stacks = {}
+    for path in sorted(group.glob("*.yaml")):
+        if path.name == "config.yaml":
+            continue
+        template = _read_yaml(path, jinja=True).get("template")
+        if isinstance(template, dict) and template.get("type") == "blueprint":
+            reference = template.get("name")
+            if not isinstance(reference, str) or not reference:
+                raise ConfigError(
+                    "a blueprint stack names its blueprint: `template: {type: blueprint, name: <name>}`",
+                    environment=group.name,
+                    stack=path.stem,
+                    field="template.name",
+                )
+            stacks[path.stem] = reference
+    return stacks
+
+
+def _check_stack_set(env: Environment, everywhere: set[str]) -> None:
+    """Every environment has every stack, unless it declares the stack absent."""
+    absent = set(env.settings.absent_stacks)
+    for stack in sorted(absent - everywhere):
+        raise ConfigError(
+            "declared absent, but no environment has such a stack",
+            environment=env.name,
+            stack=stack,
+            field="environment.absent_stacks",
+        )
+    for stack in sorted(absent & env.stacks.keys()):
+        raise ConfigError(
+            f"declared absent, but config/{env.name}/{stack}.yaml exists",
+            environment=env.name,
+            stack=stack,
+            field="environment.absent_stacks",
+        )
+    for stack in sorted(everywhere - env.stacks.keys() - absent):
+        raise ConfigError(
+            f"other environments have this stack and this one does not: add config/{env.name}/{stack}.yaml "
+            "(a link to stacks/<stack>.yaml) or list it in environment.absent_stacks",
+            environment=env.name,
+            stack=stack,
+            field="environment.absent_stacks",
+        )
+
+
+# Sceptre renders stack files with Jinja first; only `template:` is read here, so
+# expressions are blanked out rather than rendered.
+_JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
+
+
+def _read_yaml(path: Path, *, jinja: bool = False) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(), Loader=_TolerantLoader)  # noqa: S506 - safe subclass
+        text = path.read_text()
+        data = yaml.load(_JINJA.sub("jinja", text) if jinja else text, Loader=_TolerantLoader)  # noqa: S506 - safe subclass
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(str(err), environment=path.parent.name, stack=ANY_STACK, field=path.name) from err
     if not isinstance(data, dict):
@@ -250,11 +382,14 @@ _TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: f"!{suff
 
 
 def _check_invariants_identical(project: Project) -> None:
-    """A setting not declared per_environment must have one value in every environment."""
-    for stack, blueprint in BLUEPRINTS.items():
-        varying = set(blueprint.config_model.per_environment_fields())
-        configs = {name: env.blueprint(stack).config for name, env in project.environments.items()}
-        for field in blueprint.config_model.model_fields:
+    """A setting not declared per_environment must have one value in every environment
+    that has the stack."""
+    for stack in project.stacks:
+        having = {name: env for name, env in project.environments.items() if stack in env.stacks}
+        configs = {name: env.blueprint(stack).config for name, env in having.items()}
+        model = type(next(iter(configs.values())))
+        varying = set(model.per_environment_fields())
+        for field in model.model_fields:
             if field in varying:
                 continue
             values = {name: getattr(config, field) for name, config in configs.items()}
@@ -272,24 +407,31 @@ def _check_invariants_identical(project: Project) -> None:
 
 
 def _check_cidrs_disjoint(project: Project) -> None:
+    """VPC CIDRs (any stack setting named `cidr`) of different environments never overlap."""
     seen: list[tuple[str, ipaddress.IPv4Network]] = []
     for env in project.environments.values():
-        cidr = ipaddress.IPv4Network(env.blueprint("network").config.cidr)
-        for other, other_cidr in seen:
-            if cidr.overlaps(other_cidr):
-                raise ConfigError(
-                    f"{cidr} overlaps {other}'s {other_cidr}: environments must be peerable",
-                    environment=env.name,
-                    stack="network",
-                    field="cidr",
-                )
-        seen.append((env.name, cidr))
+        for stack in env.stacks:
+            cidr_text = getattr(env.blueprint(stack).config, "cidr", None)
+            if not isinstance(cidr_text, str):
+                continue
+            cidr = ipaddress.IPv4Network(cidr_text)
+            for other, other_cidr in seen:
+                if cidr.overlaps(other_cidr):
+                    raise ConfigError(
+                        f"{cidr} overlaps {other}'s {other_cidr}: environments must be peerable",
+                        environment=env.name,
+                        stack=stack,
+                        field="cidr",
+                    )
+            seen.append((env.name, cidr))
 
 
 def _check_domains_distinct(project: Project) -> None:
     owners: dict[str, str] = {}
     for env in project.environments.values():
         domain = env.settings.domain
+        if domain is None:
+            continue
         if domain in owners:
             raise ConfigError(
                 f"{domain!r} is already the domain of {owners[domain]!r}",
@@ -307,12 +449,15 @@ def settings_table(project: Project) -> str:
     environment_wide = [key for key in EnvironmentSettings.model_fields if key != "stacks"]
     rows += [(key, [getattr(e.settings, key) for e in envs]) for key in environment_wide]
     declared = sorted({(stack, key) for e in envs for stack, values in e.settings.stacks.items() for key in values})
-    rows += [(f"{stack}.{key}", [getattr(e.blueprint(stack).config, key) for e in envs]) for stack, key in declared]
+    rows += [
+        (f"{stack}.{key}", [getattr(e.blueprint(stack).config, key) if stack in e.stacks else None for e in envs])
+        for stack, key in declared
+    ]
 
     def cell(value: object) -> str:
         if isinstance(value, tuple):
             return ", ".join(value) or "-"
-        return "on" if value is True else "off" if value is False else str(value)
+        return "on" if value is True else "off" if value is False else "-" if value is None else str(value)
 
     lines = ["| setting | " + " | ".join(e.name for e in envs) + " |", "|---" * (len(envs) + 1) + "|"]
     lines += [f"| `{name}` | " + " | ".join(cell(v) for v in values) + " |" for name, values in rows]

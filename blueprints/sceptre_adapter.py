@@ -29,7 +29,7 @@ from sceptre.plan.plan import SceptrePlan
 from sceptre.resolvers import Resolver
 from sceptre.template_handlers import TemplateHandler
 
-from blueprints.environments import BLUEPRINTS, Environment, load_project
+from blueprints.environments import Environment, load_project
 from blueprints.guard import destructive_changes, is_stateful
 from blueprints.packaging import Package, build_package
 
@@ -45,8 +45,7 @@ class BlueprintHandler(TemplateHandler):  # type: ignore[misc]
         }
 
     def handle(self) -> str:
-        environment = str(self.name).partition("/")[0]
-        stack = self.arguments["name"]
+        environment, _, stack = str(self.name).partition("/")
         project = load_project(self.stack_group_config["project_path"])
         return project.environment(environment, stack=stack).render(stack)
 
@@ -68,7 +67,7 @@ class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
 
     def run(self) -> None:
         env, _ = _environment(self.stack)
-        for stack in BLUEPRINTS:
+        for stack in env.stacks:
             env.blueprint(stack).build()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import botocore.endpoint
 import pytest
 from click.testing import CliRunner
@@ -52,7 +55,8 @@ CASES = [
     ("dev", _set("stacks.data.retain_data", True), "dev", "data", "retain_data", "environment-wide"),
     ("dev", _set("stacks.netwrk", {"cidr": "10.99.0.0/16"}), "dev", "netwrk", "environment.stacks.netwrk", "unknown"),
     ("dev", _set("stacks.network", None), "dev", "network", "environment.stacks.network", "dictionary"),
-    ("dev", lambda d: d["environment"].pop("stacks"), "dev", "*", "environment.stacks", "required"),
+    # Without its settings a stack that needs some is refused, naming the first it misses.
+    ("dev", lambda d: d["environment"].pop("stacks"), "dev", "api", "throttling_rate_limit", "required"),
     ("dev", lambda d: d.update(region="moon-1"), "dev", "*", "region", "not an AWS region"),
     (
         "prod",
@@ -160,9 +164,63 @@ def test_project_without_environments(tmp_path):
         load_project(tmp_path)
 
 
-def test_unknown_blueprint_named_in_a_stack_config(project):
-    with pytest.raises(ConfigError, match="stack 'queue', field 'template.name': no blueprint named 'queue'"):
+def test_a_stack_the_environment_does_not_have(project):
+    with pytest.raises(ConfigError, match="stack 'queue', field 'template.name': no stack 'queue' in this environment"):
         project.environments["dev"].blueprint("queue")
+
+
+def _add_stack(project: Path, env: str, stack: str, blueprint: str) -> None:
+    (project / "config" / env / f"{stack}.yaml").write_text(f"template:\n  type: blueprint\n  name: {blueprint}\n")
+
+
+def test_unknown_blueprint_named_in_a_stack_config(project_copy):
+    target = project_copy()
+    for env in ("dev", "staging", "prod"):
+        _add_stack(target, env, "queue", "netwrk")
+    with pytest.raises(
+        ConfigError, match=r"stack 'queue', field 'template.name': no blueprint named 'netwrk' \(did you"
+    ):
+        load_project(target)
+
+
+@pytest.mark.parametrize(
+    ("reference", "words"),
+    [
+        ("no_such_module:Thing", "cannot load 'no_such_module:Thing'"),
+        ("blueprints.core:NotThere", "cannot load"),
+        ("blueprints.core:Context", "'blueprints.core:Context' is not a Blueprint subclass"),
+    ],
+)
+def test_a_module_class_reference_must_be_a_blueprint(project_copy, reference, words):
+    target = project_copy()
+    for env in ("dev", "staging", "prod"):
+        _add_stack(target, env, "extra", reference)
+    with pytest.raises(ConfigError, match=f"stack 'extra', field 'template.name': {re.escape(words)}"):
+        load_project(target)
+
+
+def test_a_stack_missing_from_one_environment_is_refused_unless_declared_absent(project_copy):
+    target = project_copy()
+    (target / "config" / "staging" / "cdn.yaml").unlink()
+    with pytest.raises(ConfigError) as caught:
+        load_project(target)
+    assert (caught.value.environment, caught.value.stack, caught.value.field) == (
+        "staging",
+        "cdn",
+        "environment.absent_stacks",
+    )
+    assert "add config/staging/cdn.yaml" in str(caught.value)
+    declared = project_copy("staging", _set("absent_stacks", ["cdn"]))
+    project = load_project(declared)
+    assert "cdn" not in project.environments["staging"].stacks and "cdn" in project.environments["prod"].stacks
+
+
+@pytest.mark.parametrize(
+    ("absent", "words"), [(["cdn"], "config/staging/cdn.yaml exists"), (["cnd"], "no environment has such a stack")]
+)
+def test_absent_stacks_must_be_absent_and_real(project_copy, absent, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        load_project(project_copy("staging", _set("absent_stacks", absent)))
 
 
 def test_blueprint_config_errors_without_sceptre():
