@@ -8,14 +8,12 @@ from decimal import Decimal
 from typing import Literal
 
 from awacs import dynamodb as awsddb
-from awacs import ec2 as awsec2
-from awacs import logs as awslogs
 from awacs import secretsmanager as awssm
-from awacs import xray as awsxray
 from awacs.aws import Action
 from pydantic import Field
-from troposphere import GetAtt, Ref, Sub, Template, awslambda, secretsmanager
+from troposphere import Ref, Template, secretsmanager
 
+from blueprints.blocks import TableReference, VpcFunction
 from blueprints.core import (
     Blueprint,
     LogRetentionDays,
@@ -23,13 +21,11 @@ from blueprints.core import (
     RetainData,
     StackConfig,
     accept_finding,
-    add_output,
     add_parameter,
-    log_group,
     per_environment,
     set_removal_policy,
 )
-from blueprints.core.iam import allow, service_role
+from blueprints.core.iam import allow
 from blueprints.data import CUSTOMER_INDEX
 
 RUNTIME = "python3.12"
@@ -171,83 +167,40 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
         tables: dict[str, tuple[object, object]],
     ) -> None:
         cfg = self.config
-        function_name = self.context.name(spec.name)
-        logs = t.add_resource(
-            log_group(
-                f"{spec.title}LogGroup",
-                name=f"/aws/lambda/{function_name}",
-                retention_days=cfg.log_retention_days,
-                retain=cfg.retain_data,
-            )
-        )
-        statements = [
-            allow([awslogs.CreateLogStream, awslogs.PutLogEvents], [GetAtt(logs, "Arn")], sid="WriteOwnLogs"),
-            # ENI management and X-Ray segments have no resource-level permissions: AWS
-            # requires "*" as the resource for these actions.
-            allow(
-                [
-                    awsec2.CreateNetworkInterface,
-                    awsec2.DescribeNetworkInterfaces,
-                    awsec2.DeleteNetworkInterface,
-                    awsec2.AssignPrivateIpAddresses,
-                    awsec2.UnassignPrivateIpAddresses,
-                ],
-                ["*"],
-                sid="AttachToVpc",
-            ),
-            allow([awsxray.PutTraceSegments, awsxray.PutTelemetryRecords], ["*"], sid="WriteTraces"),
-        ]
         environment: dict[str, object] = {"POWERTOOLS_SERVICE_NAME": spec.name, "LOG_LEVEL": cfg.log_level}
+        grants = []
         for access in spec.tables:
             name, arn = tables[access.table]
-            resources: list[object] = [Ref(arn)]
-            resources += [Sub(f"${{{access.table}TableArn}}/index/{index}") for index in access.indexes]
-            statements.append(allow(list(access.actions), resources, sid=f"Use{access.table}Table"))
+            table = TableReference(Ref(arn), indexes=access.indexes)
+            grants.append(table.grant(access.actions, sid=f"Use{access.table}Table"))
             environment[access.env_var] = Ref(name)
         for setting in spec.settings_in_environment:
             environment[setting.upper()] = cfg.environment_value(setting)
         if spec.reads_cursor_secret:
             secret = self._cursor_secret(t)
-            statements.append(allow([awssm.GetSecretValue], [Ref(secret)], sid="ReadCursorSigningKey"))
+            grants.append(allow([awssm.GetSecretValue], [Ref(secret)], sid="ReadCursorSigningKey"))
             environment["CURSOR_SECRET_ARN"] = Ref(secret)
-
-        # Only functions of this account can use the role (iam:PassRole); Lambda documents
-        # no source-account condition for execution roles, so the trust names the service.
-        role = t.add_resource(
-            service_role(
-                f"{spec.title}Role", "lambda", f"{spec.name}-least-privilege", statements, source_account=False
-            )
+        VpcFunction(
+            t,
+            spec.title,
+            name=self.context.name(spec.name),
+            label=spec.name,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code_bucket=bucket,
+            code_key=code_key,
+            memory_mb=cfg.memory_mb,
+            timeout_seconds=cfg.timeout_seconds,
+            reserved_concurrency=cfg.reserved_concurrency,
+            subnet_ids=subnets,
+            security_group_ids=(security_group,),
+            environment=environment,
+            grants=tuple(grants),
+            log_retention_days=cfg.log_retention_days,
+            retain_logs=cfg.retain_data,
         )
-        accept_finding(
-            role, "CKV_AWS_111", "ENI and X-Ray write actions have no resource-level permissions; see AttachToVpc"
-        )
-        function = t.add_resource(
-            awslambda.Function(
-                f"{spec.title}Function",
-                FunctionName=function_name,
-                Description=spec.description,
-                Runtime=RUNTIME,
-                Architectures=[ARCHITECTURE],
-                Handler=HANDLER,
-                Code=awslambda.Code(S3Bucket=bucket, S3Key=code_key),
-                Role=GetAtt(role, "Arn"),
-                MemorySize=cfg.memory_mb,
-                Timeout=cfg.timeout_seconds,
-                ReservedConcurrentExecutions=cfg.reserved_concurrency,
-                TracingConfig=awslambda.TracingConfig(Mode="Active"),
-                VpcConfig=awslambda.VPCConfig(SubnetIds=subnets, SecurityGroupIds=[security_group]),
-                Environment=awslambda.Environment(Variables=dict(sorted(environment.items()))),
-                LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(logs)),
-            )
-        )
-        accept_finding(
-            function, "CKV_AWS_116", "invoked synchronously by API Gateway; a DLQ only applies to async invocations"
-        )
-        accept_finding(function, "CKV_AWS_173", "environment holds table names and limits only, no secrets")
-        accept_finding(function, "CKV_AWS_272", "code signing is not part of this release process yet")
-        add_output(t, f"{spec.title}FunctionArn", GetAtt(function, "Arn"), f"{spec.name} function ARN")
-        add_output(t, f"{spec.title}FunctionName", Ref(function), f"{spec.name} function name")
-        add_output(t, f"{spec.title}RoleArn", GetAtt(role, "Arn"), f"{spec.name} execution role ARN")
 
     def _cursor_secret(self, t: Template) -> secretsmanager.Secret:
         """The key list cursors are signed with, generated by Secrets Manager."""

@@ -1,0 +1,27 @@
+"""Reusable, secure-by-default building blocks, in the spirit of CDK's L2 constructs.
+
+Each block adds its resources to a template when made: `Table(template, "OrdersTable",
+name=..., partition_key=Attribute(name="orderId"), ...)`. Every option is typed and
+documented with its default (`<Block>.Options`); a refused option or combination raises
+`BlockError` naming the block, its logical ID and the option. The payments stacks in
+`blueprints.<stack>` are composed from them; other projects can compose their own.
+"""
+
+from blueprints.blocks.base import Block, BlockError, Options
+from blueprints.blocks.bucket import SecureBucket
+from blueprints.blocks.function import VpcFunction
+from blueprints.blocks.table import READ_DATA, WRITE_DATA, Attribute, GlobalIndex, Table, TableReference
+
+__all__ = [
+    "READ_DATA",
+    "WRITE_DATA",
+    "Attribute",
+    "Block",
+    "BlockError",
+    "GlobalIndex",
+    "Options",
+    "SecureBucket",
+    "Table",
+    "TableReference",
+    "VpcFunction",
+]

@@ -1,0 +1,112 @@
+"""An S3 bucket, secure by default, with a TLS-only bucket policy."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from awacs import s3 as awss3
+from awacs.aws import Bool, Condition, Deny, Principal, Statement
+from pydantic import Field, model_validator
+from troposphere import GetAtt, Ref, Sub, s3
+
+from blueprints.blocks.base import Block, Options
+from blueprints.core import set_removal_policy
+from blueprints.core.iam import document
+
+
+class BucketOptions(Options):
+    name: object = Field(description="Physical bucket name (globally unique: include account and region).")
+    lifecycle_rules: tuple[s3.LifecycleRule, ...] = Field(
+        min_length=1, description="Lifecycle rules: at least one, so nothing is kept forever by accident."
+    )
+    object_ownership: Literal["BucketOwnerEnforced", "BucketOwnerPreferred"] = Field(
+        default="BucketOwnerEnforced",
+        description=(
+            "BucketOwnerEnforced (default) disables ACLs; BucketOwnerPreferred keeps them for writers that "
+            "need ACLs (CloudFront standard logging)."
+        ),
+    )
+    access_logs_bucket: object | None = Field(
+        default=None, description="Bucket (name or Ref) that receives this bucket's server access logs (default none)."
+    )
+    access_logs_prefix: str = Field(default="", description="Key prefix of the access logs (default none).")
+    retain: bool = Field(
+        default=True,
+        description="DeletionPolicy and UpdateReplacePolicy Retain (default on: objects outlive the stack).",
+    )
+
+    @model_validator(mode="after")
+    def _prefix_needs_bucket(self) -> BucketOptions:
+        if self.access_logs_prefix and self.access_logs_bucket is None:
+            raise ValueError("access_logs_prefix without access_logs_bucket")
+        return self
+
+
+class SecureBucket(Block):
+    """An S3 bucket with SSE (S3-managed keys, bucket keys on), versioning, all four
+    public-access blocks, its lifecycle rules, optional server access logs, both removal
+    policies, and `policy()` for its bucket policy, which always denies insecure transport."""
+
+    Options = BucketOptions
+    options: BucketOptions
+
+    def build(self) -> None:
+        o = self.options
+        bucket = s3.Bucket(
+            self.logical_id,
+            BucketName=o.name,
+            BucketEncryption=s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(
+                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
+                        BucketKeyEnabled=True,
+                    )
+                ]
+            ),
+            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                BlockPublicAcls=True,
+                BlockPublicPolicy=True,
+                IgnorePublicAcls=True,
+                RestrictPublicBuckets=True,
+            ),
+            OwnershipControls=s3.OwnershipControls(
+                Rules=[s3.OwnershipControlsRule(ObjectOwnership=o.object_ownership)]
+            ),
+            LifecycleConfiguration=s3.LifecycleConfiguration(Rules=list(o.lifecycle_rules)),
+        )
+        if o.access_logs_bucket is not None:
+            bucket.LoggingConfiguration = s3.LoggingConfiguration(
+                DestinationBucketName=o.access_logs_bucket, LogFilePrefix=o.access_logs_prefix
+            )
+        set_removal_policy(bucket, retain=o.retain)
+        self.resource = self.template.add_resource(bucket)
+
+    @property
+    def arn(self) -> GetAtt:
+        return GetAtt(self.resource, "Arn")
+
+    def objects(self, prefix: str = "") -> Sub:
+        """The ARN of the bucket's objects under `prefix`."""
+        return Sub(f"${{{self.resource.title}.Arn}}/{prefix}*")
+
+    def deny_insecure_transport(self) -> Statement:
+        return Statement(
+            Sid="DenyInsecureTransport",
+            Effect=Deny,
+            Principal=Principal("*"),
+            # A Deny on every S3 action is the documented way to enforce TLS; it grants nothing.
+            Action=[awss3.Action("*")],
+            Resource=[self.arn, self.objects()],
+            Condition=Condition(Bool("aws:SecureTransport", False)),
+        )
+
+    def policy(self, *statements: Statement) -> s3.BucketPolicy:
+        """The bucket's policy `<id>Policy`: TLS only, then `statements`."""
+        return self.template.add_resource(
+            s3.BucketPolicy(
+                f"{self.logical_id}Policy",
+                Bucket=Ref(self.resource),
+                PolicyDocument=document(self.deny_insecure_transport(), *statements),
+            )
+        )

@@ -1,0 +1,197 @@
+"""A DynamoDB table, secure by default, and least-privilege grants on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from awacs import dynamodb as awsddb
+from awacs.aws import Action, Statement
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from troposphere import GetAtt, Ref, Sub
+from troposphere import dynamodb as ddb
+
+from blueprints.blocks.base import Block, Options
+from blueprints.core import accept_finding, add_output, set_removal_policy
+from blueprints.core.iam import allow
+
+KeyType = Literal["S", "N", "B"]
+
+
+class Attribute(BaseModel):
+    """A key attribute: its name and DynamoDB type (S string, N number, B binary)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(min_length=1, max_length=255, description="Attribute name.")
+    type: KeyType = Field(default="S", description="S, N or B (default S).")
+
+
+class GlobalIndex(BaseModel):
+    """A global secondary index projecting every attribute."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$", description="Index name.")
+    partition_key: Attribute = Field(description="The index's partition key.")
+    sort_key: Attribute | None = Field(default=None, description="The index's sort key (default none).")
+
+
+class TableOptions(Options):
+    name: object = Field(
+        description=(
+            "Physical table name. Fixed on purpose: CloudFormation then refuses to replace the table "
+            "(a replacement would create an empty one) instead of doing it."
+        )
+    )
+    partition_key: Attribute = Field(description="The table's partition key.")
+    sort_key: Attribute | None = Field(default=None, description="The table's sort key (default none).")
+    indexes: tuple[GlobalIndex, ...] = Field(default=(), description="Global secondary indexes (default none).")
+    ttl_attribute: str | None = Field(
+        default=None, description="Attribute holding each item's expiry in epoch seconds (default: no TTL)."
+    )
+    billing: Literal["PROVISIONED", "PAY_PER_REQUEST"] = Field(
+        default="PROVISIONED",
+        description="Capacity mode (default PROVISIONED: read_capacity and write_capacity required).",
+    )
+    read_capacity: int | None = Field(
+        default=None, gt=0, description="Read capacity units of the table and each index."
+    )
+    write_capacity: int | None = Field(
+        default=None, gt=0, description="Write capacity units of the table and each index."
+    )
+    point_in_time_recovery: bool = Field(default=True, description="Continuous backups, 35 days (default on).")
+    deletion_protection: bool = Field(default=True, description="DynamoDB deletion protection (default on).")
+    retain: bool = Field(
+        default=True,
+        description="DeletionPolicy and UpdateReplacePolicy Retain (default on: the data outlives the stack).",
+    )
+
+    @model_validator(mode="after")
+    def _capacity_fits_billing(self) -> TableOptions:
+        given = self.read_capacity is not None or self.write_capacity is not None
+        if self.billing == "PROVISIONED" and (self.read_capacity is None or self.write_capacity is None):
+            raise ValueError("billing PROVISIONED needs read_capacity and write_capacity")
+        if self.billing == "PAY_PER_REQUEST" and given:
+            raise ValueError("billing PAY_PER_REQUEST takes no read_capacity or write_capacity")
+        names = [self.partition_key.name] + ([self.sort_key.name] if self.sort_key else [])
+        if self.ttl_attribute in names:
+            raise ValueError(f"ttl_attribute {self.ttl_attribute!r} cannot be a key attribute")
+        return self
+
+
+class Table(Block):
+    """A DynamoDB table, secure by default: encrypted at rest, point-in-time recovery and
+    deletion protection on unless turned off, both removal policies set together, and its
+    `<id>Name` / `<id>Arn` outputs. `reference()` gives the grants other stacks use."""
+
+    Options = TableOptions
+    options: TableOptions
+
+    def build(self) -> None:
+        o = self.options
+        keys = [(o.partition_key, "HASH")] + ([(o.sort_key, "RANGE")] if o.sort_key else [])
+        attributes: dict[str, str] = {}
+        for attribute in [k for k, _ in keys] + [a for i in o.indexes for a in (i.partition_key, i.sort_key) if a]:
+            attributes.setdefault(attribute.name, attribute.type)
+        table = ddb.Table(
+            self.logical_id,
+            TableName=o.name,
+            BillingMode=o.billing,
+            AttributeDefinitions=[
+                ddb.AttributeDefinition(AttributeName=name, AttributeType=kind) for name, kind in attributes.items()
+            ],
+            KeySchema=[ddb.KeySchema(AttributeName=a.name, KeyType=role) for a, role in keys],
+            SSESpecification=ddb.SSESpecification(SSEEnabled=True),
+            PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=o.point_in_time_recovery
+            ),
+            DeletionProtectionEnabled=o.deletion_protection,
+        )
+        if o.billing == "PROVISIONED":
+            table.ProvisionedThroughput = self._throughput()
+        if o.indexes:
+            table.GlobalSecondaryIndexes = [self._index(index) for index in o.indexes]
+        if o.ttl_attribute:
+            table.TimeToLiveSpecification = ddb.TimeToLiveSpecification(AttributeName=o.ttl_attribute, Enabled=True)
+        set_removal_policy(table, retain=o.retain)
+        if not o.point_in_time_recovery:
+            accept_finding(table, "CKV_AWS_28", "point-in-time recovery is off by this environment's settings")
+        accept_finding(
+            table,
+            "CKV_AWS_119",
+            "encrypted with the AWS managed KMS key (aws/dynamodb); a customer managed key is an open decision",
+        )
+        self.resource = self.template.add_resource(table)
+        add_output(self.template, f"{self.logical_id}Name", Ref(table), f"{self._label} table name")
+        add_output(self.template, f"{self.logical_id}Arn", GetAtt(table, "Arn"), f"{self._label} table ARN")
+
+    @property
+    def _label(self) -> str:
+        return self.logical_id.removesuffix("Table")
+
+    def _throughput(self) -> ddb.ProvisionedThroughput:
+        return ddb.ProvisionedThroughput(
+            ReadCapacityUnits=self.options.read_capacity, WriteCapacityUnits=self.options.write_capacity
+        )
+
+    def _index(self, index: GlobalIndex) -> ddb.GlobalSecondaryIndex:
+        keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
+        gsi = ddb.GlobalSecondaryIndex(
+            IndexName=index.name,
+            KeySchema=[ddb.KeySchema(AttributeName=a.name, KeyType=role) for a, role in keys],
+            Projection=ddb.Projection(ProjectionType="ALL"),
+        )
+        if self.options.billing == "PROVISIONED":
+            gsi.ProvisionedThroughput = self._throughput()
+        return gsi
+
+    def reference(self) -> TableReference:
+        return TableReference(arn=GetAtt(self.resource, "Arn"), indexes=tuple(i.name for i in self.options.indexes))
+
+
+# What CDK's grantReadData / grantWriteData allow, without the stream actions.
+READ_DATA: tuple[Action, ...] = (
+    awsddb.BatchGetItem,
+    awsddb.ConditionCheckItem,
+    awsddb.DescribeTable,
+    awsddb.GetItem,
+    awsddb.Query,
+    awsddb.Scan,
+)
+WRITE_DATA: tuple[Action, ...] = (
+    awsddb.BatchWriteItem,
+    awsddb.DeleteItem,
+    awsddb.DescribeTable,
+    awsddb.PutItem,
+    awsddb.UpdateItem,
+)
+
+
+class TableReference:
+    """A table by ARN (its own stack's `GetAtt`, or another stack's output fed in as a
+    parameter), with grants that cover the table and the indexes a role queries."""
+
+    def __init__(self, arn: object, indexes: Sequence[str] = ()) -> None:
+        self.arn = arn
+        self.indexes = tuple(indexes)
+
+    def grant(self, actions: Sequence[Action], *, sid: str, indexes: Sequence[str] | None = None) -> Statement:
+        """Allow exactly `actions` on the table and on `indexes` (default: every index it has)."""
+        unknown = sorted(set(indexes or ()) - set(self.indexes))
+        if unknown:
+            raise ValueError(f"grant {sid}: no such index {unknown} (the table has {list(self.indexes)})")
+        resources: list[object] = [self.arn]
+        resources += [self._index_arn(name) for name in (self.indexes if indexes is None else indexes)]
+        return allow(list(actions), resources, sid=sid)
+
+    def grant_read_data(self, *, sid: str) -> Statement:
+        return self.grant(READ_DATA, sid=sid)
+
+    def grant_write_data(self, *, sid: str) -> Statement:
+        return self.grant(WRITE_DATA, sid=sid, indexes=())
+
+    def _index_arn(self, name: str) -> object:
+        if isinstance(self.arn, Ref):
+            return Sub(f"${{{self.arn.data['Ref']}}}/index/{name}")
+        return Sub("${Arn}/index/" + name, Arn=self.arn)
