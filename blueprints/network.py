@@ -3,12 +3,10 @@ gateway endpoints for S3 and DynamoDB, optional NAT gateways, and VPC flow logs.
 
 from __future__ import annotations
 
-import ipaddress
-
-from awacs import logs as awslogs
 from pydantic import Field, ValidationInfo, field_validator
-from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, Tags, Template, ec2
+from troposphere import Join, Ref, Tags, Template, ec2
 
+from blueprints.blocks import Vpc
 from blueprints.core import (
     Blueprint,
     LogRetentionDays,
@@ -16,10 +14,8 @@ from blueprints.core import (
     StackConfig,
     VpcCidr,
     add_output,
-    log_group,
     per_environment,
 )
-from blueprints.core.iam import allow, service_role
 
 HTTPS = 443
 
@@ -58,12 +54,6 @@ class NetworkConfig(StackConfig):
             raise ValueError(f"{nat_gateways} NAT gateways but only {zones} availability zones")
         return nat_gateways
 
-    def subnet_cidrs(self) -> tuple[list[str], list[str]]:
-        """(public, private) CIDRs: the VPC split in eighths, public first."""
-        blocks = list(ipaddress.IPv4Network(self.cidr).subnets(prefixlen_diff=3))
-        n = self.availability_zones
-        return [str(b) for b in blocks[:n]], [str(b) for b in blocks[n : 2 * n]]
-
 
 class NetworkBlueprint(Blueprint[NetworkConfig]):
     name = "network"
@@ -72,101 +62,41 @@ class NetworkBlueprint(Blueprint[NetworkConfig]):
 
     def define(self, t: Template) -> None:
         cfg = self.config
-        vpc = t.add_resource(
-            ec2.VPC(
-                "Vpc",
-                CidrBlock=cfg.cidr,
-                EnableDnsHostnames=True,
-                EnableDnsSupport=True,
-                Tags=Tags(Name=self.context.name("vpc")),
-            )
+        network = Vpc(
+            t,
+            "Vpc",
+            name=self.context.name(),
+            cidr=cfg.cidr,
+            availability_zones=cfg.availability_zones,
+            nat_gateways=cfg.nat_gateways,
+            flow_log_traffic=cfg.flow_log_traffic,
+            log_retention_days=cfg.log_retention_days,
+            retain_logs=cfg.retain_data,
         )
-        igw = t.add_resource(ec2.InternetGateway("InternetGateway"))
-        attachment = t.add_resource(
-            ec2.VPCGatewayAttachment("InternetGatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(igw))
+        lambda_sg, endpoint_sg = self._security_groups(t, network)
+        network.interface_endpoints(cfg.interface_endpoints, Ref(endpoint_sg))
+
+        add_output(t, "VpcId", Ref(network.vpc), "The VPC")
+        add_output(
+            t,
+            "PrivateSubnetIds",
+            Join(",", [Ref(s) for s in network.private_subnets]),
+            "Private subnets, comma-separated",
         )
-        public_rt = t.add_resource(ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc)))
-        t.add_resource(
-            ec2.Route(
-                "PublicDefaultRoute",
-                DependsOn=attachment.title,
-                RouteTableId=Ref(public_rt),
-                DestinationCidrBlock="0.0.0.0/0",
-                GatewayId=Ref(igw),
-            )
+        add_output(
+            t, "PublicSubnetIds", Join(",", [Ref(s) for s in network.public_subnets]), "Public subnets, comma-separated"
         )
+        add_output(t, "LambdaSecurityGroupId", Ref(lambda_sg), "Security group of the Lambda functions")
+        add_output(t, "EndpointSecurityGroupId", Ref(endpoint_sg), "Security group of interface endpoints")
 
-        public_cidrs, private_cidrs = cfg.subnet_cidrs()
-        public_subnets, private_subnets, private_rts = [], [], []
-        for az, (public_cidr, private_cidr) in enumerate(zip(public_cidrs, private_cidrs, strict=True)):
-            zone = Select(az, GetAZs(""))
-            public = t.add_resource(
-                ec2.Subnet(
-                    f"PublicSubnet{az}",
-                    VpcId=Ref(vpc),
-                    CidrBlock=public_cidr,
-                    AvailabilityZone=zone,
-                    MapPublicIpOnLaunch=False,  # only NAT gateways live here, with their own EIPs
-                    Tags=Tags(Name=self.context.name("public", str(az))),
-                )
-            )
-            t.add_resource(
-                ec2.SubnetRouteTableAssociation(
-                    f"PublicSubnet{az}RouteTableAssociation", SubnetId=Ref(public), RouteTableId=Ref(public_rt)
-                )
-            )
-            private = t.add_resource(
-                ec2.Subnet(
-                    f"PrivateSubnet{az}",
-                    VpcId=Ref(vpc),
-                    CidrBlock=private_cidr,
-                    AvailabilityZone=zone,
-                    MapPublicIpOnLaunch=False,
-                    Tags=Tags(Name=self.context.name("private", str(az))),
-                )
-            )
-            private_rt = t.add_resource(ec2.RouteTable(f"PrivateRouteTable{az}", VpcId=Ref(vpc)))
-            t.add_resource(
-                ec2.SubnetRouteTableAssociation(
-                    f"PrivateSubnet{az}RouteTableAssociation", SubnetId=Ref(private), RouteTableId=Ref(private_rt)
-                )
-            )
-            public_subnets.append(public)
-            private_subnets.append(private)
-            private_rts.append(private_rt)
-
-        # NAT i sits in public subnet i; private subnet j uses NAT j mod n. With no NAT the
-        # private route tables have no default route at all: the gateway endpoints below
-        # are the only way out, which is exactly what the functions need.
-        nats = []
-        for i in range(cfg.nat_gateways):
-            eip = t.add_resource(ec2.EIP(f"NatEip{i}", Domain="vpc", DependsOn=attachment.title))
-            nats.append(
-                t.add_resource(
-                    ec2.NatGateway(
-                        f"NatGateway{i}",
-                        AllocationId=GetAtt(eip, "AllocationId"),
-                        SubnetId=Ref(public_subnets[i]),
-                        Tags=Tags(Name=self.context.name("nat", str(i))),
-                    )
-                )
-            )
-        for j, private_rt in enumerate(private_rts):
-            if nats:
-                t.add_resource(
-                    ec2.Route(
-                        f"PrivateDefaultRoute{j}",
-                        RouteTableId=Ref(private_rt),
-                        DestinationCidrBlock="0.0.0.0/0",
-                        NatGatewayId=Ref(nats[j % len(nats)]),
-                    )
-                )
-
+    def _security_groups(self, t: Template, network: Vpc) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
+        """The functions' group (no inbound, HTTPS out) and the interface endpoints' group
+        (HTTPS in from the functions only, nothing out)."""
         lambda_sg = t.add_resource(
             ec2.SecurityGroup(
                 "LambdaSecurityGroup",
                 GroupDescription="Lambda functions: no inbound, HTTPS outbound to AWS APIs only",
-                VpcId=Ref(vpc),
+                VpcId=Ref(network.vpc),
                 SecurityGroupEgress=[
                     ec2.SecurityGroupRule(
                         IpProtocol="tcp",
@@ -183,7 +113,7 @@ class NetworkBlueprint(Blueprint[NetworkConfig]):
             ec2.SecurityGroup(
                 "EndpointSecurityGroup",
                 GroupDescription="Interface VPC endpoints: HTTPS from the Lambda security group only",
-                VpcId=Ref(vpc),
+                VpcId=Ref(network.vpc),
                 SecurityGroupIngress=[
                     ec2.SecurityGroupRule(
                         IpProtocol="tcp",
@@ -206,75 +136,4 @@ class NetworkBlueprint(Blueprint[NetworkConfig]):
                 Tags=Tags(Name=self.context.name("endpoints")),
             )
         )
-
-        for service, title in (("s3", "S3GatewayEndpoint"), ("dynamodb", "DynamoDbGatewayEndpoint")):
-            t.add_resource(
-                ec2.VPCEndpoint(
-                    title,
-                    VpcId=Ref(vpc),
-                    ServiceName=Sub(f"com.amazonaws.${{AWS::Region}}.{service}"),
-                    VpcEndpointType="Gateway",
-                    RouteTableIds=[Ref(rt) for rt in private_rts],
-                )
-            )
-        for service in cfg.interface_endpoints:
-            t.add_resource(
-                ec2.VPCEndpoint(
-                    f"{_camel(service)}InterfaceEndpoint",
-                    VpcId=Ref(vpc),
-                    ServiceName=Sub(f"com.amazonaws.${{AWS::Region}}.{service}"),
-                    VpcEndpointType="Interface",
-                    PrivateDnsEnabled=True,
-                    SubnetIds=[Ref(s) for s in private_subnets],
-                    SecurityGroupIds=[Ref(endpoint_sg)],
-                )
-            )
-
-        self._flow_logs(t, vpc)
-
-        add_output(t, "VpcId", Ref(vpc), "The VPC")
-        add_output(
-            t, "PrivateSubnetIds", Join(",", [Ref(s) for s in private_subnets]), "Private subnets, comma-separated"
-        )
-        add_output(t, "PublicSubnetIds", Join(",", [Ref(s) for s in public_subnets]), "Public subnets, comma-separated")
-        add_output(t, "LambdaSecurityGroupId", Ref(lambda_sg), "Security group of the Lambda functions")
-        add_output(t, "EndpointSecurityGroupId", Ref(endpoint_sg), "Security group of interface endpoints")
-
-    def _flow_logs(self, t: Template, vpc: ec2.VPC) -> None:
-        group = t.add_resource(
-            log_group(
-                "FlowLogGroup",
-                name=None,
-                retention_days=self.config.log_retention_days,
-                retain=self.config.retain_data,
-            )
-        )
-        role = t.add_resource(
-            service_role(
-                "FlowLogRole",
-                "vpc-flow-logs",
-                "deliver-flow-logs",
-                [
-                    allow(
-                        [awslogs.CreateLogStream, awslogs.PutLogEvents, awslogs.DescribeLogStreams],
-                        [GetAtt(group, "Arn")],
-                        sid="WriteFlowLogs",
-                    )
-                ],
-            )
-        )
-        t.add_resource(
-            ec2.FlowLog(
-                "FlowLog",
-                ResourceId=Ref(vpc),
-                ResourceType="VPC",
-                TrafficType=self.config.flow_log_traffic,
-                LogDestinationType="cloud-watch-logs",
-                LogGroupName=Ref(group),
-                DeliverLogsPermissionArn=GetAtt(role, "Arn"),
-            )
-        )
-
-
-def _camel(service: str) -> str:
-    return "".join(part.capitalize() for part in service.replace(".", "-").split("-"))
+        return lambda_sg, endpoint_sg

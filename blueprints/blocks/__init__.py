@@ -11,6 +11,7 @@ from blueprints.blocks.base import Block, BlockError, Options
 from blueprints.blocks.bucket import SecureBucket
 from blueprints.blocks.function import VpcFunction
 from blueprints.blocks.table import READ_DATA, WRITE_DATA, Attribute, GlobalIndex, Table, TableReference
+from blueprints.blocks.vpc import Vpc
 
 __all__ = [
     "READ_DATA",
@@ -23,5 +24,6 @@ __all__ = [
     "SecureBucket",
     "Table",
     "TableReference",
+    "Vpc",
     "VpcFunction",
 ]
