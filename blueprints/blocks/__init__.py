@@ -10,17 +10,20 @@ documented with its default (`<Block>.Options`); a refused option or combination
 from blueprints.blocks.base import Block, BlockError, Options
 from blueprints.blocks.bucket import SecureBucket
 from blueprints.blocks.function import VpcFunction
+from blueprints.blocks.rest_api import ApiStage, RestApi
 from blueprints.blocks.table import READ_DATA, WRITE_DATA, Attribute, GlobalIndex, Table, TableReference
 from blueprints.blocks.vpc import Vpc
 
 __all__ = [
     "READ_DATA",
     "WRITE_DATA",
+    "ApiStage",
     "Attribute",
     "Block",
     "BlockError",
     "GlobalIndex",
     "Options",
+    "RestApi",
     "SecureBucket",
     "Table",
     "TableReference",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from blueprints.api import _path_id
+from blueprints.blocks.rest_api import route_id
 from blueprints.contract import BACKOFFICE_READ, CUSTOMER_SCOPE, RESOURCE_SERVER, ROUTES
 from blueprints.functions import FUNCTIONS
 from blueprints.testing import Match
@@ -382,7 +382,7 @@ def test_every_method_needs_a_user_pool_token_with_a_scope_of_its_route(rendered
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
         assert method["AuthorizerId"] == {"Ref": authorizer}
         assert method["AuthorizationScopes"] == list(route.scopes)
-        assert "Metadata" not in t.resources()[f"{route.method.capitalize()}{_path_id(route.path)}Method"]
+        assert "Metadata" not in t.resources()[f"{route_id(route)}Method"]
     # Customers write and read their own; back office only reads; nothing else writes.
     writers = {r.operation_id for r in ROUTES if r.method != "GET"}
     assert all(
