@@ -9,6 +9,7 @@ documented with its default (`<Block>.Options`); a refused option or combination
 
 from blueprints.blocks.base import Block, BlockError, Options
 from blueprints.blocks.bucket import SecureBucket
+from blueprints.blocks.distribution import AliasRecords, ApiDistribution
 from blueprints.blocks.function import VpcFunction
 from blueprints.blocks.rest_api import ApiStage, RestApi
 from blueprints.blocks.table import READ_DATA, WRITE_DATA, Attribute, GlobalIndex, Table, TableReference
@@ -17,6 +18,8 @@ from blueprints.blocks.vpc import Vpc
 __all__ = [
     "READ_DATA",
     "WRITE_DATA",
+    "AliasRecords",
+    "ApiDistribution",
     "ApiStage",
     "Attribute",
     "Block",
