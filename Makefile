@@ -12,12 +12,14 @@ CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 APITEST  := .venv-apitest
 
-.PHONY: demo test lint typecheck unit consistency report scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop clean
+.PHONY: demo test lint typecheck unit consistency report environment scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	# The example project of another team (examples/orders), tested and launched by make test.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e examples/orders
 	touch $@
 
 $(CHECKOV)/.installed: requirements-checkov.txt
@@ -70,10 +72,16 @@ scan: $(STAMP) $(CHECKOV)/.installed
 consistency: $(STAMP)
 	$(BIN)/python -m scripts.consistency
 
-## report: rewrite docs/environments.md (stack graphs, settings matrix, differences) and docs/openapi.json
+## report: rewrite docs/environments.md (stack graphs, settings matrix, differences), docs/openapi.json, docs/reference.md
 report: $(STAMP)
 	$(BIN)/python -m scripts.report
 	$(BIN)/python -m scripts.openapi --write
+	$(BIN)/python -m scripts.reference --write
+
+## environment: add environment $(NAME) copied from $(FROM) (unique domain and CIDR), e.g. NAME=qa FROM=staging
+environment: $(STAMP)
+	@test -n "$(NAME)" -a -n "$(FROM)" || { echo "usage: make environment NAME=<new> FROM=<existing>"; exit 2; }
+	$(BIN)/python -m scripts.new_environment --name $(NAME) --from $(FROM)
 
 ## render: write every template of every environment to build/templates/<env>/<stack>.json
 render: $(STAMP)

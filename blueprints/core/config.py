@@ -60,6 +60,8 @@ def _check_retention(days: int) -> int:
 
 
 def _check_domain(name: str) -> str:
+    """A lower-case DNS name of at least two labels (a-z, 0-9, '-'), at most 253 characters,
+    no wildcard, a non-numeric top-level label."""
     if name != name.lower():
         raise ValueError(f"domain {name!r} must be lower case")
     if "*" in name:
@@ -73,6 +75,7 @@ def _check_domain(name: str) -> str:
 
 
 def _check_cidr(value: str) -> str:
+    """An IPv4 network in CIDR notation, /16 to /24, inside a private (RFC 1918) range."""
     try:
         network = ipaddress.IPv4Network(value, strict=True)
     except ValueError as err:

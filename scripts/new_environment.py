@@ -1,0 +1,291 @@
+"""Add an environment: scaffold config/<name>/ from an existing environment.
+
+    python -m scripts.new_environment --name qa --from staging     (make environment NAME=qa FROM=staging)
+
+- config/<name>/config.yaml: FROM's, with what must be unique made unique: the domain (FROM's
+  label replaced by NAME, e.g. api.staging.example.com -> api.qa.example.com; refused if taken)
+  and every stack's `cidr` (the next free /16 in 10.0.0.0/8, overlapping no environment).
+  Every other setting and every comment is kept (comment lines naming FROM name NAME).
+- config/<name>/<stack>.yaml: one relative link to ../../stacks/<stack>.yaml per stack file
+  FROM has.
+- config/config.yaml: NAME added to `environments:` right after FROM (promotion order), the
+  rest of the file as it was.
+
+Nothing is written when the request is refused (NAME exists or is not a valid environment
+name, FROM does not exist, the domain is taken, ...); after writing, the whole project is
+validated with `load_project` and every change is rolled back if it fails. Exits 1 when
+refused or rolled back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from blueprints.consistency import NEUTRAL_NAME
+from blueprints.core import ConfigError, Context
+from blueprints.environments import _ENV_NAME, Project, load_project, settings_table
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_DIR = ROOT / "sceptre_project"
+POOL = ipaddress.IPv4Network("10.0.0.0/8")
+STACKS_LINK = "../../stacks/{}"
+
+
+class Refused(Exception):
+    """The environment cannot be added as asked; nothing was changed."""
+
+
+@dataclass
+class Plan:
+    """Everything the command writes, computed before anything is written."""
+
+    project_dir: Path
+    name: str
+    source: str
+    config_text: str  # config/<name>/config.yaml
+    root_text: str  # config/config.yaml, with the name added
+    links: dict[str, str]  # file name -> link target
+    changes: list[str] = field(default_factory=list)  # what differs from the source, for review
+
+    @property
+    def group(self) -> Path:
+        return self.project_dir / "config" / self.name
+
+
+def plan(project_dir: Path, name: str, source: str) -> Plan:
+    """What adding `name` from `source` writes; Refused (nothing written) when it cannot."""
+    config_dir = project_dir / "config"
+    project = _check_request(project_dir, name, source)
+    root_text = _insert_environment(_read(config_dir / "config.yaml"), name, source)
+    config_text, changes = _made_unique(_read(config_dir / source / "config.yaml"), project, source, name)
+    renamed = _rename_in_comments(config_text, source, name)
+    if renamed != config_text:
+        changes.append(f"comments naming {source} now name {name}")
+    return Plan(project_dir, name, source, renamed, root_text, _links(project_dir, source), changes)
+
+
+def _check_request(project_dir: Path, name: str, source: str) -> Project:
+    """The project as it is, if `name` may be added from `source`; else Refused."""
+    config_dir = project_dir / "config"
+    if not _ENV_NAME.fullmatch(name):
+        raise Refused(f"{name!r} is not a valid environment name: 2-16 lower-case letters and digits, first a letter")
+    if name == NEUTRAL_NAME:
+        raise Refused(f"{name!r} is reserved: the consistency check renders every environment under that name")
+    if os.path.lexists(config_dir / name):
+        raise Refused(f"environment {name!r} exists: config/{name} is there already")
+    try:
+        project = load_project(project_dir)
+    except ConfigError as err:
+        raise Refused(f"the project does not load as it is, fix it first: {err}") from err
+    if name in project.environments:
+        raise Refused(f"environment {name!r} exists")
+    if source not in project.environments:
+        known = ", ".join(project.environments)
+        raise Refused(f"no environment {source!r} to copy (the environments: {known})")
+    try:
+        Context(project=project.name, environment=name)
+    except ValueError as err:
+        raise Refused(str(err)) from err
+    return project
+
+
+def _made_unique(text: str, project: Project, source: str, name: str) -> tuple[str, list[str]]:
+    """The source's config.yaml with its domain and every stack's `cidr` made unique."""
+    document = yaml.compose(text, Loader=yaml.SafeLoader)
+    edits: list[tuple[yaml.ScalarNode, str]] = []
+    changes: list[str] = []
+    domain_node = _find(document, "environment", "domain")
+    if domain_node is not None:
+        domain = _new_domain(domain_node.value, source, name)
+        owner = next((e.name for e in project.environments.values() if e.settings.domain == domain), None)
+        if owner is not None:
+            raise Refused(f"the domain {domain} is taken: it is {owner}'s (set it apart in config/{source} first)")
+        edits.append((domain_node, domain))
+        changes.append(f"domain: {domain_node.value} -> {domain}")
+    taken = _cidrs(project)
+    stacks = _find(document, "environment", "stacks")
+    for stack, settings in stacks.value if isinstance(stacks, yaml.MappingNode) else []:
+        cidr_node = _find(settings, "cidr")
+        if cidr_node is not None:
+            cidr = _free_cidr(taken)
+            taken.append(cidr)
+            edits.append((cidr_node, str(cidr)))
+            changes.append(f"{stack.value}.cidr: {cidr_node.value} -> {cidr} (the next free /16 in {POOL})")
+    return _replace(text, edits), changes
+
+
+def _links(project_dir: Path, source: str) -> dict[str, str]:
+    """One link to the shared stack definition per stack file of the source."""
+    links = {}
+    for path in sorted((project_dir / "config" / source).iterdir()):
+        if path.name == "config.yaml" or path.suffix not in (".yaml", ".yml"):
+            continue
+        if not (project_dir / "stacks" / path.name).is_file():
+            raise Refused(f"config/{source}/{path.name} has no stack definition stacks/{path.name} to link to")
+        links[path.name] = STACKS_LINK.format(path.name)
+    return links
+
+
+def apply(plan: Plan, validate: Callable[[Path], Project] = load_project) -> Project:
+    """Write the plan, then validate the whole project; on any failure put everything back."""
+    root_path = plan.project_dir / "config" / "config.yaml"
+    original = root_path.read_bytes()
+    created = False
+    try:
+        plan.group.mkdir()
+        created = True
+        (plan.group / "config.yaml").write_bytes(plan.config_text.encode())
+        for file_name, target in plan.links.items():
+            (plan.group / file_name).symlink_to(target)
+        root_path.write_bytes(plan.root_text.encode())
+        return validate(plan.project_dir)
+    except BaseException:
+        if created:
+            shutil.rmtree(plan.group)
+        root_path.write_bytes(original)
+        raise
+
+
+def add_environment(project_dir: Path, name: str, source: str) -> tuple[Plan, Project]:
+    new = plan(project_dir, name, source)
+    try:
+        return new, apply(new)
+    except (ValueError, OSError) as err:  # ConfigError is a ValueError
+        raise Refused(f"the new project does not validate, every change was rolled back: {err}") from err
+
+
+# --- config/config.yaml ------------------------------------------------------------------
+
+
+def _insert_environment(text: str, name: str, source: str) -> str:
+    """`environments:` with `name` right after `source`, the rest of the text untouched."""
+    sequence = _find(yaml.compose(text, Loader=yaml.SafeLoader), "environments")
+    if not isinstance(sequence, yaml.SequenceNode):
+        raise Refused("config/config.yaml has no `environments:` list")
+    item = next((n for n in sequence.value if isinstance(n, yaml.ScalarNode) and n.value == source), None)
+    if item is None:
+        raise Refused(f"{source!r} is not listed in config/config.yaml's environments")
+    end = item.end_mark.index
+    if sequence.flow_style:  # environments: [dev, staging, prod]
+        return text[:end] + f", {name}" + text[end:]
+    line_start = text.rfind("\n", 0, item.start_mark.index) + 1  # environments:\n  - dev\n  - staging
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    return text[:line_end] + "\n" + text[line_start : item.start_mark.index] + name + text[line_end:]
+
+
+# --- config/<name>/config.yaml ------------------------------------------------------------
+
+
+def _find(node: Any, *keys: str) -> Any:
+    """The node at `keys` in a composed YAML mapping, or None."""
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+    return node
+
+
+def _replace(text: str, edits: list[tuple[yaml.ScalarNode, str]]) -> str:
+    """The text with each scalar's value replaced in place (quotes kept)."""
+    for node, value in sorted(edits, key=lambda edit: edit[0].start_mark.index, reverse=True):
+        quote = node.style if node.style in ("'", '"') else ""
+        text = text[: node.start_mark.index] + quote + value + quote + text[node.end_mark.index :]
+    return text
+
+
+def _rename_in_comments(text: str, source: str, name: str) -> str:
+    word = re.compile(rf"(?<![A-Za-z0-9]){re.escape(source)}(?![A-Za-z0-9])")
+    return "".join(
+        word.sub(name, line) if line.lstrip().startswith("#") else line for line in text.splitlines(keepends=True)
+    )
+
+
+def _new_domain(domain: str, source: str, name: str) -> str:
+    """The source's label replaced by the name (api.staging.example.com -> api.qa.example.com);
+    a domain without it gets the name as its second label (api.example.com -> api.qa.example.com)."""
+    labels = domain.split(".")
+    if source in labels:
+        return ".".join(name if label == source else label for label in labels)
+    labels.insert(1 if len(labels) > 2 else 0, name)
+    return ".".join(labels)
+
+
+def _cidrs(project: Project) -> list[ipaddress.IPv4Network]:
+    """Every stack's `cidr` in every environment."""
+    found = []
+    for env in project.environments.values():
+        for stack in env.stacks:
+            cidr = getattr(env.blueprint(stack).config, "cidr", None)
+            if isinstance(cidr, str):
+                found.append(ipaddress.IPv4Network(cidr))
+    return found
+
+
+def _free_cidr(taken: list[ipaddress.IPv4Network]) -> ipaddress.IPv4Network:
+    """The first /16 of 10.0.0.0/8 above the highest one taken there (wrapping around) that
+    overlaps nothing taken."""
+    blocks = list(POOL.subnets(new_prefix=16))
+    inside = [int(t.broadcast_address) for t in taken if t.subnet_of(POOL)]
+    start = (max(inside) - int(POOL.network_address)) // 2**16 + 1 if inside else 0
+    for block in blocks[start:] + blocks[:start]:
+        if not any(block.overlaps(t) for t in taken):
+            return block
+    raise Refused(f"no free /16 is left in {POOL}")
+
+
+def _read(path: Path) -> str:
+    return path.read_bytes().decode()
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--name", required=True, help="the new environment, e.g. qa")
+    parser.add_argument("--from", dest="source", required=True, metavar="FROM", help="the environment to copy")
+    parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="the Sceptre project (default: this one)")
+    args = parser.parse_args(argv)
+    try:
+        new, project = add_environment(args.project, args.name, args.source)
+    except Refused as err:
+        print(f"refused: {err}\nnothing was changed", file=sys.stderr)
+        return 1
+    group = f"config/{new.name}"
+    print(f"added environment {new.name}, copied from {new.source} ({args.project}):")
+    print(f"  {group}/config.yaml: {new.source}'s settings, with what must be unique made unique:")
+    print("".join(f"    {change}\n" for change in new.changes), end="")
+    stacks = ", ".join(Path(file_name).stem for file_name in new.links)
+    print(f"  {group}/: {len(new.links)} stack links to ../../stacks/<stack>.yaml: {stacks}")
+    print(f"  config/config.yaml environments: {', '.join(project.environments)}")
+    print(
+        f"validated: the project loads with its {len(project.environments)} environments "
+        "(every stack's settings, invariants, disjoint CIDRs, distinct domains)"
+    )
+    print(f"\nReview {group}/config.yaml: every other setting is {new.source}'s.\n")
+    print(settings_table(project))
+    print(
+        "\nNext:\n"
+        "  .venv/bin/python scripts/environments_table.py --write   # the README's environments table\n"
+        "  make report         # docs/environments.md, docs/openapi.json (servers), docs/reference.md\n"
+        "  make consistency    # every difference between environments explained by a setting\n"
+        f"  make demo ENV={new.name}    # launch on the local emulator; on AWS: "
+        f".venv/bin/sceptre --dir sceptre_project launch {new.name}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""`make environment NAME=qa FROM=staging`: a new environment in one command, or no change at all."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from blueprints.consistency import NEUTRAL_NAME, check, format_report
+from blueprints.environments import load_project
+from blueprints.sceptre_adapter import render_environment
+from scripts import new_environment
+from scripts.new_environment import Refused, _free_cidr, _insert_environment, _new_domain, main
+from tests.conftest import ROOT
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every path under root: a link's target, a file's bytes, or a directory."""
+    return {
+        str(path.relative_to(root)): os.readlink(path)
+        if path.is_symlink()
+        else path.read_bytes()
+        if path.is_file()
+        else "dir"
+        for path in sorted(root.rglob("*"))
+    }
+
+
+def add(root: Path, name: str, source: str) -> int:
+    return main(["--name", name, "--from", source, "--project", str(root)])
+
+
+@pytest.fixture
+def qa(project_copy, capsys):
+    """A copy of the project with qa added from staging; (root, what the command printed)."""
+    root = project_copy()
+    assert add(root, "qa", "staging") == 0
+    return root, capsys.readouterr().out
+
+
+def test_qa_from_staging_loads_in_promotion_order(qa):
+    root, _ = qa
+    project = load_project(root)
+    assert list(project.environments) == ["dev", "staging", "qa", "prod"]
+    staging, new = project.environments["staging"], project.environments["qa"]
+    assert dict(new.stacks) == dict(staging.stacks)
+    assert new.region == staging.region
+
+
+def test_qa_renders_every_stack_through_sceptre(qa):
+    root, _ = qa
+    rendered = render_environment(root, "qa")
+    assert set(rendered) == set(load_project(root).environments["staging"].stacks)
+    assert all(stack.template.strip() for stack in rendered.values())
+
+
+def test_qa_is_consistent_with_the_others(qa):
+    root, _ = qa
+    report = check(load_project(root), root)
+    assert report.ok, format_report(report)
+    assert "qa" in report.environments
+
+
+def test_qa_has_its_own_domain_and_cidr_and_every_other_setting_of_staging(qa):
+    root, out = qa
+    project = load_project(root)
+    new = project.environments["qa"]
+    assert new.settings.domain == "api.qa.example.com"
+    cidr = ipaddress.IPv4Network(new.blueprint("network").config.cidr)
+    assert cidr.prefixlen == 16 and cidr.subnet_of(ipaddress.IPv4Network("10.0.0.0/8"))
+    for name, env in project.environments.items():
+        if name != "qa":
+            assert env.settings.domain != new.settings.domain
+            assert not cidr.overlaps(ipaddress.IPv4Network(env.blueprint("network").config.cidr))
+    staging = project.environments["staging"]
+    assert new.settings.model_dump(exclude={"domain", "stacks"}) == staging.settings.model_dump(
+        exclude={"domain", "stacks"}
+    )
+    for stack in staging.stacks:
+        ours, theirs = new.blueprint(stack).config.model_dump(), staging.blueprint(stack).config.model_dump()
+        differing = {key for key in ours if ours[key] != theirs[key]}
+        assert differing <= {"domain", "cidr"}, stack
+    assert "domain: api.staging.example.com -> api.qa.example.com" in out
+    assert f"network.cidr: 10.20.0.0/16 -> {cidr}" in out
+
+
+def test_the_files_are_written_like_the_others(qa):
+    root, _ = qa
+    config = root / "config"
+    staging_text = (config / "staging" / "config.yaml").read_text().splitlines()
+    qa_text = (config / "qa" / "config.yaml").read_text().splitlines()
+    changed = [(a, b) for a, b in zip(staging_text, qa_text, strict=True) if a != b]
+    keys = []
+    for theirs, ours in changed:
+        if theirs.lstrip().startswith("#"):
+            assert ours == theirs.replace("staging", "qa")
+        else:
+            assert ours.partition(":")[0] == theirs.partition(":")[0]
+            keys.append(ours.partition(":")[0].strip())
+    assert sorted(keys) == ["cidr", "domain"]
+    for link in (config / "staging").glob("*.yaml"):
+        if link.name != "config.yaml":
+            ours = config / "qa" / link.name
+            assert ours.is_symlink() and os.readlink(ours) == f"../../stacks/{link.name}" == os.readlink(link)
+    original = (ROOT / "sceptre_project" / "config" / "config.yaml").read_text()
+    assert (config / "config.yaml").read_text() == original.replace(
+        "environments: [dev, staging, prod]", "environments: [dev, staging, qa, prod]"
+    )
+
+
+def test_from_prod_the_domain_gets_the_name_as_a_label(project_copy, capsys):
+    root = project_copy()
+    assert add(root, "perf", "prod") == 0
+    project = load_project(root)
+    assert list(project.environments) == ["dev", "staging", "prod", "perf"]
+    assert project.environments["perf"].settings.domain == "api.perf.example.com"
+    assert project.environments["perf"].settings.protect_stacks is True
+
+
+def test_two_new_environments_get_distinct_cidrs(project_copy, capsys):
+    root = project_copy()
+    assert add(root, "qa", "staging") == 0
+    assert add(root, "qa2", "qa") == 0
+    project = load_project(root)
+    assert project.environments["qa2"].settings.domain == "api.qa2.example.com"
+    assert list(project.environments) == ["dev", "staging", "qa", "qa2", "prod"]
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "reason"),
+    [
+        ("staging", "dev", "environment 'staging' exists"),
+        ("QA", "staging", "not a valid environment name"),
+        ("q", "staging", "not a valid environment name"),
+        ("qa-1", "staging", "not a valid environment name"),
+        ("1qa", "staging", "not a valid environment name"),
+        ("a" * 17, "staging", "not a valid environment name"),
+        (NEUTRAL_NAME, "staging", "reserved"),
+        ("qa", "nope", "no environment 'nope' to copy"),
+        ("qa", "../config", "no environment '../config' to copy"),
+    ],
+)
+def test_a_refusal_changes_nothing(project_copy, capsys, name, source, reason):
+    root = project_copy()
+    before = snapshot(root)
+    assert add(root, name, source) == 1
+    err = capsys.readouterr().err
+    assert reason in err and "nothing was changed" in err
+    assert snapshot(root) == before
+
+
+def test_a_taken_domain_is_refused(project_copy, capsys):
+    root = project_copy("dev", lambda data: data["environment"].update(domain="api.qa.example.com"))
+    before = snapshot(root)
+    assert add(root, "qa", "staging") == 1
+    assert "the domain api.qa.example.com is taken: it is dev's" in capsys.readouterr().err
+    assert snapshot(root) == before
+
+
+def test_a_project_that_does_not_load_is_refused(project_copy, capsys):
+    root = project_copy("dev", lambda data: data["environment"]["stacks"]["network"].update(cidr="10.20.0.0/16"))
+    before = snapshot(root)
+    assert add(root, "qa", "staging") == 1
+    assert "the project does not load as it is" in capsys.readouterr().err
+    assert snapshot(root) == before
+
+
+def test_an_invalid_result_is_rolled_back(project_copy, capsys, monkeypatch):
+    """After writing, the whole project is validated; a failure puts every file back."""
+    root = project_copy()
+    before = snapshot(root)
+    monkeypatch.setattr(new_environment, "_free_cidr", lambda taken: ipaddress.IPv4Network("10.20.0.0/16"))
+    assert add(root, "qa", "staging") == 1
+    err = capsys.readouterr().err
+    assert "does not validate, every change was rolled back" in err and "overlaps" in err
+    assert snapshot(root) == before
+
+
+def test_a_failure_while_writing_is_rolled_back(project_copy, monkeypatch):
+    root = project_copy()
+    before = snapshot(root)
+    plan = new_environment.plan(root, "qa", "staging")
+
+    def broken(project_dir):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        new_environment.apply(plan, validate=broken)
+    assert snapshot(root) == before
+
+
+def test_block_style_environment_lists_and_quotes_are_kept():
+    text = "# order\nenvironments:\n  - dev   # first\n  - 'staging'\n  - prod\nregion: x\n"
+    assert _insert_environment(text, "qa", "staging") == (
+        "# order\nenvironments:\n  - dev   # first\n  - 'staging'\n  - qa\n  - prod\nregion: x\n"
+    )
+    assert yaml.safe_load(_insert_environment("environments: [dev]", "qa", "dev")) == {"environments": ["dev", "qa"]}
+    with pytest.raises(Refused, match="no `environments:` list"):
+        _insert_environment("region: x\n", "qa", "dev")
+    with pytest.raises(Refused, match="not listed"):
+        _insert_environment("environments: [dev]\n", "qa", "staging")
+
+
+def test_domains_and_cidrs():
+    assert _new_domain("api.staging.example.com", "staging", "qa") == "api.qa.example.com"
+    assert _new_domain("api.example.com", "prod", "qa") == "api.qa.example.com"
+    assert _new_domain("example.com", "prod", "qa") == "qa.example.com"
+    taken = [ipaddress.IPv4Network(c) for c in ("10.10.0.0/16", "10.20.0.0/16", "172.16.0.0/16")]
+    assert str(_free_cidr(taken)) == "10.21.0.0/16"
+    assert str(_free_cidr([ipaddress.IPv4Network("10.255.0.0/16")])) == "10.0.0.0/16"
+    assert str(_free_cidr([])) == "10.0.0.0/16"
+    with pytest.raises(Refused, match="no free /16"):
+        _free_cidr([ipaddress.IPv4Network("10.0.0.0/8")])
+
+
+def test_make_environment_runs_the_command():
+    shown = subprocess.run(
+        ["make", "-n", "environment", "NAME=qa", "FROM=staging"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "-m scripts.new_environment --name qa --from staging" in shown
+
+
+def test_a_stack_file_without_a_shared_definition_is_refused(project_copy, capsys):
+    root = project_copy()
+    (root / "config" / "staging" / "notes.yaml").write_text("template: {type: file, path: notes.json}\n")
+    before = snapshot(root)
+    assert add(root, "qa", "staging") == 1
+    assert "config/staging/notes.yaml has no stack definition stacks/notes.yaml" in capsys.readouterr().err
+    assert snapshot(root) == before
