@@ -1,7 +1,8 @@
-"""Data: the transactions table (with its CustomerIndex GSI) and the sessions table (TTL).
+"""Data: three tables, `transactions` (with its CustomerIndex GSI), `sessions` (TTL
+`expiresAt`) and `idempotency` (one record per Idempotency-Key, TTL `expiresAt`).
 
-Both tables are stateful: their logical IDs are frozen, their physical names are fixed
-(so CloudFormation refuses a replacement instead of performing one), and they carry
+Every table is stateful: its logical ID is frozen, its physical name is fixed (so
+CloudFormation refuses a replacement instead of performing one), and it carries
 DeletionPolicy/UpdateReplacePolicy and deletion protection from the environment's settings.
 """
 

@@ -1,5 +1,11 @@
 """Network: a VPC across availability zones, the Lambda and endpoint security groups,
-gateway endpoints for S3 and DynamoDB, optional NAT gateways, and VPC flow logs."""
+gateway endpoints for S3 and DynamoDB, interface endpoints (by default Secrets Manager, for
+the cursor signing key), optional NAT gateways, and VPC flow logs.
+
+Without a NAT gateway the private subnets have no default route: the functions reach S3 and
+DynamoDB through the gateway endpoints, the services of the interface endpoints (Secrets
+Manager) through those, and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +36,10 @@ class NetworkConfig(StackConfig):
         2, ge=2, le=3, description="How many AZs get a public and a private subnet (default 2)."
     )
     nat_gateways: int = per_environment(
-        description="NAT gateways: 0 (only S3 and DynamoDB, via gateway endpoints), 1, or one per AZ.",
+        description=(
+            "NAT gateways: 0 (the functions reach AWS only through the VPC endpoints: the S3 and DynamoDB "
+            "gateways and the interface endpoints), 1, or one per AZ."
+        ),
         ge=0,
     )
     log_retention_days: LogRetentionDays

@@ -27,12 +27,24 @@ def test_interface_endpoints_sit_in_private_subnets_behind_the_endpoint_group():
         interface_endpoints=("secretsmanager", "ecr.api"),
     )
     t = TemplateAssertions.of(NetworkBlueprint(config, CONTEXT))
-    t.resource_count_is("AWS::EC2::VPCEndpoint", 4)
-    for logical_id in ("SecretsmanagerInterfaceEndpoint", "EcrApiInterfaceEndpoint"):
-        props = t.properties(logical_id)
-        assert props["VpcEndpointType"] == "Interface"
-        assert props["SecurityGroupIds"] == [{"Ref": "EndpointSecurityGroup"}]
-        assert props["SubnetIds"] == [{"Ref": "PrivateSubnet0"}, {"Ref": "PrivateSubnet1"}]
+    gateways = ("s3", "dynamodb")  # always there, whatever the interface endpoints
+    for service in gateways:
+        t.has_resource_properties(
+            "AWS::EC2::VPCEndpoint",
+            {"ServiceName": {"Fn::Sub": f"com.amazonaws.${{AWS::Region}}.{service}"}, "VpcEndpointType": "Gateway"},
+        )
+    t.resource_count_is("AWS::EC2::VPCEndpoint", len(gateways) + len(config.interface_endpoints))
+    private_subnets = [{"Ref": f"PrivateSubnet{az}"} for az in range(config.availability_zones)]
+    interface = t.resource_properties_count_is(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "VpcEndpointType": "Interface",
+            "SecurityGroupIds": [{"Ref": "EndpointSecurityGroup"}],
+            "SubnetIds": Match.exact(private_subnets),
+        },
+        len(config.interface_endpoints),
+    )
+    assert interface == ["EcrApiInterfaceEndpoint", "SecretsmanagerInterfaceEndpoint"]
     assert t.properties("PrivateSubnet1")["CidrBlock"] == "10.0.6.0/23"
 
 

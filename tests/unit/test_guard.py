@@ -124,13 +124,14 @@ def test_stack_policy_denies_replacing_or_deleting_stateful_resources(project):
 
 
 class _Recorder:
-    """Sceptre's ConnectionManager.call, answering get_template from a dict."""
+    """Sceptre's ConnectionManager.call, answering get_template from a dict; records every
+    call as (service, command, kwargs, region)."""
 
     def __init__(self, deployed=None, error=None):
         self.deployed, self.error, self.calls = deployed, error, []
 
     def call(self, service, command, kwargs, region=None):
-        self.calls.append((command, kwargs))
+        self.calls.append((service, command, kwargs, region))
         if command == "get_template":
             if self.error:
                 raise self.error
@@ -148,14 +149,32 @@ def _stack(name, connection_manager):
     )
 
 
+def _get_template(name):
+    """The one call the guard makes: read the deployed template, in the stack's region."""
+    return ("cloudformation", "get_template", {"StackName": f"payments-{name.replace('/', '-')}"}, "eu-west-1")
+
+
 def test_protect_hook_locks_protected_environments_only(project):
     prod = _Recorder()
     ProtectStackHook(stack=_stack("prod/data", prod)).run()
-    assert [c for c, _ in prod.calls] == ["update_termination_protection", "set_stack_policy"]
-    assert prod.calls[0][1] == {"StackName": "payments-prod-data", "EnableTerminationProtection": True}
+    policy = json.dumps(stack_policy(json.loads(project.environments["prod"].render("data"))))
+    assert prod.calls == [
+        (
+            "cloudformation",
+            "update_termination_protection",
+            {"StackName": "payments-prod-data", "EnableTerminationProtection": True},
+            "eu-west-1",
+        ),
+        (
+            "cloudformation",
+            "set_stack_policy",
+            {"StackName": "payments-prod-data", "StackPolicyBody": policy},
+            "eu-west-1",
+        ),
+    ]
     certificate = _Recorder()
     ProtectStackHook(stack=_stack("prod/certificate", certificate)).run()
-    assert [c for c, _ in certificate.calls] == ["update_termination_protection"]  # nothing stateful to guard
+    assert [command for _, command, _, _ in certificate.calls] == ["update_termination_protection"]  # nothing stateful
     dev = _Recorder()
     ProtectStackHook(stack=_stack("dev/data", dev)).run()
     assert dev.calls == []
@@ -165,22 +184,30 @@ def test_guard_hook_passes_a_first_launch_and_an_unchanged_stack(project):
     missing = ClientError(
         {"Error": {"Code": "ValidationError", "Message": "Stack with id x does not exist"}}, "GetTemplate"
     )
-    GuardStatefulResourcesHook(stack=_stack("prod/data", _Recorder(error=missing))).run()
+    first = _Recorder(error=missing)
+    GuardStatefulResourcesHook(stack=_stack("prod/data", first)).run()
     deployed = "---\n" + project.environments["prod"].render("data")  # as Sceptre sent it
-    GuardStatefulResourcesHook(stack=_stack("prod/data", _Recorder(deployed))).run()
+    unchanged = _Recorder(deployed)
+    GuardStatefulResourcesHook(stack=_stack("prod/data", unchanged)).run()
+    # Each read the deployed template once and changed nothing.
+    assert first.calls == unchanged.calls == [_get_template("prod/data")]
 
 
 def test_guard_hook_reports_other_errors(project):
     denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetTemplate")
+    recorder = _Recorder(error=denied)
     with pytest.raises(ClientError, match="AccessDenied"):
-        GuardStatefulResourcesHook(stack=_stack("prod/data", _Recorder(error=denied))).run()
+        GuardStatefulResourcesHook(stack=_stack("prod/data", recorder)).run()
+    assert recorder.calls == [_get_template("prod/data")]
 
 
 def test_guard_hook_refuses_and_names_the_setting(project, data):
     old = copy.deepcopy(data)
     old["Resources"]["TransactionsTable"]["Properties"]["TableName"] = "payments-prod-ledger"
+    recorder = _Recorder(old)
     with pytest.raises(DestructiveChangeRefused) as caught:
-        GuardStatefulResourcesHook(stack=_stack("prod/data", _Recorder(old))).run()
+        GuardStatefulResourcesHook(stack=_stack("prod/data", recorder)).run()
+    assert recorder.calls == [_get_template("prod/data")]  # refused before changing anything
     assert str(caught.value).splitlines() == [
         "refusing to update payments-prod-data (prod/data): it would replace or delete data",
         "  TransactionsTable (AWS::DynamoDB::Table): create-only property TableName (replacement) would change "
@@ -194,10 +221,12 @@ def test_guard_hook_lets_an_allowed_change_through_with_a_warning(project, proje
     root = project_copy("dev", lambda d: d["environment"].update(allow_destructive_changes=["data.TransactionsTable"]))
     old = json.loads(load_project(root).environments["dev"].render("data"))
     old["Resources"]["TransactionsTable"]["Properties"]["TableName"] = "payments-dev-ledger"
-    stack = _stack("dev/data", _Recorder(old))
+    recorder = _Recorder(old)
+    stack = _stack("dev/data", recorder)
     stack.stack_group_config["project_path"] = str(root)
     hook = GuardStatefulResourcesHook(stack=stack)
     hook.run()
+    assert recorder.calls == [_get_template("dev/data")]
     assert "allowed by environment.allow_destructive_changes: TransactionsTable" in caplog.text
 
 
