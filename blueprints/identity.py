@@ -13,16 +13,16 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from troposphere import GetAtt, Ref, Sub, Template, cognito
+from troposphere import GetAtt, Ref, Sub, Template
 
 from blueprints import contract
+from blueprints.blocks import UserPool
 from blueprints.core import (
     Blueprint,
     DeletionProtection,
     RetainData,
     StackConfig,
     add_output,
-    set_removal_policy,
 )
 
 
@@ -56,73 +56,35 @@ class IdentityBlueprint(Blueprint[IdentityConfig]):
 
     def define(self, t: Template) -> None:
         cfg = self.config
-        pool = t.add_resource(
-            cognito.UserPool(
-                "UserPool",
-                UserPoolName=self.context.name("users"),
-                AdminCreateUserConfig=cognito.AdminCreateUserConfig(AllowAdminCreateUserOnly=not cfg.self_sign_up),
-                Policies=cognito.Policies(
-                    PasswordPolicy=cognito.PasswordPolicy(
-                        MinimumLength=cfg.password_minimum_length,
-                        RequireLowercase=True,
-                        RequireUppercase=True,
-                        RequireNumbers=True,
-                        RequireSymbols=True,
-                        TemporaryPasswordValidityDays=cfg.temporary_password_days,
-                    )
-                ),
-                MfaConfiguration=cfg.mfa,
-                **({"EnabledMfas": ["SOFTWARE_TOKEN_MFA"]} if cfg.mfa != "OFF" else {}),
-                UsernameConfiguration=cognito.UsernameConfiguration(CaseSensitive=False),
-                AccountRecoverySetting=cognito.AccountRecoverySetting(
-                    RecoveryMechanisms=[cognito.RecoveryOption(Name="admin_only", Priority=1)]
-                ),
-                DeletionProtection="ACTIVE" if cfg.deletion_protection else "INACTIVE",
-            )
+        pool = UserPool(
+            t,
+            "UserPool",
+            name=self.context.name("users"),
+            self_sign_up=cfg.self_sign_up,
+            mfa=cfg.mfa,
+            password_minimum_length=cfg.password_minimum_length,
+            temporary_password_days=cfg.temporary_password_days,
+            deletion_protection=cfg.deletion_protection,
+            retain=cfg.retain_data,
         )
-        set_removal_policy(pool, retain=cfg.retain_data)
-        resource_server = t.add_resource(
-            cognito.UserPoolResourceServer(
-                "ApiResourceServer",
-                UserPoolId=Ref(pool),
-                Identifier=contract.RESOURCE_SERVER,
-                Name=self.context.name("api"),
-                Scopes=[
-                    cognito.ResourceServerScopeType(ScopeName=name, ScopeDescription=description[:256])
-                    for name, description in sorted(contract.BACKOFFICE_SCOPES.items())
-                ],
-            )
+        resource_server = pool.resource_server(
+            "ApiResourceServer",
+            identifier=contract.RESOURCE_SERVER,
+            name=self.context.name("api"),
+            scopes=contract.BACKOFFICE_SCOPES,
         )
-        customers = t.add_resource(
-            cognito.UserPoolClient(
-                "CustomerClient",
-                UserPoolId=Ref(pool),
-                ClientName=self.context.name("customers"),
-                GenerateSecret=False,  # a public client: apps cannot keep a secret
-                # Secure Remote Password: the password never leaves the device.
-                ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-                PreventUserExistenceErrors="ENABLED",
-                EnableTokenRevocation=True,
-                AccessTokenValidity=cfg.access_token_minutes,
-                IdTokenValidity=cfg.access_token_minutes,
-                RefreshTokenValidity=cfg.refresh_token_days,
-                TokenValidityUnits=cognito.TokenValidityUnits(
-                    AccessToken="minutes", IdToken="minutes", RefreshToken="days"
-                ),
-            )
+        customers = pool.app_client(
+            "CustomerClient",
+            name=self.context.name("customers"),
+            access_token_minutes=cfg.access_token_minutes,
+            refresh_token_days=cfg.refresh_token_days,
         )
         # The token endpoint of back-office clients (client credentials) lives on this domain.
-        domain = t.add_resource(
-            cognito.UserPoolDomain(
-                "AuthDomain",
-                UserPoolId=Ref(pool),
-                Domain=Sub(f"{self.context.name('auth')}-${{AWS::AccountId}}"),
-            )
-        )
+        domain = pool.domain("AuthDomain", prefix=self.context.name("auth"))
 
-        add_output(t, "UserPoolId", Ref(pool), "User pool of customers and back-office clients")
-        add_output(t, "UserPoolArn", GetAtt(pool, "Arn"), "User pool ARN (the API's authorizer)")
-        add_output(t, "IssuerUrl", GetAtt(pool, "ProviderURL"), "Issuer of the pool's tokens")
+        add_output(t, "UserPoolId", Ref(pool.pool), "User pool of customers and back-office clients")
+        add_output(t, "UserPoolArn", pool.arn, "User pool ARN (the API's authorizer)")
+        add_output(t, "IssuerUrl", GetAtt(pool.pool, "ProviderURL"), "Issuer of the pool's tokens")
         add_output(t, "CustomerClientId", Ref(customers), "App client customers sign in with")
         add_output(t, "ResourceServer", Ref(resource_server), "Prefix of the back-office scopes")
         add_output(

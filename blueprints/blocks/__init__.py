@@ -13,6 +13,7 @@ from blueprints.blocks.distribution import AliasRecords, ApiDistribution
 from blueprints.blocks.function import VpcFunction
 from blueprints.blocks.rest_api import ApiStage, RestApi
 from blueprints.blocks.table import READ_DATA, WRITE_DATA, Attribute, GlobalIndex, Table, TableReference
+from blueprints.blocks.user_pool import UserPool
 from blueprints.blocks.vpc import Vpc
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "SecureBucket",
     "Table",
     "TableReference",
+    "UserPool",
     "Vpc",
     "VpcFunction",
 ]
