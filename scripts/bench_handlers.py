@@ -1,25 +1,37 @@
-"""Benchmark: the payment handler's cold start and per-request cost, against the raw calls.
+"""Benchmark: each handler's cold start and the payment handler's per-request cost, against
+the least they could cost.
 
     python -m scripts.bench_handlers [--requests 300] [--imports 15]
 
-1. Cold import: a fresh interpreter importing the handler (boto3, powertools, clients
-   created once per container) against one importing boto3 alone.
-2. POST /payments through the handler, in-process, against a fresh local emulator,
-   against the DynamoDB call it makes (one TransactWriteItems) issued directly.
+1. Cold import: fresh interpreters importing each handler as it is packaged (the handler,
+   `common` and the API contract side by side, without .pyc files, as in Lambda's read-only
+   /var/task; module-level clients created), interleaved with two baselines: `import boto3`
+   alone, and the least any handler has to do before its first DynamoDB call, importing
+   botocore and creating a DynamoDB client. boto3 and botocore come with the runtime, and
+   are imported from this environment, compiled.
+2. Cold start: a fresh interpreter importing the payment handler and answering its first
+   POST /payments, against one creating that bare client and making the TransactWriteItems
+   the request makes, both against a fresh local emulator.
+3. POST /payments through the warm handler, in-process, against the DynamoDB call it
+   makes (one TransactWriteItems) issued directly on the handler's own client.
 Timings on shared machines are noisy: read the ratios, measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -30,17 +42,43 @@ from local_aws import control
 from local_aws.launched import ROOT, api_event, load_handler
 
 LAMBDA_CODE = ROOT / "lambda_code"
-TIMER = "import time; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
+HANDLERS = {"payment handler": "payment_processor", "session handler": "session_manager"}
+# What runs before the clock starts reads the request from the environment (json is
+# imported by every measured body anyway).
+TIMER = "import json, os, time; {setup}; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
+BOTO3 = "import boto3"
+BARE_CLIENT = "import botocore.session; client = botocore.session.get_session().create_client('dynamodb')"
+CALLER = {"sub": "bench-customer", "username": "bench", "token_use": "access", "scope": CUSTOMER_SCOPE}
+PAYMENT = {"amount": "12.50", "currency": "EUR"}
 
 
-def _import_seconds(body: str, env: dict[str, str], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
+class Run:
+    """One measured snippet: `body` timed in a fresh interpreter, `setup` before it, with the
+    environment `env(i)` for run i."""
+
+    def __init__(self, body: str, env: Callable[[int], dict[str, str]], setup: str = "pass") -> None:
+        self.body, self.env, self.setup = body, env, setup
+
+    def seconds(self, i: int) -> float:
         result = subprocess.run(  # noqa: S603 - fixed argv
-            [sys.executable, "-c", TIMER.format(body=body)], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", TIMER.format(setup=self.setup, body=self.body)],
+            env=self.env(i),
+            capture_output=True,
+            text=True,
+            check=False,
         )
-        samples.append(float(result.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
+        if result.returncode:
+            raise RuntimeError(f"{self.body!r} failed:\n{result.stderr}")
+        return float(result.stdout.strip().splitlines()[-1])
+
+
+def _medians(runs: dict[str, Run], rounds: int) -> dict[str, float]:
+    """Each snippet's median time; the snippets take turns, so they share the machine's moods."""
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for i in range(rounds):
+        for name, run in runs.items():
+            samples[name].append(run.seconds(i))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -49,13 +87,13 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def _setup(emulator: control.Emulator) -> dict[str, str]:
-    """The data stack's tables and a cursor secret on the emulator; the handler's env."""
+    """The data stack's tables and a cursor secret on the emulator; the handlers' env."""
     os.environ.update(emulator.environment({}))
     os.environ["AWS_DEFAULT_REGION"] = "eu-west-1"
     data = TemplateAssertions(load_project(ROOT / "sceptre_project").environments["dev"].render("data"))
     dynamodb = boto3.client("dynamodb")
     names = {}
-    for logical_id in ("TransactionsTable", "IdempotencyTable"):
+    for logical_id in ("TransactionsTable", "IdempotencyTable", "SessionsTable"):
         props = data.properties(logical_id)
         keys = ("TableName", "AttributeDefinitions", "KeySchema", "ProvisionedThroughput", "GlobalSecondaryIndexes")
         dynamodb.create_table(**{k: props[k] for k in keys if k in props})
@@ -64,36 +102,51 @@ def _setup(emulator: control.Emulator) -> dict[str, str]:
     return {
         "TRANSACTIONS_TABLE": names["TransactionsTable"],
         "IDEMPOTENCY_TABLE": names["IdempotencyTable"],
+        "SESSIONS_TABLE": names["SessionsTable"],
         "CURSOR_SECRET_ARN": secret,
         "MAX_PAYMENT_AMOUNT": "10000.00",
         "ALLOWED_CURRENCIES": "EUR,USD,GBP",
         "IDEMPOTENCY_TTL_SECONDS": "86400",
-        "POWERTOOLS_SERVICE_NAME": "payment-processor",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",  # keep log I/O out of the measurement
+        "SESSION_TTL_SECONDS": "600",
+        "LOG_LEVEL": "WARNING",  # keep log I/O out of the measurement
     }
 
 
-def _raw_items(settings: dict[str, str], payload: dict[str, str], key: str) -> list[dict[str, object]]:
-    """The two conditional puts the handler makes for a new payment."""
+def _raw_items(settings: dict[str, str], key: str, to_item: Callable[[Any], Any]) -> list[dict[str, Any]]:
+    """The two conditional puts the handler makes for a new payment, in DynamoDB's typed form."""
     now = int(time.time())
-    transaction = {"transactionId": str(uuid.uuid4()), "timestamp": now * 1000, **payload, "status": "RECORDED"}
+    transaction = {
+        "transactionId": str(uuid.uuid4()),
+        "timestamp": now * 1000,
+        **PAYMENT,
+        "customerId": CALLER["sub"],
+        "status": "RECORDED",
+    }
     return [
         {
             "Put": {
                 "TableName": settings["IDEMPOTENCY_TABLE"],
-                "Item": {"idempotencyKey": key, "requestHash": "x", "expiresAt": now + 86400},
+                "Item": to_item({"idempotencyKey": key, "requestHash": "x", "expiresAt": now + 86400}),
                 "ConditionExpression": "attribute_not_exists(idempotencyKey) OR expiresAt < :now",
-                "ExpressionAttributeValues": {":now": now},
+                "ExpressionAttributeValues": to_item({":now": now}),
             }
         },
         {
             "Put": {
                 "TableName": settings["TRANSACTIONS_TABLE"],
-                "Item": transaction,
+                "Item": to_item(transaction),
                 "ConditionExpression": "attribute_not_exists(transactionId)",
             }
         },
     ]
+
+
+def _payment_event(key: str) -> dict[str, Any]:
+    return api_event("POST", "/payments", PAYMENT, headers={"Idempotency-Key": key}, claims=CALLER)
+
+
+def _row(name: str, ours: float, baseline: float, unit: str, digits: int = 2) -> str:
+    return f"| {name} | {ours:.{digits}f} {unit} | {baseline:.{digits}f} {unit} | {ours / baseline:.2f} |"
 
 
 def main() -> None:
@@ -106,51 +159,96 @@ def main() -> None:
         emulator = control.start(Path(state))
         try:
             settings = _setup(emulator)
-            # As in the package: the handler, `common` and the API contract side by side.
-            (Path(state) / "contract").symlink_to(ROOT / "blueprints" / "contract")
-            path = f"{LAMBDA_CODE}:{LAMBDA_CODE / 'payment_processor'}:{state}"
-            env = {**os.environ, **settings, "PYTHONPATH": path}
-            bare = _import_seconds("import boto3", env, args.imports)
-            handler_import = _import_seconds("import handler", env, args.imports)
+            base = {**os.environ, **settings, "PYTHONDONTWRITEBYTECODE": "1"}
+
+            def packaged(source_dir: str) -> Callable[[int], dict[str, str]]:
+                """The function's code laid out as in its package, without compiled bytecode."""
+                package = Path(state) / source_dir
+                if not package.exists():
+                    for source, target in (
+                        (LAMBDA_CODE / source_dir, package),
+                        (LAMBDA_CODE / "common", package / "common"),
+                        (ROOT / "blueprints" / "contract", package / "contract"),
+                    ):
+                        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                return lambda i: {**base, "PYTHONPATH": str(package)}
+
+            imports = _medians(
+                {
+                    BOTO3: Run(BOTO3, lambda i: base),
+                    BARE_CLIENT: Run(BARE_CLIENT, lambda i: base),
+                    **{name: Run("import handler", packaged(source)) for name, source in HANDLERS.items()},
+                },
+                args.imports,
+            )
 
             os.environ.update(settings)
             handler = load_handler("payment_processor")  # configured by the environment set just above
+            to_item = handler.to_item
 
-            payload = {"amount": "12.50", "currency": "EUR"}
-            caller = {"sub": "bench-customer", "username": "bench", "token_use": "access", "scope": CUSTOMER_SCOPE}
-            client = handler.DYNAMODB.meta.client
+            def with_event(i: int) -> dict[str, str]:
+                return {**packaged("payment_processor")(i), "BENCH": json.dumps(_payment_event(f"cold-{i:08d}"))}
+
+            def with_items(i: int) -> dict[str, str]:
+                return {**base, "BENCH": json.dumps(_raw_items(settings, f"cold-raw-{i:08d}", to_item))}
+
+            cold_starts = _medians(
+                {
+                    "handler": Run(
+                        "import handler; assert handler.handler(event, None)['statusCode'] == 201",
+                        with_event,
+                        setup="event = json.loads(os.environ['BENCH'])",
+                    ),
+                    "raw": Run(
+                        f"{BARE_CLIENT}; client.transact_write_items(TransactItems=items)",
+                        with_items,
+                        setup="items = json.loads(os.environ['BENCH'])",
+                    ),
+                },
+                args.imports,
+            )
+
             through_handler, raw = [], []
             # Interleaved, so both see tables of the same size (moto's transactions copy them).
             for i in range(args.requests):
-                key = {"Idempotency-Key": f"bench-{i:08d}"}
-                event = api_event("POST", "/payments", payload, headers=key, claims=caller)
+                event = _payment_event(f"bench-{i:08d}")
                 start = time.perf_counter()
                 response = handler.handler(event, None)
                 through_handler.append(time.perf_counter() - start)
                 assert response["statusCode"] == 201, response
                 start = time.perf_counter()
-                items = _raw_items(settings, {**payload, "customerId": "bench-customer"}, f"raw-{i:08d}")
-                client.transact_write_items(TransactItems=items)
+                handler.DYNAMODB.transact_write_items(TransactItems=_raw_items(settings, f"raw-{i:08d}", to_item))
                 raw.append(time.perf_counter() - start)
         finally:
             control.stop(Path(state))
 
     handler_p50, handler_p99 = _percentiles(through_handler)
     raw_p50, raw_p99 = _percentiles(raw)
-    print("| measure | payment handler | baseline | ratio |")
-    print("|---|---:|---:|---:|")
-    print(
-        f"| cold import (median of {args.imports}) vs `import boto3` | {handler_import * 1000:.0f} ms "
-        f"| {bare * 1000:.0f} ms | {handler_import / bare:.2f} |"
-    )
     handler_rate, raw_rate = len(through_handler) / sum(through_handler), len(raw) / sum(raw)
+    print("| measure | handler | baseline | ratio |")
+    print("|---|---:|---:|---:|")
+    for name in HANDLERS:
+        cold = f"cold import of the {name} (median of {args.imports})"
+        print(_row(f"{cold} vs `import boto3`", imports[name] * 1000, imports[BOTO3] * 1000, "ms", 0))
+        print(
+            _row(
+                f"{cold} vs a bare botocore DynamoDB client", imports[name] * 1000, imports[BARE_CLIENT] * 1000, "ms", 0
+            )
+        )
     rows = [
+        (
+            f"cold start: import + first POST /payments vs bare client + its TransactWriteItems "
+            f"(median of {args.imports})",
+            cold_starts["handler"] * 1000,
+            cold_starts["raw"] * 1000,
+            "ms",
+        ),
         ("POST /payments p50 vs raw TransactWriteItems", handler_p50 * 1000, raw_p50 * 1000, "ms"),
         ("POST /payments p99 vs raw TransactWriteItems", handler_p99 * 1000, raw_p99 * 1000, "ms"),
         (f"throughput, one client ({args.requests} requests)", handler_rate, raw_rate, "/s"),
     ]
     for name, ours, baseline, unit in rows:
-        print(f"| {name} | {ours:.2f} {unit} | {baseline:.2f} {unit} | {ours / baseline:.2f} |")
+        print(_row(name, ours, baseline, unit, 0 if name.startswith("cold") else 2))
 
 
 if __name__ == "__main__":

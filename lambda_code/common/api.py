@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from contract import CUSTOMER_SCOPE, MAX_BODY_BYTES, fields, routes_of
+
+from common.log import Logger  # Powertools Logger's log lines, without its import cost (see common.log)
 
 Event = dict[str, Any]
 Response = dict[str, Any]

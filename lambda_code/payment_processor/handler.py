@@ -29,8 +29,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import boto3
-from boto3.dynamodb.conditions import Key
+import botocore.session
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from common.api import (
     Api,
@@ -46,6 +46,7 @@ from common.api import (
     path_parameter,
     query_parameter,
 )
+from common.dynamodb import from_item, to_item
 from contract import DESCRIPTION_MAX, PAGE_DEFAULT, PAGE_MAX, PATTERNS
 
 SETTINGS = environment(
@@ -69,11 +70,20 @@ CUSTOMER_ID, IDEMPOTENCY_KEY, LIMIT, AMOUNT, TRANSACTION_ID, CURSOR = (
     for name in ("customerId", "Idempotency-Key", "limit", "amount", "transactionId", "cursor")
 )
 
-# Clients once per container, reused by every invocation.
-DYNAMODB = boto3.resource("dynamodb")
-TRANSACTIONS = DYNAMODB.Table(SETTINGS["TRANSACTIONS_TABLE"])
-IDEMPOTENCY = DYNAMODB.Table(SETTINGS["IDEMPOTENCY_TABLE"])
-SECRETS = boto3.client("secretsmanager")
+TRANSACTIONS = SETTINGS["TRANSACTIONS_TABLE"]
+IDEMPOTENCY = SETTINGS["IDEMPOTENCY_TABLE"]
+
+# Clients once per container, reused by every invocation: botocore's own, since boto3 would
+# add its import (s3transfer, resources) to every cold start. Every route reads or writes
+# DynamoDB, so its client is made during the container's initialisation; only cursors need
+# Secrets Manager, so its client is made on the first request that makes or reads one.
+SESSION = botocore.session.get_session()
+DYNAMODB = SESSION.create_client("dynamodb")
+
+
+@functools.cache
+def _secrets() -> BaseClient:
+    return SESSION.create_client("secretsmanager")
 
 
 def create_payment(event: Event, caller: Caller) -> Response:
@@ -103,22 +113,21 @@ def create_payment(event: Event, caller: Caller) -> Response:
         "expiresAt": int(now) + IDEMPOTENCY_TTL,
     }
     try:
-        # The resource's client converts plain Python values to DynamoDB's typed form.
-        DYNAMODB.meta.client.transact_write_items(
+        DYNAMODB.transact_write_items(
             TransactItems=[
                 {
                     "Put": {
-                        "TableName": IDEMPOTENCY.name,
-                        "Item": record,
+                        "TableName": IDEMPOTENCY,
+                        "Item": to_item(record),
                         # An expired record that DynamoDB has not removed yet does not count.
                         "ConditionExpression": "attribute_not_exists(idempotencyKey) OR expiresAt < :now",
-                        "ExpressionAttributeValues": {":now": int(now)},
+                        "ExpressionAttributeValues": to_item({":now": int(now)}),
                     }
                 },
                 {
                     "Put": {
-                        "TableName": TRANSACTIONS.name,
-                        "Item": payment,
+                        "TableName": TRANSACTIONS,
+                        "Item": to_item(payment),
                         "ConditionExpression": "attribute_not_exists(transactionId)",
                     }
                 },
@@ -140,15 +149,18 @@ def _lost_to_an_earlier_request(err: ClientError) -> bool:
 
 
 def _replay(key: str, fingerprint: str) -> Response:
-    record = IDEMPOTENCY.get_item(Key={"idempotencyKey": key}, ConsistentRead=True)["Item"]
+    record = _get_item(IDEMPOTENCY, {"idempotencyKey": key})
     if record["requestHash"] != fingerprint:
         raise ApiError(
             422, "IdempotencyKeyReused", "Idempotency-Key: already used for a different request", "Idempotency-Key"
         )
-    stored = TRANSACTIONS.get_item(
-        Key={"transactionId": record["transactionId"], "timestamp": record["timestamp"]}, ConsistentRead=True
-    )["Item"]
+    stored = _get_item(TRANSACTIONS, {"transactionId": record["transactionId"], "timestamp": record["timestamp"]})
     return json_response(201, _public(stored))
+
+
+def _get_item(table: str, key: dict[str, Any]) -> dict[str, Any]:
+    """An item that exists, read consistently."""
+    return from_item(DYNAMODB.get_item(TableName=table, Key=to_item(key), ConsistentRead=True)["Item"])
 
 
 def _payment_request(body: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +193,12 @@ def get_payment(event: Event, caller: Caller) -> Response:
     transaction_id = path_parameter(event, "transactionId")
     if not TRANSACTION_ID.fullmatch(transaction_id):
         raise bad_request("transactionId", "must be a UUID in lower case")
-    found = TRANSACTIONS.query(KeyConditionExpression=Key("transactionId").eq(transaction_id), Limit=1)["Items"]
+    found, _ = _query(
+        TableName=TRANSACTIONS,
+        KeyConditionExpression="transactionId = :id",
+        ExpressionAttributeValues=to_item({":id": transaction_id}),
+        Limit=1,
+    )
     # Another customer's payment is answered exactly as an unknown one: nothing says it exists.
     if not found or (caller.is_customer and found[0]["customerId"] != caller.id):
         raise ApiError(404, "NotFound", "transactionId: no such payment", "transactionId")
@@ -202,26 +219,33 @@ def list_payments(event: Event, caller: Caller) -> Response:
     else:
         raise bad_request("limit", f"must be a whole number from 1 to {PAGE_MAX}")
     query: dict[str, Any] = {
+        "TableName": TRANSACTIONS,
         "IndexName": CUSTOMER_INDEX,
-        "KeyConditionExpression": Key("customerId").eq(customer_id),
+        "KeyConditionExpression": "customerId = :customer",
+        "ExpressionAttributeValues": to_item({":customer": customer_id}),
         "ScanIndexForward": False,  # newest first
         "Limit": limit,
     }
     cursor = query_parameter(event, "cursor")
     if cursor is not None:
-        query["ExclusiveStartKey"] = _read_cursor(cursor, customer_id)
-    page = TRANSACTIONS.query(**query)
-    last = page.get("LastEvaluatedKey")
+        query["ExclusiveStartKey"] = to_item(_read_cursor(cursor, customer_id))
+    found, last = _query(**query)
     return json_response(
-        200,
-        {"items": [_public(item) for item in page["Items"]], "nextCursor": _make_cursor(last) if last else None},
+        200, {"items": [_public(item) for item in found], "nextCursor": _make_cursor(last) if last else None}
     )
+
+
+def _query(**query: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a query as plain values: its items, and the key after it (None after the last)."""
+    page = DYNAMODB.query(**query)
+    last = page.get("LastEvaluatedKey")
+    return [from_item(item) for item in page["Items"]], from_item(last) if last else None
 
 
 @functools.cache
 def _cursor_key() -> bytes:
     """The cursor signing key, fetched once per container (only list requests need it)."""
-    return SECRETS.get_secret_value(SecretId=SETTINGS["CURSOR_SECRET_ARN"])["SecretString"].encode()
+    return _secrets().get_secret_value(SecretId=SETTINGS["CURSOR_SECRET_ARN"])["SecretString"].encode()
 
 
 def _make_cursor(last_key: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ import re
 import secrets
 import time
 
-import boto3
+import botocore.session
 from common.api import (
     Api,
     ApiError,
@@ -32,14 +32,18 @@ from common.api import (
     json_response,
     path_parameter,
 )
+from common.dynamodb import from_item, to_item
 from contract import PATTERNS
 
 SETTINGS = environment("SESSIONS_TABLE", "SESSION_TTL_SECONDS")
 TTL_SECONDS = int(SETTINGS["SESSION_TTL_SECONDS"])
 SESSION_ID = re.compile(PATTERNS["sessionId"])  # 32 random bytes, base64url
 
-# The table resource is created once per container and reused by every invocation.
-TABLE = boto3.resource("dynamodb").Table(SETTINGS["SESSIONS_TABLE"])
+TABLE = SETTINGS["SESSIONS_TABLE"]
+
+# The client is created once per container and reused by every invocation: botocore's own,
+# since boto3 would add its import (s3transfer, resources) to every cold start.
+DYNAMODB = botocore.session.get_session().create_client("dynamodb")
 
 
 def create_session(event: Event, caller: Caller) -> Response:
@@ -52,7 +56,7 @@ def create_session(event: Event, caller: Caller) -> Response:
         "createdAt": now,
         "expiresAt": now + TTL_SECONDS,
     }
-    TABLE.put_item(Item=session, ConditionExpression="attribute_not_exists(sessionId)")
+    DYNAMODB.put_item(TableName=TABLE, Item=to_item(session), ConditionExpression="attribute_not_exists(sessionId)")
     return json_response(201, session)
 
 
@@ -64,7 +68,8 @@ def _session_id(event: Event) -> str:
 
 
 def get_session(event: Event, caller: Caller) -> Response:
-    item = TABLE.get_item(Key={"sessionId": _session_id(event)}, ConsistentRead=True).get("Item")
+    stored = DYNAMODB.get_item(TableName=TABLE, Key=to_item({"sessionId": _session_id(event)}), ConsistentRead=True)
+    item = from_item(stored["Item"]) if "Item" in stored else None
     if item is None or item["customerId"] != caller.id or int(item["expiresAt"]) <= time.time():
         raise ApiError(404, "NotFound", "sessionId: no such live session", "sessionId")
     return json_response(200, item)
@@ -73,11 +78,12 @@ def get_session(event: Event, caller: Caller) -> Response:
 def end_session(event: Event, caller: Caller) -> Response:
     session_id = _session_id(event)
     # Only the owner's delete takes effect; any other is answered as for a missing session.
-    with contextlib.suppress(TABLE.meta.client.exceptions.ConditionalCheckFailedException):
-        TABLE.delete_item(
-            Key={"sessionId": session_id},
+    with contextlib.suppress(DYNAMODB.exceptions.ConditionalCheckFailedException):
+        DYNAMODB.delete_item(
+            TableName=TABLE,
+            Key=to_item({"sessionId": session_id}),
             ConditionExpression="customerId = :caller",
-            ExpressionAttributeValues={":caller": caller.id},
+            ExpressionAttributeValues=to_item({":caller": caller.id}),
         )
     return empty_response(204)
 

@@ -251,7 +251,7 @@ def test_unknown_routes_and_wrong_methods(pay, aws):
 
 def test_an_internal_failure_is_a_500_that_leaks_nothing_and_writes_nothing(pay, aws, monkeypatch, capsys):
     module = pay.routes[("POST", "/payments")][1].__globals__
-    client = module["DYNAMODB"].meta.client
+    client = module["DYNAMODB"]
 
     def broken(**kwargs):
         raise RuntimeError(f"connection to {aws['TRANSACTIONS_TABLE']} lost")
@@ -267,7 +267,7 @@ def test_an_internal_failure_is_a_500_that_leaks_nothing_and_writes_nothing(pay,
 def test_a_failed_transaction_leaves_both_tables_as_they_were(pay, aws, monkeypatch):
     """The idempotency record and the payment are one transaction: one cannot exist alone."""
     module = pay.routes[("POST", "/payments")][1].__globals__
-    monkeypatch.setitem(module, "TRANSACTIONS", module["DYNAMODB"].Table("no-such-table"))
+    monkeypatch.setitem(module, "TRANSACTIONS", "no-such-table")  # the second write of the transaction fails
     assert _post(pay)["statusCode"] == 500
     assert items(aws["TRANSACTIONS_TABLE"]) == [] and items(aws["IDEMPOTENCY_TABLE"]) == []
 
@@ -304,3 +304,15 @@ def test_every_currency_the_configuration_allows_has_known_minor_units(pay):
     # Every currency the configuration may allow has known minor units in the handler.
     currencies = FunctionsConfig.model_fields["allowed_currencies"].annotation.__args__[0].__args__
     assert set(currencies) == set(module["MINOR_UNITS"])
+
+
+def test_the_secrets_manager_client_is_made_once_and_only_when_a_cursor_is(pay, aws):
+    module = pay.routes[("GET", "/customers/{customerId}/payments")][1].__globals__
+    for i in range(3):
+        _post(pay, {**PAYMENT, "amount": f"{i + 1}.00"}, headers={"Idempotency-Key": f"key-lazy-{i}"})
+    assert body(_list(pay))["nextCursor"] is None  # one page: no cursor, so no client
+    assert module["_secrets"].cache_info().currsize == 0
+    cursor = body(_list(pay, limit="1"))["nextCursor"]
+    for _ in range(3):
+        assert _list(pay, limit="1", cursor=cursor)["statusCode"] == 200
+    assert module["_secrets"].cache_info().misses == 1  # made on the first cursor, then reused
