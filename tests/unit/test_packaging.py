@@ -99,19 +99,33 @@ def test_comment_only_requirements_install_nothing(tmp_path, monkeypatch):
 SHARED = (ROOT / "lambda_code" / "common", ROOT / "blueprints" / "contract")
 
 
-def test_the_real_handlers_package_with_their_dependencies_for_lambda():
-    """Real pip, real wheels for python3.12 on arm64 (cached in .build/ as launches do)."""
+def test_the_real_handlers_package_with_the_shared_code_and_nothing_else():
+    """The handlers need only what the Lambda runtime has (botocore): the package is the
+    handler, `common` and the contract; no dependency is zipped that nothing imports."""
     stack = (ROOT / "sceptre_project" / "stacks" / "functions.yaml").read_text()
     assert stack.count("shared: [../lambda_code/common, ../blueprints/contract]") == 2
     for name in ("payment_processor", "session_manager"):
         package = build_package(ROOT / "lambda_code" / name, SHARED, ROOT / ".build" / "lambda-deps")
         with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
             names = archive.namelist()
-        assert {"handler.py", "common/api.py", "contract/__init__.py", "aws_lambda_powertools/__init__.py"} <= set(
-            names
-        )
+        assert {"handler.py", "common/api.py", "contract/__init__.py"} <= set(names)
+        assert {n.split("/")[0] for n in names} == {"handler.py", "common", "contract"}
         assert not [n for n in names if n.endswith(".pyc")]
         assert package == build_package(ROOT / "lambda_code" / name, SHARED, ROOT / ".build" / "lambda-deps")
+
+
+def test_a_function_with_requirements_gets_real_wheels_for_lambda(tmp_path):
+    """Real pip, real wheels for python3.12 on arm64 (cached in .build/ as launches do)."""
+    source = tmp_path / "fn"
+    source.mkdir()
+    (source / "handler.py").write_text("def handler(event, context):\n    return {}\n")
+    (source / "requirements.txt").write_text("aws-lambda-powertools==3.37.0\n")
+    package = build_package(source, (), ROOT / ".build" / "lambda-deps")
+    with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
+        names = archive.namelist()
+    assert {"handler.py", "aws_lambda_powertools/__init__.py"} <= set(names)
+    assert not [n for n in names if n.endswith(".pyc")]
+    assert package == build_package(source, (), ROOT / ".build" / "lambda-deps")
 
 
 class _ConnectionManager:
