@@ -201,7 +201,13 @@ class Environment:
                 if key in declared and getattr(self.settings, key) is not None
             }
         )
-        return blueprint.from_mapping(own, self.context)
+        try:
+            return blueprint.from_mapping(own, self.context)
+        except ConfigError as err:
+            if err.stack == stack:
+                raise
+            # The stack file's name, not the blueprint's, is what the settings are keyed by.
+            raise ConfigError(err.reason, environment=err.environment, stack=stack, field=err.field) from err
 
     def render(self, stack: str) -> str:
         return self.blueprint(stack).render()
@@ -306,7 +312,9 @@ def _load_environment(project: str, group: Path, *, default_region: object) -> E
         first = err.errors()[0]["loc"]
         stack = str(first[1]) if len(first) > 1 and first[0] == "stacks" else ANY_STACK
         prefix = "environment."
-        raise ConfigError.from_validation(err, environment=name, stack=stack, prefix=prefix) from err
+        raise ConfigError.from_validation(
+            err, environment=name, stack=stack, prefix=prefix, model=EnvironmentSettings
+        ) from err
     return Environment(project=project, name=name, region=region, settings=settings, stacks=_stack_files(group))
 
 
@@ -374,7 +382,11 @@ def _read_yaml(path: Path, *, jinja: bool = False) -> dict[str, Any]:
     return data
 
 
-class _TolerantLoader(yaml.SafeLoader):
+# libyaml's loader is 8x faster than the pure-Python one, with the same results.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TolerantLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """Safe YAML that reads Sceptre resolver tags (`!stack_output ...`) as plain strings."""
 
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
 STATEFUL_TYPES = frozenset(
     {
         "AWS::DynamoDB::Table",
@@ -55,6 +53,10 @@ def _show(value: Any) -> str:
 @cache
 def create_only_properties(resource_type: str, region: str = "us-east-1") -> tuple[tuple[str, ...], ...]:
     """Property paths whose change forces replacement, e.g. (("TableName",),)."""
+    # cfn-lint's import costs about 0.35 s (sympy): only where the guard runs, not in every
+    # process that loads the Sceptre plugins.
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # noqa: PLC0415
+
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
     pointers = schema.get("createOnlyProperties", [])
     return tuple(tuple(p.removeprefix("/properties/").split("/")) for p in pointers)

@@ -10,28 +10,123 @@ The handler is registered as the `blueprint` template handler (entry point
 
 The environment is the stack's group (`dev/network` -> `dev`); its settings come from
 the project's `config/<env>/config.yaml` files, validated together with every other
-environment before anything is rendered.
+environment before anything is rendered, once per process and version of those files.
+
+Sceptre imports every registered plugin when any command starts, so this module imports
+only Sceptre's plugin base classes at import time: the blueprints (troposphere, pydantic),
+cfn-lint (the guard), packaging and Sceptre's plan machinery (offline rendering) are
+imported where they are used.
+
+A configuration error reaches Sceptre as a `SceptreException`, which its CLI prints as one
+line (a traceback only with `--debug`) before exiting 1: the file and line that set the
+field, then the environment, stack and field, e.g.
+`config/dev/config.yaml:14: environment 'dev', stack 'network', field 'nat_gatways': Extra
+inputs are not permitted; did you mean 'nat_gateways'?`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from botocore.exceptions import ClientError
-from sceptre.context import SceptreContext
+from sceptre.exceptions import SceptreException
 from sceptre.hooks import Hook
-from sceptre.plan.plan import SceptrePlan
 from sceptre.resolvers import Resolver
 from sceptre.template_handlers import TemplateHandler
 
-from blueprints.environments import Environment, load_project
+from blueprints.errors import ConfigError, InvalidName
 from blueprints.guard import destructive_changes, is_stateful
-from blueprints.packaging import Package, build_package
+
+if TYPE_CHECKING:
+    from blueprints.config_locations import Location
+    from blueprints.environments import Environment, Project
+    from blueprints.packaging import Package
+
+ANY_STACK = "*"
+
+
+class BlueprintConfigError(SceptreException, ConfigError):  # type: ignore[misc]
+    """A configuration error as Sceptre's CLI reports it: one line, located.
+
+    `str()` is `<file>:<line>: environment '<env>', stack '<stack>', field '<field>': <reason>`
+    (the file relative to the project directory); it is still a `ConfigError` with
+    `environment`, `stack`, `field` and `reason`, plus `location`."""
+
+    def __init__(self, error: ConfigError, location: Location | None) -> None:
+        super().__init__(error.reason, environment=error.environment, stack=error.stack, field=error.field)
+        self.location = location
+        text = " ".join(str(error).split())  # one line, whatever the reason's text
+        self.args = (f"{location}: {text}" if location is not None else text,)
+
+
+@contextmanager
+def reported(project_dir: str | Path) -> Iterator[None]:
+    """Turn a `ConfigError` (or a name no physical name can carry) raised inside into a
+    `BlueprintConfigError` located in the project's files: the boundary with Sceptre."""
+    try:
+        yield
+    except BlueprintConfigError:
+        raise
+    except ConfigError as err:
+        raise BlueprintConfigError(err, _locate(project_dir, err)) from err
+    except InvalidName as err:
+        # project_code and the environment list are in config/config.yaml
+        where = "project_code" if err.role == "project" else "environments"
+        error = ConfigError(str(err), environment=ANY_STACK, stack=ANY_STACK, field=where)
+        raise BlueprintConfigError(error, _locate(project_dir, error)) from err
+
+
+def _locate(project_dir: str | Path, err: ConfigError) -> Location | None:
+    from blueprints.config_locations import locate  # noqa: PLC0415 - only on the error path
+
+    try:
+        return locate(project_dir, err.environment, err.stack, err.field)
+    except Exception:  # the error itself matters more than where it is
+        return None
+
+
+@dataclass
+class _Loaded:
+    stamp: tuple[tuple[str, int, int], ...]
+    project: Project
+    built: set[str] = field(default_factory=set)  # environments whose every template was built
+
+
+_PROJECTS: dict[Path, _Loaded] = {}
+_PROJECTS_LOCK = threading.Lock()
+
+
+def _loaded(project_dir: str | Path) -> _Loaded:
+    """The validated project, loaded once per process and version of its config files:
+    Sceptre asks for it once for every stack (handler and hooks), from several threads."""
+    from blueprints.environments import load_project  # noqa: PLC0415 - not at plugin import
+
+    root = Path(project_dir).resolve()
+    stamp = _stamp(root)
+    with _PROJECTS_LOCK:
+        loaded = _PROJECTS.get(root)
+        if loaded is None or loaded.stamp != stamp:
+            loaded = _PROJECTS[root] = _Loaded(stamp, load_project(root))
+        return loaded
+
+
+def _stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Path, modification time and size of every YAML file under config/ (links followed)."""
+    stamps = []
+    for path in sorted((root / "config").rglob("*.yaml")):
+        try:
+            stat = path.stat()
+        except OSError:  # a dangling link: load_project reports it
+            continue
+        stamps.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(stamps)
 
 
 class BlueprintHandler(TemplateHandler):  # type: ignore[misc]
@@ -46,14 +141,15 @@ class BlueprintHandler(TemplateHandler):  # type: ignore[misc]
 
     def handle(self) -> str:
         environment, _, stack = str(self.name).partition("/")
-        project = load_project(self.stack_group_config["project_path"])
-        return project.environment(environment, stack=stack).render(stack)
+        project_dir = self.stack_group_config["project_path"]
+        with reported(project_dir):
+            return _loaded(project_dir).project.environment(environment, stack=stack).render(stack)
 
 
 def _environment(stack: Any) -> tuple[Environment, str]:
     """The validated environment a Sceptre stack belongs to, and the stack's blueprint name."""
     environment, _, name = str(stack.name).partition("/")
-    project = load_project(stack.stack_group_config["project_path"])
+    project = _loaded(stack.stack_group_config["project_path"]).project
     return project.environment(environment, stack=name), name
 
 
@@ -66,9 +162,14 @@ class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
     """
 
     def run(self) -> None:
-        env, _ = _environment(self.stack)
-        for stack in env.stacks:
-            env.blueprint(stack).build()
+        with reported(self.stack.stack_group_config["project_path"]):
+            loaded = _loaded(self.stack.stack_group_config["project_path"])
+            env, _ = _environment(self.stack)
+            if env.name in loaded.built:  # another stack of this launch built them all
+                return
+            for stack in env.stacks:
+                env.blueprint(stack).build()
+            loaded.built.add(env.name)
 
 
 class DestructiveChangeRefused(RuntimeError):
@@ -81,7 +182,10 @@ class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
     unless `environment.allow_destructive_changes` names it. Nothing is changed on refusal."""
 
     def run(self) -> None:
-        env, name = _environment(self.stack)
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - not at plugin import
+
+        with reported(self.stack.stack_group_config["project_path"]):
+            env, name = _environment(self.stack)
         try:
             deployed = self.stack.connection_manager.call(
                 "cloudformation", "get_template", {"StackName": self.stack.external_name}, region=self.stack.region
@@ -91,7 +195,9 @@ class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
                 return  # a first launch replaces nothing
             raise
         old = deployed if isinstance(deployed, dict) else yaml.safe_load(deployed)
-        changes = destructive_changes(name, old, json.loads(env.render(name)))
+        with reported(self.stack.stack_group_config["project_path"]):
+            new = json.loads(env.render(name))
+        changes = destructive_changes(name, old, new)
         refused = [c for c in changes if c.allowance not in env.settings.allow_destructive_changes]
         if refused:
             lines = [
@@ -114,11 +220,13 @@ class ProtectStackHook(Hook):  # type: ignore[misc]
     stateful resource of the stack."""
 
     def run(self) -> None:
-        env, name = _environment(self.stack)
-        if not env.settings.protect_stacks:
-            return
+        with reported(self.stack.stack_group_config["project_path"]):
+            env, name = _environment(self.stack)
+            if not env.settings.protect_stacks:
+                return
+            template = json.loads(env.render(name))
         self._call("update_termination_protection", EnableTerminationProtection=True)
-        policy = stack_policy(json.loads(env.render(name)))
+        policy = stack_policy(template)
         if policy is not None:
             self._call("set_stack_policy", StackPolicyBody=json.dumps(policy))
 
@@ -157,14 +265,12 @@ class FunctionPackageResolver(Resolver):  # type: ignore[misc]
     """
 
     def resolve(self) -> str:
-        arguments = self.argument
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - not at plugin import
+
         project = Path(self.stack.stack_group_config["project_path"]).resolve()
-        package = _package(
-            (project / arguments["source"]).resolve(),
-            tuple((project / s).resolve() for s in arguments.get("shared", [])),
-            project.parent / ".build" / "lambda-deps",
-        )
-        bucket = arguments["bucket"]
+        with reported(project):
+            source, shared, bucket = self._arguments(project)
+            package = _package(source, shared, project.parent / ".build" / "lambda-deps")
         try:
             self._call("head_object", Bucket=bucket, Key=package.key)
             self.logger.debug(f"{package.key} already in {bucket}")
@@ -174,6 +280,31 @@ class FunctionPackageResolver(Resolver):  # type: ignore[misc]
             self._call("put_object", Bucket=bucket, Key=package.key, Body=package.content)
             self.logger.info(f"uploaded {package.key} ({len(package.content)} bytes)")
         return package.key
+
+    def _arguments(self, project: Path) -> tuple[Path, tuple[Path, ...], str]:
+        """(source, shared, bucket), checked: a mistake here is a configuration error of the stack."""
+        environment, _, stack = str(self.stack.name).partition("/")
+
+        def refuse(problem: str) -> ConfigError:
+            usage = "!function_package {source: <dir>, shared: [<dir>, ...], bucket: <bucket>}"
+            return ConfigError(f"{problem} (usage: {usage})", environment=environment, stack=stack, field="parameters")
+
+        arguments = self.argument
+        if not isinstance(arguments, dict) or not {"source", "bucket"} <= arguments.keys():
+            raise refuse(f"needs 'source' and 'bucket', got {arguments!r}")
+        unknown = sorted(arguments.keys() - {"source", "shared", "bucket"})
+        if unknown:
+            raise refuse(f"unknown argument {unknown[0]!r}")
+        shared = arguments.get("shared", [])
+        if not isinstance(shared, list):
+            raise refuse(f"'shared' is a list of directories, got {shared!r}")
+        source = (project / str(arguments["source"])).resolve()
+        if not (source / "handler.py").is_file():
+            raise refuse(f"source {arguments['source']!r}: no handler.py in {source}")
+        for directory in shared:
+            if not (project / str(directory)).resolve().is_dir():
+                raise refuse(f"shared {directory!r}: no such directory {(project / str(directory)).resolve()}")
+        return source, tuple((project / str(s)).resolve() for s in shared), arguments["bucket"]
 
     def _call(self, command: str, **kwargs: Any) -> Any:
         return self.stack.connection_manager.call("s3", command, kwargs, region=self.stack.region)
@@ -190,6 +321,8 @@ def _package(source: Path, shared: tuple[Path, ...], cache: Path) -> Package:
             digest.update(f"{root}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes())
     key = digest.hexdigest()
     if key not in _PACKAGES:
+        from blueprints.packaging import build_package  # noqa: PLC0415 - not at plugin import
+
         _PACKAGES[key] = build_package(source, shared, cache)
     return _PACKAGES[key]
 
@@ -212,6 +345,9 @@ class RenderedStack:
 
 def render_environment(project_dir: str | Path, environment: str) -> dict[str, RenderedStack]:
     """Every stack of `environment`, rendered by Sceptre with no AWS call. Keyed by stack."""
+    from sceptre.context import SceptreContext  # noqa: PLC0415 - Sceptre's plan machinery only here
+    from sceptre.plan.plan import SceptrePlan  # noqa: PLC0415
+
     context = SceptreContext(project_path=str(Path(project_dir).resolve()), command_path=environment)
     plan = SceptrePlan(context)
     rendered = {}

@@ -10,6 +10,7 @@ byte-identical template.
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -18,40 +19,83 @@ from pydantic import ValidationError
 from troposphere import Output, Parameter, Tags, Template
 
 from blueprints.core.config import StackConfig
+from blueprints.errors import ConfigError, InvalidName
+
+__all__ = [  # ConfigError and InvalidName live in blueprints.errors (standard library only)
+    "MAX_NAMES_LENGTH",
+    "Blueprint",
+    "BlueprintError",
+    "ConfigError",
+    "Context",
+    "InvalidName",
+    "add_output",
+    "add_parameter",
+    "tag_resources",
+]
 
 ConfigT = TypeVar("ConfigT", bound=StackConfig)
-
-
-class ConfigError(ValueError):
-    """Bad configuration, located by environment, stack and field."""
-
-    def __init__(self, message: str, *, environment: str, stack: str, field: str) -> None:
-        self.environment = environment
-        self.stack = stack
-        self.field = field
-        self.reason = message
-        super().__init__(f"environment {environment!r}, stack {stack!r}, field {field!r}: {message}")
-
-    @classmethod
-    def from_validation(cls, err: ValidationError, *, environment: str, stack: str, prefix: str = "") -> ConfigError:
-        """The first pydantic error, with every other one appended to the message."""
-        problems = [(prefix + ".".join(str(p) for p in e["loc"]), e["msg"]) for e in err.errors()]
-        field, message = problems[0]
-        if len(problems) > 1:
-            message += "; also " + "; ".join(f"{f or '(root)'}: {m}" for f, m in problems[1:])
-        return cls(message, environment=environment, stack=stack, field=field or "(root)")
 
 
 class BlueprintError(RuntimeError):
     """A template that CloudFormation would reject, caught while building it."""
 
 
+# Every physical name a blueprint makes starts with `{project}-{environment}-`; S3 bucket
+# names are the strictest (lower-case letters, digits, hyphens; 63 characters), and the
+# longest is the artifacts bucket `{project}-{environment}-artifacts-{account}-{region}`:
+# 39 characters besides the two names with the longest regions (14 characters).
+_NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+MAX_NAMES_LENGTH = 24
+# Cognito domain prefixes (`{project}-{environment}-auth-{account}`) may not contain these.
+_RESERVED_WORDS = ("aws", "amazon", "cognito")
+_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+
+
 @dataclass(frozen=True)
 class Context:
-    """Names a stack belongs to. Used for resource names and tags, never for decisions."""
+    """Names a stack belongs to. Used for resource names and tags, never for decisions.
+
+    Both are short lower-case names (letters, digits and inner hyphens, starting with a
+    letter), together at most 24 characters: they are part of every physical name,
+    S3 bucket names included. Anything else is refused with a ValueError naming it."""
 
     project: str
     environment: str
+
+    def __post_init__(self) -> None:
+        for role in ("project", "environment"):
+            value: object = getattr(self, role)
+            if not isinstance(value, str) or not _NAME.fullmatch(value):
+                raise InvalidName(
+                    f"Context {role} {value!r} is not a short lower-case name: use lower-case letters, digits "
+                    "and hyphens, starting with a letter and not ending with a hyphen (it is part of every "
+                    "physical name, S3 bucket names included)",
+                    role=role,
+                    value=value,
+                )
+            reserved = next((word for word in _RESERVED_WORDS if word in value), None)
+            if reserved is not None:
+                raise InvalidName(
+                    f"Context {role} {value!r} contains {reserved!r}: Cognito refuses domain prefixes with "
+                    f"{', '.join(map(repr, _RESERVED_WORDS))}, and the identity stack's domain starts with it",
+                    role=role,
+                    value=value,
+                )
+        if self.project.startswith(_RESERVED_BUCKET_PREFIXES):
+            raise InvalidName(
+                f"Context project {self.project!r} starts with a prefix S3 reserves "
+                f"({', '.join(_RESERVED_BUCKET_PREFIXES)}): bucket names start with the project",
+                role="project",
+                value=self.project,
+            )
+        if len(self.project) + len(self.environment) > MAX_NAMES_LENGTH:
+            raise InvalidName(
+                f"Context project {self.project!r} and environment {self.environment!r} are "
+                f"{len(self.project) + len(self.environment)} characters together, at most {MAX_NAMES_LENGTH}: "
+                "the artifacts bucket '{project}-{environment}-artifacts-{account}-{region}' must fit S3's 63",
+                role="project",
+                value=self.project,
+            )
 
     def name(self, *parts: str) -> str:
         """`{project}-{environment}-{parts...}`: the one naming rule for physical names."""
@@ -89,7 +133,9 @@ class Blueprint(abc.ABC, Generic[ConfigT]):
         try:
             config = cls.config_model.model_validate(dict(values))
         except ValidationError as err:
-            raise ConfigError.from_validation(err, environment=context.environment, stack=cls.name) from err
+            raise ConfigError.from_validation(
+                err, environment=context.environment, stack=cls.name, model=cls.config_model
+            ) from err
         return cls(config, context)  # type: ignore[arg-type]
 
     @abc.abstractmethod

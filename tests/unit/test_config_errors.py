@@ -248,7 +248,18 @@ def test_sceptre_launch_stops_before_any_aws_call(project_copy):
     """The validate hook fails every stack of the first level before it calls AWS."""
     root = project_copy("prod", _set("stacks.network.cidr", "10.10.0.0/16"))  # overlaps dev
     result = CliRunner().invoke(cli, ["--dir", str(root), "launch", "--yes", "prod"], catch_exceptions=True)
-    assert result.exit_code != 0
-    assert isinstance(result.exception, ConfigError), result.output
-    assert "stack 'network', field 'cidr'" in str(result.exception)
-    assert "overlaps dev" in str(result.exception)
+    # Sceptre prints the located error as one line and exits 1 (no traceback)
+    assert result.exit_code == 1, result.output
+    assert "config/prod/config.yaml:" in result.output and "Traceback" not in result.output
+    assert "stack 'network', field 'cidr'" in result.output
+    assert "overlaps dev" in result.output
+
+
+def test_errors_name_the_stack_file_when_it_differs_from_its_blueprint(project_copy):
+    """Settings are keyed by stack; a stack `ledger` made of the `data` blueprint is named so."""
+    target = project_copy()
+    for env in ("dev", "staging", "prod"):
+        _add_stack(target, env, "ledger", "data")
+    with pytest.raises(ConfigError) as caught:
+        load_project(target)
+    assert (caught.value.stack, caught.value.field) == ("ledger", "read_capacity")

@@ -1,0 +1,85 @@
+"""Typed troposphere blueprints for a multi-environment payments/session API, with Sceptre plugins.
+
+The names below are the package's public API; each is imported on first use, so
+`import blueprints` costs next to nothing and never imports Sceptre, cfn-lint or boto3
+(only `blueprints.sceptre_adapter` needs Sceptre, and only the stateful-change guard
+cfn-lint). The stack blueprints live in their modules (`blueprints.network.NetworkBlueprint`, ...).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from blueprints.core import (
+        Blueprint,
+        BlueprintError,
+        ConfigError,
+        Context,
+        StackConfig,
+        is_per_environment,
+        per_environment,
+    )
+    from blueprints.environments import Environment, Project, load_project
+    from blueprints.testing import Match, TemplateAssertions
+
+    __version__: str
+
+_EXPORTS = {
+    "Blueprint": "blueprints.core",
+    "BlueprintError": "blueprints.core",
+    "ConfigError": "blueprints.core",
+    "Context": "blueprints.core",
+    "StackConfig": "blueprints.core",
+    "is_per_environment": "blueprints.core",
+    "per_environment": "blueprints.core",
+    "Environment": "blueprints.environments",
+    "Project": "blueprints.environments",
+    "load_project": "blueprints.environments",
+    "Match": "blueprints.testing",
+    "TemplateAssertions": "blueprints.testing",
+}
+
+__all__ = [
+    "Blueprint",
+    "BlueprintError",
+    "ConfigError",
+    "Context",
+    "Environment",
+    "Match",
+    "Project",
+    "StackConfig",
+    "TemplateAssertions",
+    "__version__",
+    "is_per_environment",
+    "load_project",
+    "per_environment",
+]
+
+DISTRIBUTION = "payments-blueprints"
+
+
+def _version() -> str:
+    """The installed distribution's version: pyproject.toml's `version` is its only source."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - import on first use
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = _version()
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    else:
+        raise AttributeError(f"module 'blueprints' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
