@@ -167,4 +167,12 @@ def test_the_wheel_installs_with_the_sceptre_extra_and_leaves_the_source_tree_as
     shutil.copytree(PROJECT_DIR, project, symlinks=True)
     rendered = run(venv / "bin" / "sceptre", "--dir", project, "--output", "json", "generate", "dev")
     assert '"AWSTemplateFormatVersion": "2010-09-09"' in rendered
+
+    # Another team's project on top of the wheel: installed, its own tests, rendered by Sceptre.
+    example = source / "examples" / "orders"
+    run(*pip, "--python", python, "install", "--no-compile", "-c", constraints, example, "pytest")
+    tested = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", example / "tests", cwd=tmp_path)
+    assert " passed" in tested and "failed" not in tested
+    rendered = run(venv / "bin" / "sceptre", "--dir", example / "sceptre", "--output", "json", "generate", "dev")
+    assert '"TableName": "orders-dev-orders"' in rendered
     assert _tree(source) == before, "building and installing changed the source tree"
