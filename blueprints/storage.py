@@ -27,6 +27,14 @@ class StorageConfig(StackConfig):
     artifact_noncurrent_days: PositiveInt = Field(
         30, description="Days an artifact version is kept after a newer one replaces it (default 30)."
     )
+    logs_bucket_prefix: str = Field(
+        "api-logs",
+        pattern=r"^[a-z][a-z0-9-]{2,15}$",
+        description=(
+            "First part of the logs bucket's name, `<prefix>-<environment>-<account>-<region>` (default "
+            "api-logs); projects sharing an account need different ones."
+        ),
+    )
     retain_data: RetainData
 
 
@@ -40,7 +48,7 @@ class StorageBlueprint(Blueprint[StorageConfig]):
         logs = SecureBucket(
             t,
             "LogsBucket",
-            name=Sub(f"api-logs-{self.context.environment}-${{AWS::AccountId}}-${{AWS::Region}}"),
+            name=Sub(f"{cfg.logs_bucket_prefix}-{self.context.environment}-${{AWS::AccountId}}-${{AWS::Region}}"),
             # CloudFront standard logging writes through ACLs, so this bucket keeps them.
             object_ownership="BucketOwnerPreferred",
             lifecycle_rules=[

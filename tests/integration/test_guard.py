@@ -14,9 +14,9 @@ from sceptre.cli import cli
 from sceptre.connection_manager import ConnectionManager
 
 from blueprints import storage
+from blueprints.blocks import Vpc
 from blueprints.core import Context
 from blueprints.data import DataBlueprint
-from blueprints.network import NetworkBlueprint
 from blueprints.sceptre_adapter import DestructiveChangeRefused
 from local_aws import control
 from local_aws.launched import sceptre_launch
@@ -53,12 +53,14 @@ def _rename_transactions_logical_id(monkeypatch):
 
 
 def _rename_artifacts_bucket(monkeypatch):
-    original = storage._secure_bucket
+    original = storage.SecureBucket
 
-    def renamed(title, name, **kw):
-        return original(title, "artifacts-renamed" if title == "ArtifactsBucket" else name, **kw)
+    def renamed(template, logical_id, **options):
+        if logical_id == "ArtifactsBucket":
+            options["name"] = "artifacts-renamed"
+        return original(template, logical_id, **options)
 
-    monkeypatch.setattr(storage, "_secure_bucket", renamed)
+    monkeypatch.setattr(storage, "SecureBucket", renamed)
 
 
 DESTRUCTIVE: list[tuple[str, Callable, list[str]]] = [
@@ -83,6 +85,8 @@ def own_emulator(tmp_path, monkeypatch):
     project = tmp_path / "sceptre_project"
     shutil.copytree(PROJECT_DIR, project, symlinks=True)
     shutil.copytree(PROJECT_DIR.parent / "lambda_code", tmp_path / "lambda_code")
+    # the API contract is zipped into the functions too (stacks/functions.yaml: shared)
+    shutil.copytree(PROJECT_DIR.parent / "blueprints" / "contract", tmp_path / "blueprints" / "contract")
     state = tmp_path / "emulator"
     emulator = start_emulator(state)
     for key, value in emulator.environment({}).items():
@@ -134,13 +138,13 @@ def test_a_destructive_change_the_environment_allows_goes_through(own_emulator, 
     settings = yaml.safe_load(config.read_text())
     settings["environment"]["allow_destructive_changes"] = ["network.FlowLogGroup"]
     config.write_text(yaml.safe_dump(settings, sort_keys=False))
-    original = NetworkBlueprint._flow_logs
+    original = Vpc._flow_logs
 
-    def named_flow_logs(self, t, vpc):
-        original(self, t, vpc)
-        t.resources["FlowLogGroup"].LogGroupName = "/vpc/payments-dev/flow-logs"  # create-only: a new group
+    def named_flow_logs(self):
+        original(self)
+        self.template.resources["FlowLogGroup"].LogGroupName = "/vpc/payments-dev/flow-logs"  # create-only: new
 
-    monkeypatch.setattr(NetworkBlueprint, "_flow_logs", named_flow_logs)
+    monkeypatch.setattr(Vpc, "_flow_logs", named_flow_logs)
     result = _launch_in_process(own_emulator, "network")
     assert result.exit_code == 0, result.output
     template = boto3.client("cloudformation", region_name="eu-west-1").get_template(StackName="payments-dev-network")

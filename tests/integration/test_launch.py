@@ -206,6 +206,8 @@ def test_a_launch_failing_part_way_names_the_stack_and_a_corrected_launch_conver
     project = tmp_path / "sceptre_project"
     shutil.copytree(PROJECT_DIR, project, symlinks=True)
     shutil.copytree(PROJECT_DIR.parent / "lambda_code", tmp_path / "lambda_code")
+    # the API contract is zipped into the functions too (stacks/functions.yaml: shared)
+    shutil.copytree(PROJECT_DIR.parent / "blueprints" / "contract", tmp_path / "blueprints" / "contract")
     cdn = project / "stacks" / "cdn.yaml"
     good = cdn.read_text()
     cdn.write_text(
