@@ -135,18 +135,6 @@ class LaunchedEnvironment:
         variables: dict[str, str] = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
         return variables
 
-    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
-        """Run a deployed function's handler in this process, configured as deployed.
-
-        The emulator cannot run Lambda containers, so the handler code runs here with
-        the environment variables read back from the deployed function.
-        """
-        spec = next(s for s in FUNCTIONS if s.name == function)
-        with environment_variables({**self.function_environment(spec), "AWS_DEFAULT_REGION": self.region()}):
-            module = load_handler(spec.source_dir)
-            response: dict[str, Any] = module.handler(event, None)
-        return response
-
 
 @contextlib.contextmanager
 def environment_variables(variables: dict[str, str]) -> Iterator[None]:
