@@ -48,13 +48,23 @@ class Environment:
     emulator: control.Emulator
     project_dir: Path = PROJECT_DIR
 
+    def _client(self, service: str, region: str) -> Any:
+        """A client of the emulator with its fake credentials, whatever the shell has set."""
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.emulator.url,
+            aws_access_key_id=control.CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=control.CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
     @cached_property
     def _stacks(self) -> dict[str, Any]:
         return render_environment(self.project_dir, self.name)
 
     def outputs(self, stack: str) -> dict[str, str]:
         rendered = self._stacks[stack]
-        client = boto3.client("cloudformation", region_name=rendered.region, endpoint_url=self.emulator.url)
+        client = self._client("cloudformation", rendered.region)
         try:
             described = client.describe_stacks(StackName=rendered.external_name)["Stacks"][0]
         except client.exceptions.ClientError as err:
@@ -75,7 +85,7 @@ class Environment:
 
     @cached_property
     def _cognito(self) -> Any:
-        return boto3.client("cognito-idp", region_name=self.region, endpoint_url=self.emulator.url)
+        return self._client("cognito-idp", self.region)
 
     @cached_property
     def _identity(self) -> dict[str, str]:

@@ -225,10 +225,14 @@ def _b64encode(text: str) -> str:
 def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_state):
     """`python -m local_aws.control url|token`, exactly as the README shows them."""
 
+    # A user's shell: no AWS variables at all (the commands must bring the emulator's own).
+    shell = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    shell["EMULATOR_STATE_DIR"] = str(emulator_state)
+
     def control(*args: str) -> str:
         run = subprocess.run(
             [sys.executable, "-m", "local_aws.control", *args],
-            env={**os.environ, "EMULATOR_STATE_DIR": str(emulator_state)},
+            env=shell,
             capture_output=True, text=True, check=False, timeout=120,
         )  # fmt: skip
         assert run.returncode == 0, run.stderr
@@ -247,7 +251,7 @@ def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_s
     assert claims(control("token", "--env", "dev", "--customer", "carol"))["sub"] == claims(customer)["sub"]
     refused = subprocess.run(
         [sys.executable, "-m", "local_aws.control", "token", "--env", "dev"],
-        env={**os.environ, "EMULATOR_STATE_DIR": str(emulator_state)},
+        env=shell,
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert refused.returncode == 2 and "--customer" in refused.stderr
