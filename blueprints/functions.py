@@ -167,7 +167,7 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
         tables: dict[str, tuple[object, object]],
     ) -> None:
         cfg = self.config
-        environment: dict[str, object] = {"POWERTOOLS_SERVICE_NAME": spec.name, "LOG_LEVEL": cfg.log_level}
+        environment: dict[str, object] = {"LOG_LEVEL": cfg.log_level}
         grants = []
         for access in spec.tables:
             name, arn = tables[access.table]

@@ -1,4 +1,5 @@
-"""Start, check and stop the local AWS emulator (standard library only).
+"""Start, check and stop the local AWS emulator (standard library only); print an
+environment's URL and callers' tokens.
 
     python -m local_aws.control start    # idempotent: reuses a running emulator
     python -m local_aws.control status

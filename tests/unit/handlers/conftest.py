@@ -28,7 +28,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         "AWS_DEFAULT_REGION": "eu-west-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "POWERTOOLS_SERVICE_NAME": "test",
     }.items():
         monkeypatch.setenv(key, value)
     data = TemplateAssertions(load_project(PROJECT_DIR).environments["dev"].render("data"))
