@@ -12,7 +12,7 @@ CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 APITEST  := .venv-apitest
 
-.PHONY: demo test lint typecheck unit consistency report environment scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop clean
+.PHONY: demo test lint typecheck unit consistency report environment scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
 
 $(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,10 @@ report: $(STAMP)
 environment: $(STAMP)
 	@test -n "$(NAME)" -a -n "$(FROM)" || { echo "usage: make environment NAME=<new> FROM=<existing>"; exit 2; }
 	$(BIN)/python -m scripts.new_environment --name $(NAME) --from $(FROM)
+
+## rotate-origin-secret: new origin secret for $(ENV), rolled out to the stage's web ACL, then CloudFront
+rotate-origin-secret: $(STAMP)
+	$(BIN)/python -m scripts.rotate_origin_secret --env $(ENV)
 
 ## render: write every template of every environment to build/templates/<env>/<stack>.json
 render: $(STAMP)

@@ -2,7 +2,8 @@
 (`blueprints.contract`). Every method requires a token of the user pool with one of the
 route's scopes (a Cognito authorizer) and has a request validator; routes are proxied to
 Lambda, each route's invoke permission is scoped to that route's ARN, and the stage writes
-JSON access logs, traces, metrics and enforces throttling."""
+JSON access logs, traces, metrics and enforces throttling. A regional web ACL on the stage
+refuses every request that did not come through the CloudFront distribution."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from pydantic import Field
 from troposphere import Ref, Sub, Template
 
 from blueprints.blocks import ApiStage, RestApi
+from blueprints.blocks.key import log_group_arn, stack_key
+from blueprints.blocks.web_acl import OriginWebAcl, secret_parameter
 from blueprints.contract import ROUTES, SCHEMAS
 from blueprints.core import (
     Blueprint,
+    EncryptionSettings,
     LogRetentionDays,
     PositiveInt,
     RetainData,
-    StackConfig,
     add_output,
     add_parameter,
     per_environment,
@@ -54,7 +57,7 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
-class ApiConfig(StackConfig):
+class ApiConfig(EncryptionSettings):
     """Inputs of the api stack."""
 
     throttling_rate_limit: float = per_environment(
@@ -97,6 +100,16 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             stage_name=cfg.stage_name,
             gateway_responses=GATEWAY_RESPONSES,
         )
+        access_log_group = f"/aws/apigateway/{self.context.name('api')}/access"
+        key = stack_key(
+            t,
+            "ApiKey",
+            settings=cfg,
+            context=self.context,
+            stack=self.name,
+            holds="API access and execution logs",
+            log_groups=(log_group_arn(access_log_group), log_group_arn("API-Gateway-Execution-Logs_*")),
+        )
         stage = ApiStage(
             t,
             "Stage",
@@ -105,14 +118,30 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             throttling_rate_limit=cfg.throttling_rate_limit,
             throttling_burst_limit=cfg.throttling_burst_limit,
             access_log_format=ACCESS_LOG_FORMAT,
-            access_log_group_name=f"/aws/apigateway/{self.context.name('api')}/access",
+            access_log_group_name=access_log_group,
             log_retention_days=cfg.log_retention_days,
             retain_logs=cfg.retain_data,
+            kms_key=key.arn if key else None,
             manage_account_settings=cfg.manage_account_settings,
+        )
+        # No path around CloudFront: the stage answers only requests bearing the origin
+        # secret the distribution adds (current or previous value, so a rotation never
+        # refuses traffic). Callers use the distribution's domain, never the execute-api URL.
+        OriginWebAcl(
+            t,
+            "OriginWebAcl",
+            name=self.context.name("origin"),
+            values=(
+                Ref(secret_parameter(t, "OriginVerifyCurrent", "Current origin-verify value")),
+                Ref(secret_parameter(t, "OriginVerifyPrevious", "Previous origin-verify value (or the current)")),
+            ),
+            resource_arn=Sub(
+                f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::/restapis/${{{api.api.title}}}"
+                f"/stages/${{{stage.stage.title}}}"
+            ),
         )
         host = f"${{{api.api.title}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
         add_output(t, "RestApiId", Ref(api.api), "REST API id")
         add_output(t, "StageName", Ref(stage.stage), "Deployed stage")
-        add_output(t, "ApiDomainName", Sub(host), "Regional execute-api host name (CloudFront origin)")
-        add_output(t, "InvokeUrl", Sub(f"https://{host}/{cfg.stage_name}"), "Direct stage URL")
+        add_output(t, "ApiDomainName", Sub(host), "Regional execute-api host name (CloudFront origin only)")
         add_output(t, "AccessLogGroupName", Ref(stage.access_logs), "Access log group")

@@ -3,7 +3,9 @@ domain at the distribution's real domain name.
 
 The order the design requires holds by construction: the distribution takes the
 certificate's ARN as a parameter (certificate stack first), and the alias records take
-the distribution's `DomainName` attribute (distribution before records).
+the distribution's `DomainName` attribute (distribution before records). The edge stack's
+web ACL inspects every request, and the distribution adds the origin secret
+(`X-Origin-Verify`) the API stage's web ACL requires.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pydantic import Field
 from troposphere import Ref, Sub, Template
 
 from blueprints.blocks import AliasRecords, ApiDistribution
+from blueprints.blocks.web_acl import ORIGIN_VERIFY_HEADER, secret_parameter
 from blueprints.core import Blueprint, DomainName, StackConfig, accept_finding, add_output, add_parameter
 
 
@@ -38,6 +41,7 @@ class CdnBlueprint(Blueprint[CdnConfig]):
     def define(self, t: Template) -> None:
         cfg = self.config
         stage = add_parameter(t, "StageName", "API stage, used as the origin path")
+        origin_verify = secret_parameter(t, "OriginVerify", f"Value CloudFront sends in {ORIGIN_VERIFY_HEADER}")
         distribution = ApiDistribution(
             t,
             "Distribution",
@@ -51,10 +55,13 @@ class CdnBlueprint(Blueprint[CdnConfig]):
             price_class=cfg.price_class,
             hsts_max_age_seconds=cfg.hsts_max_age_seconds,
             headers_policy_name=self.context.name("security-headers"),
+            web_acl_arn=Ref(add_parameter(t, "WebAclArn", "Edge web ACL (WAFv2, scope CLOUDFRONT)")),
+            origin_headers={ORIGIN_VERIFY_HEADER: Ref(origin_verify)},
         )
-        accept_finding(distribution.distribution, "CKV_AWS_68", "a WAFv2 web ACL is planned in a later release")
         accept_finding(
-            distribution.distribution, "CKV_AWS_310", "a single regional API origin; no failover origin exists"
+            distribution.distribution,
+            "CKV_AWS_310",
+            "the API and its tables live in one region by design: there is no second origin to fail over to",
         )
         accept_finding(distribution.distribution, "CKV_AWS_374", "the payments API serves customers in every country")
         zone_id = add_parameter(t, "HostedZoneId", "Hosted zone of the domain", "AWS::Route53::HostedZone::Id")

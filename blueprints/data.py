@@ -4,6 +4,8 @@
 Every table is stateful: its logical ID is frozen, its physical name is fixed (so
 CloudFormation refuses a replacement instead of performing one), and it carries
 DeletionPolicy/UpdateReplacePolicy and deletion protection from the environment's settings.
+Where the environment asks for customer-managed keys, the tables are encrypted under the
+stack's own key `DataKey` (alias `alias/<project>-<env>-data`), retained like the tables.
 """
 
 from __future__ import annotations
@@ -13,19 +15,26 @@ from typing import Any
 from troposphere import Template
 
 from blueprints.blocks import Attribute, GlobalIndex, Table
+from blueprints.blocks.key import stack_key
 from blueprints.core import (
     Blueprint,
+    Context,
     DeletionProtection,
+    EncryptionSettings,
     PositiveInt,
     RetainData,
-    StackConfig,
     per_environment,
 )
 
 CUSTOMER_INDEX = "CustomerIndex"
 
 
-class DataConfig(StackConfig):
+def data_key_alias(context: Context) -> str:
+    """The alias of the tables' key (stack_key's rule): the functions stack grants through it."""
+    return f"alias/{context.name(DataBlueprint.name)}"
+
+
+class DataConfig(EncryptionSettings):
     """Inputs of the data stack."""
 
     read_capacity: PositiveInt = per_environment(description="Provisioned read capacity units of each table and index.")
@@ -43,6 +52,15 @@ class DataBlueprint(Blueprint[DataConfig]):
     config_model = DataConfig
 
     def define(self, t: Template) -> None:
+        self.key = stack_key(
+            t,
+            "DataKey",
+            settings=self.config,
+            context=self.context,
+            stack=self.name,
+            holds="tables",
+            via_services=("dynamodb",),
+        )
         timestamp = Attribute(name="timestamp", type="N")
         self._table(
             t,
@@ -67,5 +85,6 @@ class DataBlueprint(Blueprint[DataConfig]):
             point_in_time_recovery=cfg.point_in_time_recovery,
             deletion_protection=cfg.deletion_protection,
             retain=cfg.retain_data,
+            kms_key=self.key.arn if self.key else None,
             **keys,
         )

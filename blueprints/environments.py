@@ -41,12 +41,15 @@ from blueprints.core import (
     Blueprint,
     ConfigError,
     Context,
+    CustomerManagedKeys,
     DeletionProtection,
     DomainName,
+    KeyDeletionWindowDays,
     LogRetentionDays,
     RetainData,
 )
 from blueprints.data import DataBlueprint
+from blueprints.edge import EdgeBlueprint
 from blueprints.functions import FunctionsBlueprint
 from blueprints.identity import IdentityBlueprint
 from blueprints.network import NetworkBlueprint
@@ -62,6 +65,7 @@ BLUEPRINTS: dict[str, type[Blueprint[Any]]] = {
         ZoneBlueprint,
         IdentityBlueprint,
         CertificateBlueprint,
+        EdgeBlueprint,
         FunctionsBlueprint,
         ApiBlueprint,
         CdnBlueprint,
@@ -96,6 +100,16 @@ class SharedSettings(BaseModel):
     )
     deletion_protection: DeletionProtection | None = Field(
         None, description="Deletion protection on every table and the user pool."
+    )
+    customer_managed_keys: CustomerManagedKeys | None = Field(
+        None,
+        description=(
+            "Every data store under its stack's own customer-managed KMS key (tables, secrets, log groups, "
+            "function environments, the artifacts bucket); off: AWS-managed keys."
+        ),
+    )
+    key_deletion_window_days: KeyDeletionWindowDays | None = Field(
+        None, description="Days a deleted customer-managed key can still be recovered (7 to 30)."
     )
 
 

@@ -1,10 +1,13 @@
 """The stateful-change guard: which changes from a deployed template to a new one would
 replace or delete data.
 
-A resource is stateful if it keeps data (tables, buckets, hosted zones, log groups) or is
-retained on deletion. For each, the new template must keep its logical ID and type, leave
-its create-only properties alone (from the CloudFormation resource schemas cfn-lint ships)
-and keep a Retain policy it had. Anything else is a destructive change.
+A resource is stateful if it keeps data (tables, buckets, hosted zones, log groups, user
+pools), is a KMS key (losing the key loses everything encrypted with it), or is retained on
+deletion. For each, the new template must keep its logical ID and type, leave its
+create-only properties alone (the `createOnlyProperties` and
+`conditionalCreateOnlyProperties` of the CloudFormation resource schemas cfn-lint ships: a
+table's KeySchema is only in the second) and keep a Retain policy it had. Anything else is a
+destructive change.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ STATEFUL_TYPES = frozenset(
         "AWS::Route53::HostedZone",
         "AWS::Logs::LogGroup",
         "AWS::Cognito::UserPool",  # the customers' accounts: a new pool has none of them
+        "AWS::KMS::Key",  # a new key cannot decrypt what the old one encrypted
     }
 )
 _ABSENT = "(absent)"
@@ -52,13 +56,13 @@ def _show(value: Any) -> str:
 
 @cache
 def create_only_properties(resource_type: str, region: str = "us-east-1") -> tuple[tuple[str, ...], ...]:
-    """Property paths whose change forces replacement, e.g. (("TableName",),)."""
+    """Property paths whose change forces (or may force) replacement, e.g. (("TableName",),)."""
     # cfn-lint's import costs about 0.35 s (sympy): only where the guard runs, not in every
     # process that loads the Sceptre plugins.
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # noqa: PLC0415
 
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    pointers = schema.get("createOnlyProperties", [])
+    pointers = [*schema.get("createOnlyProperties", []), *schema.get("conditionalCreateOnlyProperties", [])]
     return tuple(tuple(p.removeprefix("/properties/").split("/")) for p in pointers)
 
 

@@ -1,9 +1,16 @@
-"""Lambda packages: deterministic zips, content-addressed, built outside `build()`.
+"""Lambda packages: deterministic zips, content-addressed, built outside `build()`, and
+signed with AWS Signer.
 
 The same source (and the same pinned requirements) always gives the same bytes: entries
 sorted, timestamps and permissions fixed, caches left out. The object key is the zip's
 SHA-256, so unchanged code means an unchanged `<Function>CodeKey` parameter and no
 stack update.
+
+A signature differs at every signing (it carries its time), so the signed package is kept
+under a content address too: `signed/<profile version>/<function>/<sha256 of the unsigned
+zip>.zip`, reused while its signature stays valid. Unchanged code signed by the same profile
+version resolves to the same key; a new profile version (the only one the functions' code
+signing config allows) gives new keys, and so new deployments.
 """
 
 from __future__ import annotations
@@ -14,9 +21,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import uuid
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from blueprints.functions import ARCHITECTURE, RUNTIME
 
@@ -103,3 +115,127 @@ def build_package(source: Path, shared: tuple[Path, ...] = (), cache: Path | Non
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(partial, target)  # complete installs only: a failed one leaves nothing
         return Package(source.name, zip_directories(target, *roots, source))
+
+
+SIGNED_PREFIX = "signed/"
+SIGNING_JOBS_PREFIX = "signed/jobs/"  # where Signer writes; the result is then copied to its content address
+EXPIRES_AT = "signature-expires-at"  # object metadata of a signed package (ISO 8601, UTC)
+RESIGN_WITHIN = timedelta(days=30)  # sign again when the signature expires sooner than this
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+
+
+class SigningFailed(RuntimeError):
+    """A package could not be signed; the message names where and why."""
+
+
+def _wait(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _missing(error: Exception) -> bool:
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code")) in _NOT_FOUND
+
+
+@dataclass
+class ArtifactStore:
+    """Function packages in an artifacts bucket, uploaded once and signed once.
+
+    `call(service, command, **kwargs)` makes the AWS calls (the resolver passes Sceptre's
+    connection manager, so the stack's own credentials and region are used); `where` (e.g.
+    "environment 'dev', stack 'functions'") starts every error message.
+
+    Signing follows AWS Signer's job API: the source is a version of the uploaded object
+    (Signer requires a versioned bucket), the signed object lands under a prefix of the same
+    bucket, and the job is polled until it is no longer InProgress
+    (https://docs.aws.amazon.com/signer/latest/api/API_StartSigningJob.html,
+    https://docs.aws.amazon.com/signer/latest/developerguide/signing-jobs-lambda.html).
+    """
+
+    call: Callable[..., Any]
+    bucket: str
+    where: str
+    poll_seconds: float = 2.0
+    max_polls: int = 300  # 10 minutes at 2 s; signing a zip takes seconds
+    sleep: Callable[[float], None] = field(default_factory=lambda: _wait)
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    log: Callable[[str], None] = field(default=lambda message: None)
+
+    def upload(self, package: Package) -> str:
+        """Upload the unsigned package unless its content address exists; its version id."""
+        try:
+            head = self.call("s3", "head_object", Bucket=self.bucket, Key=package.key)
+        except Exception as err:
+            if not _missing(err):
+                raise
+            head = self.call("s3", "put_object", Bucket=self.bucket, Key=package.key, Body=package.content)
+            self.log(f"uploaded {package.key} ({len(package.content)} bytes)")
+        return str(head.get("VersionId") or "")
+
+    def signed(self, package: Package, profile: str) -> str:
+        """The key of `package` signed by the signing profile named `profile`: reused when
+        the same profile version signed it and the signature stays valid, else signed now."""
+        described = self.call("signer", "get_signing_profile", profileName=profile)
+        if described.get("status", "Active") != "Active":
+            raise SigningFailed(
+                f"{self.where}: signing profile {profile!r} is {described['status']}: it signs nothing more"
+            )
+        key = f"{SIGNED_PREFIX}{described['profileVersion']}/{package.name}/{package.sha256}.zip"
+        try:
+            head = self.call("s3", "head_object", Bucket=self.bucket, Key=key)
+        except Exception as err:
+            if not _missing(err):
+                raise
+        else:
+            expires = head.get("Metadata", {}).get(EXPIRES_AT)
+            if expires and datetime.fromisoformat(expires) > self.now() + RESIGN_WITHIN:
+                return key
+        version = self.upload(package)
+        if not version or version == "null":
+            raise SigningFailed(
+                f"{self.where}: bucket {self.bucket!r} is not versioned: Signer signs only a version of an object"
+            )
+        job = self._sign(package, profile, version)
+        signed = job["signedObject"]["s3"]
+        expires_at = job.get("signatureExpiresAt")
+        metadata = {"signing-job": job["jobId"]}
+        if isinstance(expires_at, datetime):
+            metadata[EXPIRES_AT] = expires_at.astimezone(UTC).isoformat()
+        self.call(
+            "s3",
+            "copy_object",
+            Bucket=self.bucket,
+            Key=key,
+            CopySource={"Bucket": signed["bucketName"], "Key": signed["key"]},
+            Metadata=metadata,
+            MetadataDirective="REPLACE",
+        )
+        self.call("s3", "delete_object", Bucket=signed["bucketName"], Key=signed["key"])
+        self.log(f"signed {package.key} with profile {profile} (job {job['jobId']}): {key}")
+        return key
+
+    def _sign(self, package: Package, profile: str, version: str) -> dict[str, Any]:
+        started = self.call(
+            "signer",
+            "start_signing_job",
+            source={"s3": {"bucketName": self.bucket, "key": package.key, "version": version}},
+            destination={"s3": {"bucketName": self.bucket, "prefix": SIGNING_JOBS_PREFIX}},
+            profileName=profile,
+            clientRequestToken=str(uuid.uuid4()),
+        )
+        job_id = started["jobId"]
+        for _ in range(self.max_polls):
+            job: dict[str, Any] = self.call("signer", "describe_signing_job", jobId=job_id)
+            status = job.get("status")
+            if status == "Succeeded":
+                return job
+            if status != "InProgress":
+                raise SigningFailed(
+                    f"{self.where}: signing {package.key} with profile {profile!r} failed: job {job_id} is "
+                    f"{status}: {job.get('statusReason') or 'no reason given'}"
+                )
+            self.sleep(self.poll_seconds)
+        raise SigningFailed(
+            f"{self.where}: signing {package.key} with profile {profile!r}: job {job_id} still InProgress after "
+            f"{self.max_polls * self.poll_seconds:.0f} s"
+        )

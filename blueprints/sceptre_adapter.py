@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -255,59 +256,110 @@ def stack_policy(template: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class FunctionPackageResolver(Resolver):  # type: ignore[misc]
-    """`!function_package {source: <dir>, shared: [<dir>...], bucket: <bucket>}`: build the
-    function's package (with the shared packages), upload it to `bucket` under its content
-    address unless already there, and resolve to the object key. Directories are relative
-    to the Sceptre project directory; installed requirements are cached in `.build/`
-    next to it.
+    """`!function_package {source: <dir>, shared: [<dir>...], bucket: <bucket>,
+    signing_profile: <profile name>}`: build the function's package (with the shared
+    packages), upload it to `bucket` under its content address unless already there, and
+    resolve to the object key. Directories are relative to the Sceptre project directory;
+    installed requirements are cached in `.build/` next to it.
+
+    With `signing_profile` (an AWS Signer profile of the AWSLambda-SHA384-ECDSA platform, in
+    the stack's region), the package is signed by a Signer signing job and the resolver
+    resolves to the signed package's key instead, `signed/<profile version>/<dir>/<sha256>.zip`,
+    reused while that profile version's signature on it stays valid (see
+    `blueprints.packaging.ArtifactStore`). A function with an enforcing code signing config
+    deploys only signed packages. Without it, the unsigned key.
 
     Only launches resolve parameters: `generate` stays offline and never packages.
     """
 
+    class SigningFailed(SceptreException):  # type: ignore[misc]
+        """Signing a package failed: Sceptre's CLI prints it as one line and exits 1."""
+
+    _PROFILE_NAME = re.compile(r"[A-Za-z0-9_]{2,64}")  # Signer's profile name pattern
+
     def resolve(self) -> str:
-        from botocore.exceptions import ClientError  # noqa: PLC0415 - not at plugin import
+        from blueprints.packaging import ArtifactStore, SigningFailed  # noqa: PLC0415 - not at plugin import
 
         project = Path(self.stack.stack_group_config["project_path"]).resolve()
         with reported(project):
-            source, shared, bucket = self._arguments(project)
+            source, shared, bucket, profile = self._arguments(project)
             package = _package(source, shared, project.parent / ".build" / "lambda-deps")
+        environment, _, stack = str(self.stack.name).partition("/")
+        where = f"environment {environment!r}, stack {stack!r}"
+        store = ArtifactStore(self._call, bucket, where, log=self.logger.info)
+        if profile is None:
+            store.upload(package)
+            return package.key
         try:
-            self._call("head_object", Bucket=bucket, Key=package.key)
-            self.logger.debug(f"{package.key} already in {bucket}")
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
-                raise
-            self._call("put_object", Bucket=bucket, Key=package.key, Body=package.content)
-            self.logger.info(f"uploaded {package.key} ({len(package.content)} bytes)")
-        return package.key
+            key = store.signed(package, profile)
+        except SigningFailed as err:
+            raise self.SigningFailed(str(err)) from err
+        return key
 
-    def _arguments(self, project: Path) -> tuple[Path, tuple[Path, ...], str]:
-        """(source, shared, bucket), checked: a mistake here is a configuration error of the stack."""
+    def _arguments(self, project: Path) -> tuple[Path, tuple[Path, ...], str, str | None]:
+        """(source, shared, bucket, signing profile), checked: a mistake here is a configuration
+        error of the stack."""
         environment, _, stack = str(self.stack.name).partition("/")
 
         def refuse(problem: str) -> ConfigError:
-            usage = "!function_package {source: <dir>, shared: [<dir>, ...], bucket: <bucket>}"
+            usage = (
+                "!function_package {source: <dir>, shared: [<dir>, ...], bucket: <bucket>, "
+                "signing_profile: <profile name>}"
+            )
             return ConfigError(f"{problem} (usage: {usage})", environment=environment, stack=stack, field="parameters")
 
         arguments = self.argument
         if not isinstance(arguments, dict) or not {"source", "bucket"} <= arguments.keys():
             raise refuse(f"needs 'source' and 'bucket', got {arguments!r}")
-        unknown = sorted(arguments.keys() - {"source", "shared", "bucket"})
+        unknown = sorted(arguments.keys() - {"source", "shared", "bucket", "signing_profile"})
         if unknown:
             raise refuse(f"unknown argument {unknown[0]!r}")
         shared = arguments.get("shared", [])
         if not isinstance(shared, list):
             raise refuse(f"'shared' is a list of directories, got {shared!r}")
+        profile = arguments.get("signing_profile")
+        if profile is not None and not (isinstance(profile, str) and self._PROFILE_NAME.fullmatch(profile)):
+            raise refuse(f"'signing_profile' is a Signer profile name (2-64 letters, digits, _), got {profile!r}")
         source = (project / str(arguments["source"])).resolve()
         if not (source / "handler.py").is_file():
             raise refuse(f"source {arguments['source']!r}: no handler.py in {source}")
         for directory in shared:
             if not (project / str(directory)).resolve().is_dir():
                 raise refuse(f"shared {directory!r}: no such directory {(project / str(directory)).resolve()}")
-        return source, tuple((project / str(s)).resolve() for s in shared), arguments["bucket"]
+        return source, tuple((project / str(s)).resolve() for s in shared), arguments["bucket"], profile
 
-    def _call(self, command: str, **kwargs: Any) -> Any:
-        return self.stack.connection_manager.call("s3", command, kwargs, region=self.stack.region)
+    def _call(self, service: str, command: str, **kwargs: Any) -> Any:
+        return self.stack.connection_manager.call(service, command, kwargs, region=self.stack.region)
+
+
+class OriginVerifyResolver(Resolver):  # type: ignore[misc]
+    """`!origin_verify current` or `!origin_verify previous`: a value of the environment's
+    origin secret (`<project>-<env>-origin-verify`, made by the edge stack in us-east-1),
+    read at launch with the stack's own credentials; `previous` is the current value when
+    the secret has no previous one yet (before its first rotation).
+
+    Read at every launch rather than through a CloudFormation dynamic reference, which
+    CloudFormation re-resolves only when the resource holding it changes for another reason:
+    a rotated value would never reach the web ACL or CloudFront (see blueprints/edge.py)."""
+
+    def resolve(self) -> str:
+        from blueprints.edge import EDGE_REGION, ORIGIN_SECRET_KEYS, origin_secret_name  # noqa: PLC0415
+
+        environment, _, stack = str(self.stack.name).partition("/")
+        if self.argument not in ORIGIN_SECRET_KEYS:
+            error = ConfigError(
+                f"!origin_verify takes one of {', '.join(ORIGIN_SECRET_KEYS)}, got {self.argument!r}",
+                environment=environment,
+                stack=stack,
+                field="parameters",
+            )
+            raise BlueprintConfigError(error, _locate(self.stack.stack_group_config["project_path"], error))
+        name = origin_secret_name(self.stack.project_code, environment)
+        described = self.stack.connection_manager.call(
+            "secretsmanager", "get_secret_value", {"SecretId": name}, region=EDGE_REGION
+        )
+        values = json.loads(described["SecretString"])
+        return str(values.get(self.argument) or values["current"])
 
 
 _PACKAGES: dict[str, Package] = {}
@@ -378,3 +430,47 @@ def dependency_depth(stacks: dict[str, RenderedStack]) -> dict[str, int]:
     for name in stacks:
         level(name)
     return levels
+
+
+class ManagedPrefixListNotFound(SceptreException):  # type: ignore[misc]
+    """No AWS-managed prefix list of that name in the stack's region."""
+
+
+class ManagedPrefixListResolver(Resolver):  # type: ignore[misc]
+    """`!managed_prefix_list <service>`: the id of the AWS-managed prefix list
+    `com.amazonaws.<region>.<service>` (e.g. `s3`, `dynamodb`: the destinations of the
+    gateway endpoints) in the stack's own region, read at launch with the stack's own
+    credentials (profile or role) through ec2 DescribeManagedPrefixLists.
+
+    CloudFormation has no lookup of a prefix list by name and the ids differ per region, so
+    the id is resolved here rather than hard-coded; `generate` never resolves it."""
+
+    def resolve(self) -> str:
+        environment, _, stack = str(self.stack.name).partition("/")
+        service = self.argument
+        if not isinstance(service, str) or not _SERVICE.fullmatch(service):
+            error = ConfigError(
+                f"!managed_prefix_list takes a service name such as s3 or dynamodb, got {service!r}",
+                environment=environment,
+                stack=stack,
+                field="parameters",
+            )
+            raise BlueprintConfigError(error, _locate(self.stack.stack_group_config["project_path"], error))
+        region = self.stack.region
+        name = f"com.amazonaws.{region}.{service}"
+        described = self.stack.connection_manager.call(
+            "ec2",
+            "describe_managed_prefix_lists",
+            {"Filters": [{"Name": "prefix-list-name", "Values": [name]}]},
+            region=region,
+        )
+        found = sorted(str(p["PrefixListId"]) for p in described.get("PrefixLists", []) if p.get("OwnerId") == "AWS")
+        if not found:
+            raise ManagedPrefixListNotFound(
+                f"environment {environment!r}, stack {stack!r}: !managed_prefix_list {service}: no AWS-managed "
+                f"prefix list {name!r} in {region} (is {service!r} a service with a gateway endpoint there?)"
+            )
+        return found[0]
+
+
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*")

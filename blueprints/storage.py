@@ -1,5 +1,12 @@
-"""Storage: the API logs bucket (CloudFront and S3 access logs) and the artifacts bucket
-the Lambda packages are uploaded to.
+"""Storage: the API logs bucket (CloudFront access logs: the API's audit trail), the
+artifacts bucket the Lambda packages are uploaded to, and the bucket that receives the
+artifacts bucket's S3 server access logs.
+
+S3 server access logging delivers only to buckets with SSE-S3 default encryption and without
+an Object Lock default retention
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html), so
+those logs have their own bucket and the API logs bucket can be locked and kept under the
+stack's customer-managed key where the environment says so.
 
 Bucket names are globally unique by construction: environment, account id and region.
 """
@@ -9,16 +16,25 @@ from __future__ import annotations
 from awacs import s3 as awss3
 from awacs.aws import Allow as AllowEffect
 from awacs.aws import ArnLike, Condition, Principal, Statement, StringEquals
-from pydantic import Field
-from troposphere import AccountId, GetAtt, Ref, Sub, Template, s3
+from pydantic import Field, ValidationInfo, field_validator
+from troposphere import AccountId, GetAtt, Ref, Sub, Template, s3, signer
 
 from blueprints.blocks import SecureBucket
-from blueprints.core import Blueprint, PositiveInt, RetainData, StackConfig, accept_finding, add_output, per_environment
+from blueprints.blocks.key import stack_key
+from blueprints.core import (
+    Blueprint,
+    EncryptionSettings,
+    PositiveInt,
+    RetainData,
+    accept_finding,
+    add_output,
+    per_environment,
+)
 
 ACCESS_LOG_PREFIX = "s3-access/"
 
 
-class StorageConfig(StackConfig):
+class StorageConfig(EncryptionSettings):
     """Inputs of the storage stack."""
 
     log_expiration_days: PositiveInt = per_environment(
@@ -26,6 +42,15 @@ class StorageConfig(StackConfig):
     )
     artifact_noncurrent_days: PositiveInt = Field(
         30, description="Days an artifact version is kept after a newer one replaces it (default 30)."
+    )
+    signature_validity_months: int = Field(
+        135,
+        ge=1,
+        le=135,
+        description=(
+            "How long a signature made by the Lambda signing profile stays valid, in months (default 135, "
+            "Signer's longest); Lambda refuses to deploy a package whose signature has expired."
+        ),
     )
     logs_bucket_prefix: str = Field(
         "api-logs",
@@ -35,7 +60,35 @@ class StorageConfig(StackConfig):
             "api-logs); projects sharing an account need different ones."
         ),
     )
+    logs_object_lock_days: int | None = per_environment(
+        None,
+        ge=1,
+        description=(
+            "Object Lock (governance mode) on the API logs bucket with this default retention in days "
+            "(default none); at most log_expiration_days."
+        ),
+    )
     retain_data: RetainData
+
+    @field_validator("logs_object_lock_days")
+    @classmethod
+    def _lock_within_expiration(cls, days: int | None, info: ValidationInfo) -> int | None:
+        expiration = info.data.get("log_expiration_days")
+        if days is not None and expiration is not None and days > expiration:
+            raise ValueError(
+                f"{days} days exceeds log_expiration_days ({expiration}): the lifecycle could not expire locked logs"
+            )
+        return days
+
+
+def _expire_logs(days: int) -> s3.LifecycleRule:
+    return s3.LifecycleRule(
+        Id="expire-logs",
+        Status="Enabled",
+        ExpirationInDays=days,
+        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=days),
+        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
+    )
 
 
 class StorageBlueprint(Blueprint[StorageConfig]):
@@ -45,26 +98,45 @@ class StorageBlueprint(Blueprint[StorageConfig]):
 
     def define(self, t: Template) -> None:
         cfg = self.config
+        key = stack_key(
+            t,
+            "StorageKey",
+            settings=cfg,
+            context=self.context,
+            stack=self.name,
+            holds="API logs and function packages",
+            # The deployer uploads packages and Lambda reads them, both through S3.
+            via_services=("s3",),
+            log_delivery=True,
+        )
         logs = SecureBucket(
             t,
             "LogsBucket",
             name=Sub(f"{cfg.logs_bucket_prefix}-{self.context.environment}-${{AWS::AccountId}}-${{AWS::Region}}"),
             # CloudFront standard logging writes through ACLs, so this bucket keeps them.
             object_ownership="BucketOwnerPreferred",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    Id="expire-logs",
-                    Status="Enabled",
-                    ExpirationInDays=cfg.log_expiration_days,
-                    NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=cfg.log_expiration_days),
-                    AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
-                )
-            ],
+            lifecycle_rules=[_expire_logs(cfg.log_expiration_days)],
+            retain=cfg.retain_data,
+            kms_key=key.arn if key else None,
+            object_lock_days=cfg.logs_object_lock_days,
+        )
+        accept_finding(logs.resource, "CKV_AWS_18", "a terminal log bucket: logging it would need another one")
+        if key is None:
+            accept_finding(
+                logs.resource, "CKV_AWS_145", "no customer-managed key by this environment's settings: SSE-S3"
+            )
+        access_logs = SecureBucket(
+            t,
+            "ServerAccessLogsBucket",
+            name=Sub(f"{self.context.name('s3logs')}-${{AWS::AccountId}}-${{AWS::Region}}"),
+            lifecycle_rules=[_expire_logs(cfg.log_expiration_days)],
             retain=cfg.retain_data,
         )
-        accept_finding(logs.resource, "CKV_AWS_18", "this is the terminal log bucket: logging it to itself would loop")
+        accept_finding(access_logs.resource, "CKV_AWS_18", "a terminal log bucket: logging it would need another one")
         accept_finding(
-            logs.resource, "CKV_AWS_145", "SSE-S3: CloudFront standard logging cannot write to SSE-KMS buckets"
+            access_logs.resource,
+            "CKV_AWS_145",
+            "S3 server access logging delivers only to SSE-S3 buckets (S3 User Guide, server access logging)",
         )
         artifacts = SecureBucket(
             t,
@@ -80,22 +152,23 @@ class StorageBlueprint(Blueprint[StorageConfig]):
                     AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
                 )
             ],
-            access_logs_bucket=Ref(logs.resource),
+            access_logs_bucket=Ref(access_logs.resource),
             access_logs_prefix=f"{ACCESS_LOG_PREFIX}artifacts/",
             retain=cfg.retain_data,
+            kms_key=key.arn if key else None,
         )
-        accept_finding(
-            artifacts.resource,
-            "CKV_AWS_145",
-            "SSE-S3: build artifacts hold no secrets; KMS would add key grants to every deployer",
-        )
-        logs.policy(
+        if key is None:
+            accept_finding(
+                artifacts.resource, "CKV_AWS_145", "no customer-managed key by this environment's settings: SSE-S3"
+            )
+        logs.policy()
+        access_logs.policy(
             Statement(
                 Sid="AllowS3ServerAccessLogs",
                 Effect=AllowEffect,
                 Principal=Principal("Service", ["logging.s3.amazonaws.com"]),
                 Action=[awss3.PutObject],
-                Resource=[logs.objects(ACCESS_LOG_PREFIX)],
+                Resource=[access_logs.objects(ACCESS_LOG_PREFIX)],
                 Condition=Condition(
                     [ArnLike("aws:SourceArn", artifacts.arn), StringEquals("aws:SourceAccount", AccountId)]
                 ),
@@ -111,5 +184,29 @@ class StorageBlueprint(Blueprint[StorageConfig]):
             GetAtt(logs.resource, "DomainName"),
             "API logs bucket domain (CloudFront logging)",
         )
+        add_output(t, "ServerAccessLogsBucketName", Ref(access_logs.resource), "S3 server access logs bucket")
         add_output(t, "ArtifactsBucketName", Ref(artifacts.resource), "Lambda artifacts bucket")
         add_output(t, "ArtifactsBucketArn", artifacts.arn, "Lambda artifacts bucket ARN")
+        self._signing_profile(t)
+
+    def _signing_profile(self, t: Template) -> None:
+        """The AWS Signer profile that signs the function packages; the functions stack's code
+        signing config allows only its current version. CloudFormation names it (ProfileName is
+        read-only in the resource's schema); deleting the stack cancels it, and a canceled profile
+        signs nothing more (https://docs.aws.amazon.com/signer/latest/api/API_CancelSigningProfile.html)."""
+        profile = t.add_resource(
+            signer.SigningProfile(
+                "LambdaSigningProfile",
+                PlatformId="AWSLambda-SHA384-ECDSA",
+                SignatureValidityPeriod=signer.SignatureValidityPeriod(
+                    Type="MONTHS", Value=self.config.signature_validity_months
+                ),
+            )
+        )
+        add_output(t, "SigningProfileName", GetAtt(profile, "ProfileName"), "Lambda signing profile name")
+        add_output(
+            t,
+            "SigningProfileVersionArn",
+            GetAtt(profile, "ProfileVersionArn"),
+            "Lambda signing profile version ARN (the publisher functions accept)",
+        )

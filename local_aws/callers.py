@@ -1,7 +1,8 @@
-"""Callers of a launched environment: its base URL on the local front door, and access
+"""Callers of a launched environment: its base URL on the local front door (the
+distribution; `direct_url` is the stage's own), and access
 tokens from its user pool for customers and back-office clients (main environment: boto3).
 
-    python -m local_aws.control url   --env dev
+    python -m local_aws.control url   --env dev [--direct]
     python -m local_aws.control token --env dev --customer alice
     python -m local_aws.control token --env dev --client reporting
 
@@ -79,7 +80,14 @@ class Environment:
 
     @cached_property
     def url(self) -> str:
-        """The API's base URL on the front door (the stage, as CloudFront's origin path)."""
+        """The API's base URL on the front door: the CloudFront distribution (the cdn stack's
+        `ApiUrl` in a real environment), which adds the origin secret the stage requires."""
+        return f"{self.emulator.frontdoor_url}/distributions/{self.outputs('cdn')['DistributionId']}"
+
+    @cached_property
+    def direct_url(self) -> str:
+        """The stage's own URL on the front door (standing for its execute-api URL): its web
+        ACL refuses every request without the origin secret."""
         api = self.outputs("api")
         return f"{self.emulator.frontdoor_url}/restapis/{api['RestApiId']}/{api['StageName']}"
 

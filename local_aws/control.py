@@ -5,7 +5,8 @@ environment's URL and callers' tokens.
     python -m local_aws.control status
     python -m local_aws.control env      # shell exports that point AWS tools at it
     python -m local_aws.control stop
-    python -m local_aws.control url   --env dev                  # the API's base URL (front door)
+    python -m local_aws.control url   --env dev                  # the API's base URL (its distribution)
+    python -m local_aws.control url   --env dev --direct         # the stage's own URL (refused by its web ACL)
     python -m local_aws.control token --env dev --customer alice  # a customer's access token
     python -m local_aws.control token --env dev --client reporting  # a back-office client's token
 
@@ -57,7 +58,8 @@ class Emulator:
 
     @property
     def frontdoor_url(self) -> str:
-        """The local API Gateway front door: <frontdoor_url>/restapis/<api id>/<stage>/<path>."""
+        """The local front door: <frontdoor_url>/distributions/<distribution id>/<path> (CloudFront)
+        and <frontdoor_url>/restapis/<api id>/<stage>/<path> (the stage's execute-api URL)."""
         return f"http://{HOST}:{self.frontdoor_port}"
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -103,7 +105,9 @@ def code_version() -> str:
     for path in (
         ROOT / "local_aws" / "models.py",
         ROOT / "local_aws" / "oauth.py",
+        ROOT / "local_aws" / "protection.py",
         ROOT / "local_aws" / "server.py",
+        ROOT / "local_aws" / "signing.py",
         ROOT / "requirements-emulator.txt",
         *sorted((ROOT / "local_aws" / "frontdoor").glob("*.py")),
     ):
@@ -233,6 +237,12 @@ def _callers(command: str, argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog=f"python -m local_aws.control {command}")
     parser.add_argument("--env", required=True, help="a launched environment, e.g. dev")
+    if command == "url":
+        parser.add_argument(
+            "--direct",
+            action="store_true",
+            help="the stage's execute-api URL instead of the distribution's (its web ACL refuses callers)",
+        )
     if command == "token":
         who = parser.add_mutually_exclusive_group(required=True)
         who.add_argument("--customer", metavar="NAME", help="a customer (a user of the pool, made on first use)")
@@ -245,7 +255,7 @@ def _callers(command: str, argv: list[str]) -> int:
     env = Environment(args.env, emulator)
     try:
         if command == "url":
-            print(env.url)
+            print(env.direct_url if args.direct else env.url)
         elif args.customer:
             print(env.customer_token(args.customer))
         else:

@@ -23,7 +23,7 @@ import boto3
 import yaml
 
 from blueprints import contract
-from blueprints.functions import FUNCTIONS, FunctionSpec
+from blueprints.functions import DEPLOYED, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
 from local_aws import control
 
@@ -125,7 +125,7 @@ class LaunchedEnvironment:
             spec.name: client.get_function_configuration(
                 FunctionName=self.output("functions", f"{spec.title}FunctionName")
             )["CodeSha256"]
-            for spec in FUNCTIONS
+            for spec in DEPLOYED
         }
 
     def function_environment(self, spec: FunctionSpec) -> dict[str, str]:
@@ -208,7 +208,7 @@ def replication_report(environments: list[LaunchedEnvironment]) -> tuple[list[st
         ok &= not stale
         lines.append(f"{env.name}: " + (f"out of date: {', '.join(stale)}" if stale else "every stack up to date"))
     hashes = {env.name: env.code_hashes() for env in environments}
-    for spec in FUNCTIONS:
+    for spec in DEPLOYED:
         by_env = {name: code[spec.name] for name, code in hashes.items()}
         same = len(set(by_env.values())) == 1
         ok &= same

@@ -3,13 +3,14 @@ service backends support them. Imported by the emulator process only (see server
 
 Each model creates the resource through moto's own service backend, so what a stack
 creates is visible through the ordinary service APIs (ACM, CloudFront, API Gateway, S3,
-Cognito).
+Cognito, WAFv2).
 Written against moto 5.2.5 (pinned in requirements-emulator.txt); the emulator's tests
 fail if a new moto changes the backend calls these rely on.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import uuid
@@ -28,14 +29,18 @@ from moto.cognitoidp.exceptions import ResourceNotFoundError as CognitoNotFound
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
+from moto.core.utils import camelcase_to_underscores
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroup
+from moto.ec2.models.vpcs import VPCEndPoint
 from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.route53.models import DelegationSet, FakeZone
 from moto.s3.models import FakeBucket, s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.utils import get_partition
+from moto.wafv2.exceptions import WAFNonexistentItemException
+from moto.wafv2.models import GLOBAL_REGION, FakeRule, wafv2_backends
 
 MOTO_VERSION = "5.2.5"
 
@@ -175,6 +180,17 @@ class Distribution(_Emulated, CloudFormationModel):
         distribution, _, _ = backend.create_distribution(config, tags=[])
         return cls(distribution)
 
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        """In place, as CloudFront updates a distribution: same id and domain name (the alias
+        records and the front door keep pointing at it)."""
+        backend = cloudfront_backends[account_id][get_partition(region_name)]
+        config = api_distribution_config(cloudformation_json["Properties"]["DistributionConfig"], new_resource_name)
+        distribution, _, _ = backend.update_distribution(config, original_resource.id, if_match=True)
+        return cls(distribution)
+
     def delete(self, account_id: str, region_name: str) -> None:
         backend = cloudfront_backends[account_id][get_partition(region_name)]
         backend.distributions.pop(self.id, None)
@@ -184,7 +200,15 @@ def api_distribution_config(cfn: dict[str, Any], caller_reference: str) -> dict[
     """A CloudFormation DistributionConfig in the shape of the CloudFront API."""
     origins = []
     for origin in cfn["Origins"]:
-        converted = {k: v for k, v in origin.items() if k != "CustomOriginConfig"}
+        converted = {k: v for k, v in origin.items() if k not in {"CustomOriginConfig", "OriginCustomHeaders"}}
+        # moto's CloudFront drops OriginCustomHeaders (CloudFormation's name): the API's is
+        # CustomHeaders {Quantity, Items}.
+        converted["CustomHeaders"] = _items(
+            [
+                {"HeaderName": h["HeaderName"], "HeaderValue": h["HeaderValue"]}
+                for h in origin.get("OriginCustomHeaders", [])
+            ]
+        )
         if "CustomOriginConfig" in origin:
             custom = dict(origin["CustomOriginConfig"])
             custom["OriginSslProtocols"] = _items(custom.pop("OriginSSLProtocols", []))
@@ -215,6 +239,7 @@ def api_distribution_config(cfn: dict[str, Any], caller_reference: str) -> dict[
         "PriceClass": cfn.get("PriceClass", "PriceClass_All"),
         "HttpVersion": cfn.get("HttpVersion", "http2"),
         "IsIPV6Enabled": cfn.get("IPV6Enabled", False),
+        "WebACLId": cfn.get("WebACLId", ""),
     }
     if "Logging" in cfn:
         config["Logging"] = {"Enabled": True, "IncludeCookies": False, "Prefix": "", **cfn["Logging"]}
@@ -418,6 +443,10 @@ class Secret(_Emulated, CloudFormationModel):
                 require_each_included_type=bool(generate.get("RequireEachIncludedType", True)),
             )
             value = json.loads(generated)["RandomPassword"]
+            if generate.get("GenerateStringKey"):
+                # As Secrets Manager does: the template's JSON with the generated string added.
+                template = json.loads(generate.get("SecretStringTemplate") or "{}")
+                value = json.dumps({**template, generate["GenerateStringKey"]: value})
         created = backend.create_secret(
             # Without a Name, CloudFormation makes a unique one: two stacks' secrets of the same
             # logical ID (dev and prod in one account) must not overwrite each other.
@@ -751,6 +780,161 @@ class ApiAuthorizer(_Emulated, CloudFormationModel):
             apigateway_backends[account_id][region_name].delete_authorizer(self.rest_api_id, self.authorizer_id)
 
 
+def _wafv2_backend(account_id: str, region_name: str, scope: str) -> Any:
+    """The backend moto's WAFv2 API keeps a web ACL of `scope` in: CLOUDFRONT web ACLs are
+    created through us-east-1 and kept in the "global" backend (as moto's CreateWebACL does)."""
+    return wafv2_backends[account_id][GLOBAL_REGION if scope == "CLOUDFRONT" else region_name]
+
+
+def waf_api_statement(statement: Any) -> Any:
+    """A CloudFormation WAF statement in the API's JSON shape: ByteMatchStatement.SearchString
+    is a blob there, base64-encoded on the wire (what GetWebACL returns and SDKs decode)."""
+    if isinstance(statement, list):
+        return [waf_api_statement(item) for item in statement]
+    if not isinstance(statement, dict):
+        return statement
+    converted = {key: waf_api_statement(value) for key, value in statement.items()}
+    match = converted.get("ByteMatchStatement")
+    if isinstance(match, dict) and "SearchString" in match:
+        text = match.pop("SearchString")
+        match["SearchString"] = base64.b64encode(str(text).encode()).decode()
+    return converted
+
+
+def _waf_rules(props: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**rule, "Priority": int(rule["Priority"]), "Statement": waf_api_statement(rule["Statement"])}
+        for rule in props.get("Rules") or []
+    ]
+
+
+class WebACL(_Emulated, CloudFormationModel):
+    """AWS::WAFv2::WebACL through moto's WAFv2 backend. Ref is `name|id|scope`, as in
+    CloudFormation; GetAtt Arn, Id, LabelNamespace, Capacity. Updated in place (the ARN an
+    association or a distribution holds stays valid); a new name or scope replaces it."""
+
+    ATTRIBUTES = ("Arn", "Id", "LabelNamespace", "Capacity")
+
+    def __init__(self, acl: Any, scope: str) -> None:
+        self.arn, self.id, self.name, self.scope = acl.arn, acl.id, acl.name, scope
+        self.label_namespace, self.capacity = acl.label_namespace, acl.capacity
+        self.physical_resource_id = f"{acl.name}|{acl.id}|{scope}"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::WAFv2::WebACL"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        scope = props["Scope"]
+        acl = _wafv2_backend(account_id, region_name, scope).create_web_acl(
+            name=props.get("Name") or f"{resource_name}-{uuid.uuid4().hex[:12]}",
+            visibility_config=props["VisibilityConfig"],
+            default_action=props["DefaultAction"],
+            scope=scope,
+            description=props.get("Description"),
+            tags=props.get("Tags") or [],
+            rules=_waf_rules(props),
+            association_config=props.get("AssociationConfig"),
+            captcha_config=props.get("CaptchaConfig"),
+            challenge_config=props.get("ChallengeConfig"),
+            custom_response_bodies=props.get("CustomResponseBodies"),
+            token_domains=props.get("TokenDomains"),
+        )
+        return cls(acl, scope)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        props = cloudformation_json["Properties"]
+        if props["Scope"] != original_resource.scope or props.get("Name", original_resource.name) != (
+            original_resource.name
+        ):
+            return super().update_from_cloudformation_json(
+                original_resource, new_resource_name, cloudformation_json, account_id, region_name
+            )
+        backend = _wafv2_backend(account_id, region_name, original_resource.scope)
+        acl = backend.get_web_acl(original_resource.arn, None, None)
+        acl.update(
+            default_action=props["DefaultAction"],
+            rules=[FakeRule(**{camelcase_to_underscores(k): v for k, v in rule.items()}) for rule in _waf_rules(props)],
+            description=props.get("Description", ""),
+            visibility_config=props["VisibilityConfig"],
+            custom_response_bodies=props.get("CustomResponseBodies") or {},
+            captcha_config=props.get("CaptchaConfig"),
+            challenge_config=props.get("ChallengeConfig"),
+            token_domains=props.get("TokenDomains"),
+            association_config=props.get("AssociationConfig"),
+        )
+        return cls(acl, original_resource.scope)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        _wafv2_backend(account_id, region_name, self.scope).wacls.pop(self.arn, None)
+
+
+class WebACLAssociation(_Emulated, CloudFormationModel):
+    """AWS::WAFv2::WebACLAssociation: the resource (an API Gateway stage here) gets the
+    regional web ACL, visible through GetWebACLForResource. Ref is `ResourceArn|WebACLArn`."""
+
+    def __init__(self, resource_arn: str, acl_arn: str) -> None:
+        self.resource_arn, self.acl_arn = resource_arn, acl_arn
+        self.physical_resource_id = f"{resource_arn}|{acl_arn}"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::WAFv2::WebACLAssociation"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        resource_arn, acl_arn = props["ResourceArn"], props["WebACLArn"]
+        wafv2_backends[account_id][region_name].associate_web_acl(acl_arn, resource_arn)
+        return cls(resource_arn, acl_arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        wafv2_backends[account_id][region_name].disassociate_web_acl(self.resource_arn)
+
+
+class WafLoggingConfiguration(_Emulated, CloudFormationModel):
+    """AWS::WAFv2::LoggingConfiguration, kept where moto's PutLoggingConfiguration keeps it
+    (the backend of the region it is called in, us-east-1 for a CLOUDFRONT web ACL), so
+    GetLoggingConfiguration finds it. Ref is the web ACL's ARN, as in CloudFormation."""
+
+    ATTRIBUTES = ("ManagedByFirewallManager",)
+
+    def __init__(self, acl_arn: str) -> None:
+        self.physical_resource_id = self.acl_arn = acl_arn
+        self.managed_by_firewall_manager = False
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::WAFv2::LoggingConfiguration"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        wafv2_backends[account_id][region_name].put_logging_configuration(
+            props["ResourceArn"],
+            list(props["LogDestinationConfigs"]),
+            props.get("RedactedFields"),
+            False,
+            props.get("LoggingFilter"),
+        )
+        return cls(props["ResourceArn"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        with contextlib.suppress(WAFNonexistentItemException):
+            wafv2_backends[account_id][region_name].delete_logging_configuration(self.acl_arn)
+
+
 EMULATED_TYPES = tuple(
     m.cloudformation_type()
     for m in (
@@ -769,6 +953,9 @@ EMULATED_TYPES = tuple(
         UserPoolResourceServer,
         UserPoolDomain,
         ApiAuthorizer,
+        WebACL,
+        WebACLAssociation,
+        WafLoggingConfiguration,
     )
 )
 
@@ -853,6 +1040,9 @@ def _security_group_with_egress(  # type: ignore[no-untyped-def]
                 [{"CidrIp": rule["CidrIp"], "Description": rule.get("Description", "")}] if "CidrIp" in rule else []
             )
             groups = [{"GroupId": rule["DestinationSecurityGroupId"]}] if "DestinationSecurityGroupId" in rule else []
+            prefix_lists = (
+                [{"PrefixListId": rule["DestinationPrefixListId"]}] if "DestinationPrefixListId" in rule else []
+            )
             backend.authorize_security_group_egress(
                 group.id,
                 rule["IpProtocol"],
@@ -860,9 +1050,25 @@ def _security_group_with_egress(  # type: ignore[no-untyped-def]
                 rule.get("ToPort"),
                 ip_ranges,
                 source_groups=groups,
+                prefix_list_ids=prefix_lists,
                 vpc_id=group.vpc_id,
             )
     return group
+
+
+_create_vpc_endpoint = VPCEndPoint.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _vpc_endpoint_with_json_policy(  # type: ignore[no-untyped-def]
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    """AWS::EC2::VPCEndpoint whose PolicyDocument DescribeVpcEndpoints returns as JSON
+    text, as EC2 does (moto keeps the template's object and answers its Python repr)."""
+    endpoint = _create_vpc_endpoint(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    policy = cloudformation_json["Properties"].get("PolicyDocument")
+    if isinstance(policy, dict):
+        endpoint.policy_document = json.dumps(policy)
+    return endpoint
 
 
 def _method_with_authorization(  # type: ignore[no-untyped-def]
@@ -953,6 +1159,7 @@ def _delete_unless_protected(self: CloudFormationBackend, name_or_stack_id: str)
 
 def register() -> None:
     """Make moto's CloudFormation see the models above (its registry is cached)."""
+    __import__("local_aws.signing", fromlist=["register"]).register()  # Lambda code signing (imports this module)
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     missing = [t for t in EMULATED_TYPES if t not in parsing.get_model_map()]
@@ -963,6 +1170,7 @@ def register() -> None:
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
     policy_conditions.CONDITION_OPERATIONS["Bool"] = _bool_operation
     SecurityGroup.create_from_cloudformation_json = classmethod(_security_group_with_egress)  # type: ignore[method-assign,assignment]
+    VPCEndPoint.create_from_cloudformation_json = classmethod(_vpc_endpoint_with_json_policy)  # type: ignore[method-assign,assignment]
     Method.create_from_cloudformation_json = classmethod(_method_with_authorization)  # type: ignore[method-assign,assignment]
     CloudFormationStack.create_resources = _create_or_roll_back  # type: ignore[method-assign]
     parsing.resource_class_from_type = _refuse_unemulated_types

@@ -1,5 +1,6 @@
 """Write docs/environments.md: the stack graph per environment (with regions), the
-settings matrix, and every structural difference between environments with its cause.
+settings matrix, the monthly fixed cost, and every structural difference between
+environments with its cause.
 
     python -m scripts.report          # rewrite the page
     python -m scripts.report --check  # exit 1 if the committed page is stale
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from blueprints import costs
 from blueprints.consistency import check
 from blueprints.environments import load_project, settings_table
 from blueprints.sceptre_adapter import dependency_depth, render_environment
@@ -36,6 +38,11 @@ def _graph(environment: str) -> list[str]:
     return lines
 
 
+def _charges(environment: str) -> list[costs.Charge]:
+    stacks = render_environment(PROJECT_DIR, environment)
+    return costs.environment_charges({name: (s.region, s.template) for name, s in stacks.items()})
+
+
 def build() -> str:
     project = load_project(PROJECT_DIR)
     report = check(project, PROJECT_DIR)
@@ -49,7 +56,10 @@ def build() -> str:
     ]
     for environment in project.environments:
         lines += ["", f"### {environment}", "", *_graph(environment)]
-    lines += ["", "## Settings", "", settings_table(project), "", "## Differences between environments", ""]
+    lines += ["", "## Settings", "", settings_table(project), "", "## Monthly fixed cost", ""]
+    lines += [costs.__doc__.split("\n\n")[0].replace("\n", " ").strip(), ""]
+    lines.append(costs.table({env: _charges(env) for env in project.environments}))
+    lines += ["", "## Differences between environments", ""]
     lines.append(
         f"Every difference between the rendered templates, with the setting that causes it "
         f"({len(report.differences)} differences, {len(report.unexplained)} unexplained)."

@@ -11,10 +11,12 @@ from blueprints.blocks.base import Block, BlockError, Options
 from blueprints.blocks.bucket import SecureBucket
 from blueprints.blocks.distribution import AliasRecords, ApiDistribution
 from blueprints.blocks.function import VpcFunction
+from blueprints.blocks.key import EncryptionKey, KeyReference
 from blueprints.blocks.rest_api import ApiStage, RestApi
 from blueprints.blocks.table import READ_DATA, WRITE_DATA, Attribute, GlobalIndex, Table, TableReference
 from blueprints.blocks.user_pool import UserPool
-from blueprints.blocks.vpc import Vpc
+from blueprints.blocks.vpc import EndpointGrant, Vpc
+from blueprints.blocks.web_acl import EdgeWebAcl, OriginWebAcl
 
 __all__ = [
     "READ_DATA",
@@ -25,8 +27,13 @@ __all__ = [
     "Attribute",
     "Block",
     "BlockError",
+    "EdgeWebAcl",
+    "EncryptionKey",
+    "EndpointGrant",
     "GlobalIndex",
+    "KeyReference",
     "Options",
+    "OriginWebAcl",
     "RestApi",
     "SecureBucket",
     "Table",

@@ -34,6 +34,23 @@ class BucketOptions(Options):
         default=True,
         description="DeletionPolicy and UpdateReplacePolicy Retain (default on: objects outlive the stack).",
     )
+    kms_key: object | None = Field(
+        default=None,
+        description=(
+            "ARN of a customer-managed KMS key for default encryption (SSE-KMS with bucket keys); default "
+            "none: SSE-S3. Every writer must support SSE-KMS (S3 server access logging does not)."
+        ),
+    )
+
+    object_lock_days: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "S3 Object Lock in governance mode with this default retention in days (default none). Nothing "
+            "short of s3:BypassGovernanceRetention deletes or overwrites an object version before it ends; "
+            "S3 server access logging cannot deliver to such a bucket."
+        ),
+    )
 
     @model_validator(mode="after")
     def _prefix_needs_bucket(self) -> BucketOptions:
@@ -43,9 +60,10 @@ class BucketOptions(Options):
 
 
 class SecureBucket(Block):
-    """An S3 bucket with SSE (S3-managed keys, bucket keys on), versioning, all four
-    public-access blocks, its lifecycle rules, optional server access logs, both removal
-    policies, and `policy()` for its bucket policy, which always denies insecure transport."""
+    """An S3 bucket with SSE (S3-managed keys, or a customer-managed KMS key; bucket keys on),
+    versioning, all four public-access blocks, its lifecycle rules, optional server access logs
+    and Object Lock, both removal policies, and `policy()` for its bucket policy, which always
+    denies insecure transport."""
 
     Options = BucketOptions
     options: BucketOptions
@@ -58,7 +76,7 @@ class SecureBucket(Block):
             BucketEncryption=s3.BucketEncryption(
                 ServerSideEncryptionConfiguration=[
                     s3.ServerSideEncryptionRule(
-                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
+                        ServerSideEncryptionByDefault=self._default_encryption(),
                         BucketKeyEnabled=True,
                     )
                 ]
@@ -75,12 +93,25 @@ class SecureBucket(Block):
             ),
             LifecycleConfiguration=s3.LifecycleConfiguration(Rules=list(o.lifecycle_rules)),
         )
+        if o.object_lock_days is not None:
+            bucket.ObjectLockEnabled = True
+            bucket.ObjectLockConfiguration = s3.ObjectLockConfiguration(
+                ObjectLockEnabled="Enabled",
+                Rule=s3.ObjectLockRule(
+                    DefaultRetention=s3.DefaultRetention(Mode="GOVERNANCE", Days=o.object_lock_days)
+                ),
+            )
         if o.access_logs_bucket is not None:
             bucket.LoggingConfiguration = s3.LoggingConfiguration(
                 DestinationBucketName=o.access_logs_bucket, LogFilePrefix=o.access_logs_prefix
             )
         set_removal_policy(bucket, retain=o.retain)
         self.resource = self.template.add_resource(bucket)
+
+    def _default_encryption(self) -> s3.ServerSideEncryptionByDefault:
+        if self.options.kms_key is None:
+            return s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
+        return s3.ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=self.options.kms_key)
 
     @property
     def arn(self) -> GetAtt:

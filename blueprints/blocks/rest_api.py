@@ -219,6 +219,9 @@ class StageOptions(Options):
     access_log_group_name: str = Field(description="Name of the access log group.")
     log_retention_days: int = Field(description=f"Retention of the access and execution logs: {LOG_RETENTION_DAYS}.")
     retain_logs: bool = Field(default=True, description="Keep the log groups when the stack deletes them.")
+    kms_key: object | None = Field(
+        default=None, description="ARN of a customer-managed KMS key for both log groups (default none)."
+    )
     manage_account_settings: bool = Field(
         default=True,
         description="Also own the account-and-region-wide API Gateway CloudWatch role (one stack per account may).",
@@ -243,6 +246,7 @@ class ApiStage(Block):
                 name=o.access_log_group_name,
                 retention_days=o.log_retention_days,
                 retain=o.retain_logs,
+                kms_key=o.kms_key,
             )
         )
         # API Gateway creates the execution log group itself, without retention; owning it
@@ -253,6 +257,7 @@ class ApiStage(Block):
                 name=Sub(f"API-Gateway-Execution-Logs_${{{api.title}}}/{o.stage_name}"),
                 retention_days=o.log_retention_days,
                 retain=o.retain_logs,
+                kms_key=o.kms_key,
             )
         )
         depends_on = ["ExecutionLogGroup"]

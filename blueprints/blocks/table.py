@@ -62,6 +62,13 @@ class TableOptions(Options):
     )
     point_in_time_recovery: bool = Field(default=True, description="Continuous backups, 35 days (default on).")
     deletion_protection: bool = Field(default=True, description="DynamoDB deletion protection (default on).")
+    kms_key: object | None = Field(
+        default=None,
+        description=(
+            "ARN of a customer-managed KMS key to encrypt it under (default none: the AWS managed key "
+            "aws/dynamodb). Roles that use the table then need kms:Decrypt on it through DynamoDB."
+        ),
+    )
     retain: bool = Field(
         default=True,
         description="DeletionPolicy and UpdateReplacePolicy Retain (default on: the data outlives the stack).",
@@ -102,7 +109,7 @@ class Table(Block):
                 ddb.AttributeDefinition(AttributeName=name, AttributeType=kind) for name, kind in attributes.items()
             ],
             KeySchema=[ddb.KeySchema(AttributeName=a.name, KeyType=role) for a, role in keys],
-            SSESpecification=ddb.SSESpecification(SSEEnabled=True),
+            SSESpecification=self._encryption(),
             PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
                 PointInTimeRecoveryEnabled=o.point_in_time_recovery
             ),
@@ -117,14 +124,20 @@ class Table(Block):
         set_removal_policy(table, retain=o.retain)
         if not o.point_in_time_recovery:
             accept_finding(table, "CKV_AWS_28", "point-in-time recovery is off by this environment's settings")
-        accept_finding(
-            table,
-            "CKV_AWS_119",
-            "encrypted with the AWS managed KMS key (aws/dynamodb); a customer managed key is an open decision",
-        )
+        if o.kms_key is None:
+            accept_finding(
+                table,
+                "CKV_AWS_119",
+                "no customer-managed key by this environment's settings: encrypted with the AWS managed key",
+            )
         self.resource = self.template.add_resource(table)
         add_output(self.template, f"{self.logical_id}Name", Ref(table), f"{self._label} table name")
         add_output(self.template, f"{self.logical_id}Arn", GetAtt(table, "Arn"), f"{self._label} table ARN")
+
+    def _encryption(self) -> ddb.SSESpecification:
+        if self.options.kms_key is None:
+            return ddb.SSESpecification(SSEEnabled=True)
+        return ddb.SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=self.options.kms_key)
 
     @property
     def _label(self) -> str:

@@ -11,8 +11,11 @@ from blueprints.core.blueprint import (
 )
 from blueprints.core.config import (
     LOG_RETENTION_DAYS,
+    CustomerManagedKeys,
     DeletionProtection,
     DomainName,
+    EncryptionSettings,
+    KeyDeletionWindowDays,
     LogRetentionDays,
     PositiveInt,
     RetainData,
@@ -30,8 +33,11 @@ __all__ = [
     "BlueprintError",
     "ConfigError",
     "Context",
+    "CustomerManagedKeys",
     "DeletionProtection",
     "DomainName",
+    "EncryptionSettings",
+    "KeyDeletionWindowDays",
     "LogRetentionDays",
     "PositiveInt",
     "RetainData",

@@ -111,5 +111,31 @@ RetainData = Annotated[
 DeletionProtection = Annotated[
     bool, per_environment(description="DynamoDB deletion protection on every table (environment-wide setting).")
 ]
+CustomerManagedKeys = Annotated[
+    bool,
+    per_environment(
+        description=(
+            "Encrypt every data store (tables, secrets, log groups, function environments, the artifacts "
+            "bucket) under the stack's own customer-managed KMS key instead of AWS-managed keys "
+            "(environment-wide setting)."
+        )
+    ),
+]
+KeyDeletionWindowDays = Annotated[
+    int,
+    Field(ge=7, le=30),
+    per_environment(
+        description="Days a deleted customer-managed key can still be recovered, 7 to 30 (environment-wide setting)."
+    ),
+]
 VpcCidr = Annotated[str, AfterValidator(_check_cidr)]
+
+
+class EncryptionSettings(StackConfig):
+    """The environment-wide key settings, for stacks that keep data under their own key."""
+
+    customer_managed_keys: CustomerManagedKeys = False
+    key_deletion_window_days: KeyDeletionWindowDays = 30
+
+
 PositiveInt = Annotated[int, Field(gt=0)]

@@ -1,5 +1,5 @@
-"""Log groups: the one place a log group is made, so each one has retention and a
-removal policy."""
+"""Log groups: the one place a log group is made, so each one has retention, a removal
+policy and, where the environment has one, its customer-managed key."""
 
 from __future__ import annotations
 
@@ -8,13 +8,22 @@ from troposphere import logs
 from blueprints.core.policies import accept_finding, set_removal_policy
 
 
-def log_group(title: str, *, name: object | None, retention_days: int, retain: bool) -> logs.LogGroup:
-    """A log group with retention; `retain` keeps its records when the stack lets go of it."""
+def log_group(
+    title: str, *, name: object | None, retention_days: int, retain: bool, kms_key: object | None = None
+) -> logs.LogGroup:
+    """A log group with retention; `retain` keeps its records when the stack lets go of it;
+    `kms_key` (a key ARN) encrypts them under that key (its policy must admit CloudWatch Logs
+    for this group: see blocks/key.py)."""
     group = logs.LogGroup(title, RetentionInDays=retention_days)
     if name is not None:
         group.LogGroupName = name
     set_removal_policy(group, retain=retain)
-    accept_finding(
-        group, "CKV_AWS_158", "encrypted at rest by CloudWatch Logs; a customer managed KMS key is an open decision"
-    )
+    if kms_key is not None:
+        group.KmsKeyId = kms_key
+    else:
+        accept_finding(
+            group,
+            "CKV_AWS_158",
+            "no customer-managed key by this environment's settings: CloudWatch Logs encrypts it with its own key",
+        )
     return group

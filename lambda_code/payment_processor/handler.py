@@ -242,16 +242,37 @@ def _query(**query: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     return [from_item(item) for item in page["Items"]], from_item(last) if last else None
 
 
-@functools.cache
-def _cursor_key() -> bytes:
-    """The cursor signing key, fetched once per container (only list requests need it)."""
-    return _secrets().get_secret_value(SecretId=SETTINGS["CURSOR_SECRET_ARN"])["SecretString"].encode()
+# The signing keys are read again after this many seconds, so a rotation reaches running
+# containers; only list requests need them.
+KEYS_READ_SECONDS = 300
+_keys: dict[str, Any] = {}
+
+
+def _cursor_keys() -> tuple[bytes, ...]:
+    """The cursor signing keys, newest first: the current one signs; the previous one still
+    verifies cursors handed out just before the key was rotated (a rotation moves the
+    current key to AWSPREVIOUS)."""
+    if _keys and time.monotonic() - _keys["read"] < KEYS_READ_SECONDS:
+        return tuple(_keys["values"])
+    secret = SETTINGS["CURSOR_SECRET_ARN"]
+    values = [_secrets().get_secret_value(SecretId=secret)["SecretString"].encode()]
+    try:
+        values.append(_secrets().get_secret_value(SecretId=secret, VersionStage="AWSPREVIOUS")["SecretString"].encode())
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise  # before the first rotation there is no previous key
+    _keys.update(read=time.monotonic(), values=values)
+    return tuple(values)
+
+
+def _signature(key: bytes, payload: str) -> str:
+    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
 
 
 def _make_cursor(last_key: dict[str, Any]) -> str:
     position = {"c": last_key["customerId"], "t": int(last_key["timestamp"]), "id": last_key["transactionId"]}
     payload = _b64(json.dumps(position, separators=(",", ":")).encode())
-    return f"{payload}.{_b64(hmac.new(_cursor_key(), payload.encode(), hashlib.sha256).digest())}"
+    return f"{payload}.{_signature(_cursor_keys()[0], payload)}"
 
 
 def _read_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
@@ -259,8 +280,7 @@ def _read_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
     if not CURSOR.fullmatch(cursor):
         raise bad_request("cursor", "invalid or altered cursor")
     payload, _, signature = cursor.partition(".")
-    expected = _b64(hmac.new(_cursor_key(), payload.encode(), hashlib.sha256).digest())
-    if not signature or not hmac.compare_digest(signature, expected):
+    if not signature or not any(hmac.compare_digest(signature, _signature(k, payload)) for k in _cursor_keys()):
         raise bad_request("cursor", "invalid or altered cursor")
     try:
         position = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -1,11 +1,13 @@
 """The local front door: API Gateway's REST API request pipeline over real HTTP, in front
 of the emulator's deployed APIs and Lambda functions.
 
+    http://127.0.0.1:<port>/distributions/<distribution id>/<path>
+    stands for https://<the distribution's domain>/<path> (CloudFront in front of a stage)
     http://127.0.0.1:<port>/restapis/<rest api id>/<stage>/<path>
     stands for https://<rest api id>.execute-api.<region>.amazonaws.com/<stage>/<path>
 
 Every definition is read back from the emulator through the AWS APIs (API Gateway,
-Cognito, Lambda); handlers run in worker processes (see workers.py). It runs inside the
+WAFv2, CloudFront, Cognito, Lambda); handlers run in worker processes (see workers.py). It runs inside the
 emulator process: `serve_in_thread` is called by local_aws/server.py."""
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from botocore.config import Config
 
 from local_aws.frontdoor.authorizer import CognitoAuthorizer
 from local_aws.frontdoor.cognito import PoolDirectory
-from local_aws.frontdoor.definitions import DefinitionReader
+from local_aws.frontdoor.definitions import DefinitionReader, DistributionReader
 from local_aws.frontdoor.functions import DeployedFunctions
 from local_aws.frontdoor.httpserver import FrontDoorServer
 from local_aws.frontdoor.pipeline import FrontDoor
@@ -89,6 +91,7 @@ def build(emulator_url: str, state_dir: Path, regions: Sequence[str] | None = No
         DeployedFunctions(clients),
         workers,
         account_id,
+        distributions=DistributionReader(clients),
     )
     return front_door, workers
 

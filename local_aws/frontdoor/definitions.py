@@ -1,9 +1,11 @@
-"""What is deployed, read back through the API Gateway API: one REST API stage's routes,
-methods, authorizers, validators, models, gateway responses and throttling.
+"""What is deployed, read back through the AWS APIs: one REST API stage's routes, methods,
+authorizers, validators, models, gateway responses, throttling and web ACL (API Gateway,
+WAFv2), and a CloudFront distribution's origin (CloudFront).
 
-A definition is cached per (api, stage, deploymentId); the stage is re-read at most once
-per second, so a new deployment (a relaunch) is picked up and stage settings such as
-throttling apply without one, as in API Gateway."""
+A definition is cached per (api, stage, deploymentId); the stage and its web ACL are re-read
+at most once per second, so a new deployment (a relaunch) is picked up and stage settings
+such as throttling, and web ACL changes, apply without one, as in API Gateway. A
+distribution's origin is re-read at most once per second too."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from local_aws.frontdoor.responses import GatewayResponse
 from local_aws.frontdoor.routing import Router
+from local_aws.frontdoor.waf import WebAcl
 
 LOG = logging.getLogger("local_aws.frontdoor")
 _DRAFT4 = "http://json-schema.org/draft-04/schema#"
@@ -98,6 +101,7 @@ class ApiDefinition:
     gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=dict)
     throttling: Throttling | None = None
     stage_variables: Mapping[str, str] = field(default_factory=dict)
+    web_acl: WebAcl | None = None  # the stage's WAF web ACL (None: no ACL associated)
     router: Router[Resource] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -198,13 +202,20 @@ class DefinitionReader:
                 self._cache[key] = _Cached(None, now)
                 return None
             old = cached.definition if cached else None
+            web_acl = self._web_acl(region, api_id, stage)
             if old is not None and old.deployment_id == described.get("deploymentId"):
-                definition = _with_stage_settings(old, described)
+                definition = _with_stage_settings(old, described, web_acl)
             else:
-                definition = self._read(client, api_id, region, described)
+                definition = dataclasses.replace(self._read(client, api_id, region, described), web_acl=web_acl)
                 LOG.info("front door: %s/%s now serves deployment %s", api_id, stage, definition.deployment_id)
             self._cache[key] = _Cached(definition, now)
             return definition
+
+    def _web_acl(self, region: str, api_id: str, stage: str) -> WebAcl | None:
+        """The web ACL associated with the stage (GetWebACLForResource on the stage's ARN)."""
+        arn = f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
+        found = self._clients("wafv2", region).get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
+        return WebAcl.from_api(found) if found else None
 
     def _read(self, client: Any, api_id: str, region: str, stage: Mapping[str, Any]) -> ApiDefinition:
         resources = []
@@ -266,9 +277,83 @@ class DefinitionReader:
         )
 
 
-def _with_stage_settings(definition: ApiDefinition, stage: Mapping[str, Any]) -> ApiDefinition:
+def _with_stage_settings(definition: ApiDefinition, stage: Mapping[str, Any], web_acl: WebAcl | None) -> ApiDefinition:
     throttling = stage_throttling(stage.get("methodSettings") or {})
     variables = dict(stage.get("variables") or {})
-    if throttling == definition.throttling and variables == definition.stage_variables:
+    if (throttling, variables, web_acl) == (definition.throttling, definition.stage_variables, definition.web_acl):
         return definition
-    return dataclasses.replace(definition, throttling=throttling, stage_variables=variables)
+    return dataclasses.replace(definition, throttling=throttling, stage_variables=variables, web_acl=web_acl)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a CloudFront distribution sends requests: a REST API stage (from the origin's
+    execute-api host name and origin path) and the custom headers CloudFront adds."""
+
+    api_id: str
+    stage: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class UnknownDistribution(LookupError):
+    """No such distribution, or its origin is not a REST API stage."""
+
+
+@dataclass
+class _CachedOrigin:
+    origin: Origin | None
+    checked: float
+
+
+class DistributionReader:
+    """A distribution's default origin, read through the CloudFront API (global, called in
+    us-east-1), re-read at most once per `recheck_seconds` like the stages."""
+
+    def __init__(
+        self,
+        clients: ClientFactory,
+        *,
+        recheck_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clients = clients
+        self._recheck = recheck_seconds
+        self._clock = clock
+        self._cache: dict[str, _CachedOrigin] = {}
+        self._lock = threading.Lock()
+
+    def get(self, distribution_id: str) -> Origin:
+        with self._lock:
+            cached = self._cache.get(distribution_id)
+            now = self._clock()
+            if cached is None or now - cached.checked >= self._recheck:
+                cached = self._cache[distribution_id] = _CachedOrigin(self._read(distribution_id), now)
+        if cached.origin is None:
+            raise UnknownDistribution(f"no distribution {distribution_id!r} with a REST API stage origin")
+        return cached.origin
+
+    def _read(self, distribution_id: str) -> Origin | None:
+        try:
+            config = self._clients("cloudfront", "us-east-1").get_distribution_config(Id=distribution_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchDistribution", "NotFound"}:
+                return None
+            raise
+        return distribution_origin(config["DistributionConfig"])
+
+
+def distribution_origin(config: Mapping[str, Any]) -> Origin | None:
+    """The default cache behavior's origin as a REST API stage (None if it is not one):
+    `<api id>.execute-api.<region>.<suffix>` with origin path `/<stage>`."""
+    target = (config.get("DefaultCacheBehavior") or {}).get("TargetOriginId")
+    origin = next((o for o in (config.get("Origins") or {}).get("Items") or () if o.get("Id") == target), None)
+    if origin is None:
+        return None
+    host_parts = str(origin.get("DomainName", "")).split(".")
+    stage = str(origin.get("OriginPath") or "").strip("/")
+    if len(host_parts) < 3 or host_parts[1] != "execute-api" or not stage or "/" in stage:
+        return None
+    headers = tuple(
+        (str(h["HeaderName"]), str(h["HeaderValue"])) for h in (origin.get("CustomHeaders") or {}).get("Items") or ()
+    )
+    return Origin(host_parts[0], stage, headers)

@@ -1,10 +1,18 @@
-"""API Gateway's request pipeline, in its order: route, stage throttling, Cognito
-authorizer, request validation, Lambda proxy integration. Each refusal is rendered
-through the API's gateway responses."""
+"""API Gateway's request pipeline, in its order: the stage's web ACL (WAF), route, stage
+throttling, Cognito authorizer, request validation, Lambda proxy integration. Each refusal
+is rendered through the API's gateway responses (a WAF block with a custom response as
+that response).
+
+Two paths lead in:
+    /distributions/<distribution id>/<path>   CloudFront: the distribution's origin (a REST
+        API stage) with the custom origin headers CloudFront adds, then the stage's pipeline;
+    /restapis/<rest api id>/<stage>/<path>    the stage's execute-api URL, called directly."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import json
 import logging
 import os
 import time
@@ -16,7 +24,14 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from local_aws.frontdoor.authorizer import CognitoAuthorizer, Unauthorized, UserPool, bearer_token
-from local_aws.frontdoor.definitions import ApiDefinition, DefinitionReader, Method, UnknownApi
+from local_aws.frontdoor.definitions import (
+    ApiDefinition,
+    DefinitionReader,
+    DistributionReader,
+    Method,
+    UnknownApi,
+    UnknownDistribution,
+)
 from local_aws.frontdoor.events import EventContext, MalformedProxyResponse, proxy_event, proxy_response
 from local_aws.frontdoor.functions import DeployedFunctions, function_arn
 from local_aws.frontdoor.messages import Request, Response, json_response
@@ -24,11 +39,20 @@ from local_aws.frontdoor.responses import Refusal, render_refusal
 from local_aws.frontdoor.routing import RouteMatch
 from local_aws.frontdoor.throttle import Throttles
 from local_aws.frontdoor.validation import body_errors, missing_parameters, missing_parameters_message
+from local_aws.frontdoor.waf import UnsupportedWebAcl, evaluate
 from local_aws.frontdoor.workers import CodeMismatch, WorkerPool
 
 LOG = logging.getLogger("local_aws.frontdoor")
 INTEGRATION_TIMEOUT = 29.0  # API Gateway's limit on an integration, in seconds
 DEFAULT_CONTENT_TYPE = "application/json"
+
+
+class _Answered(Exception):
+    """The request is answered before the pipeline's end (a WAF custom response)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
 def _configuration_error(reason: str) -> Refusal:
@@ -52,8 +76,10 @@ class FrontDoor:
         *,
         throttles: Throttles | None = None,
         integration_timeout: float = INTEGRATION_TIMEOUT,
+        distributions: DistributionReader | None = None,
     ) -> None:
         self._definitions = definitions
+        self._distributions = distributions
         self._authorizer = authorizer
         self._functions = functions
         self._workers = workers
@@ -83,6 +109,8 @@ class FrontDoor:
         return response
 
     def _handle(self, request: Request, request_id: str) -> Response:
+        if request.path.startswith("/distributions/") and self._distributions is not None:
+            return self._through_distribution(request, request_id)
         parts = request.path.split("/", 4)  # "", "restapis", id, stage, path
         if len(parts) < 4 or parts[0] or parts[1] != "restapis" or not parts[2] or not parts[3]:
             return json_response(404, '{"message": "Not Found"}', {"x-amzn-RequestId": request_id})
@@ -96,9 +124,52 @@ class FrontDoor:
             headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "ForbiddenException"}
             return json_response(403, '{"message":"Forbidden"}', headers)
         try:
+            self._firewall(definition, request, request_id)
             return self._pipeline(definition, request, "/" + (parts[4] if len(parts) > 4 else ""), request_id)
+        except _Answered as answered:
+            return answered.response
         except Refusal as refusal:
             return render_refusal(refusal, definition.gateway_responses, request_id, request.lower_headers)
+
+    def _through_distribution(self, request: Request, request_id: str) -> Response:
+        """What CloudFront does before the origin: the origin path before the viewer's path,
+        and the custom origin headers in place of any viewer header of the same name."""
+        assert self._distributions is not None
+        _, _, distribution_id, *rest = request.path.split("/", 3)
+        try:
+            origin = self._distributions.get(distribution_id)
+        except UnknownDistribution as error:
+            LOG.info("front door: %s", error)
+            return json_response(404, '{"message": "Not Found"}', {"x-amzn-RequestId": request_id})
+        names = {name.lower() for name, _ in origin.headers}
+        forwarded = dataclasses.replace(
+            request,
+            path=f"/restapis/{origin.api_id}/{origin.stage}/" + (rest[0] if rest else ""),
+            headers=[(k, v) for k, v in request.headers if k.lower() not in names] + list(origin.headers),
+        )
+        return self._handle(forwarded, request_id)
+
+    def _firewall(self, definition: ApiDefinition, request: Request, request_id: str) -> None:
+        """The stage's web ACL, before anything else API Gateway does."""
+        if definition.web_acl is None:
+            return
+        try:
+            blocked = evaluate(definition.web_acl, request)
+        except UnsupportedWebAcl as error:
+            # Not served rather than guessed: a guess could admit what WAF refuses.
+            reason = (
+                f"the local front door cannot evaluate the web ACL of {definition.api_id}/{definition.stage}: {error}"
+            )
+            LOG.warning("front door: %s", reason)
+            headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "InternalServerErrorException"}
+            raise _Answered(json_response(500, json.dumps({"message": reason}), headers)) from None
+        if blocked is None:
+            return
+        LOG.info("front door: refused by web ACL %s (%s)", definition.web_acl.name, blocked.rule)
+        if blocked.custom is None:
+            raise Refusal("WAF_FILTERED", "Forbidden")
+        blocked.custom.headers.extend([("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", "ForbiddenException")])
+        raise _Answered(blocked.custom)
 
     def _pipeline(self, definition: ApiDefinition, request: Request, path: str, request_id: str) -> Response:
         match = definition.router.match(path, request.method)

@@ -32,6 +32,7 @@ RESPONSE_TYPES: dict[str, tuple[int, str]] = {
     "RESOURCE_NOT_FOUND": (404, "NotFoundException"),
     "THROTTLED": (429, "TooManyRequestsException"),
     "UNAUTHORIZED": (401, "UnauthorizedException"),
+    "WAF_FILTERED": (403, "WAFFilteredException"),
 }
 
 

@@ -149,3 +149,29 @@ def test_a_destructive_change_the_environment_allows_goes_through(own_emulator, 
     assert result.exit_code == 0, result.output
     template = boto3.client("cloudformation", region_name="eu-west-1").get_template(StackName="payments-dev-network")
     assert "/vpc/payments-dev/flow-logs" in str(template["TemplateBody"])
+
+
+def _set(project, key: str, value: object) -> None:
+    config = project / "config" / "dev" / "config.yaml"
+    settings = yaml.safe_load(config.read_text())
+    settings["environment"][key] = value
+    config.write_text(yaml.safe_dump(settings, sort_keys=False))
+
+
+def test_keys_can_be_added_to_live_tables_but_never_taken_away(own_emulator):
+    """Turning customer-managed keys on re-encrypts the tables in place (nothing replaced,
+    the data stays); turning them off again would lose the key: refused, naming it."""
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+    item = {"transactionId": {"S": "t-2"}, "timestamp": {"N": "2"}, "customerId": {"S": "c-2"}}
+    dynamodb.put_item(TableName=TRANSACTIONS, Item=item)
+    _set(own_emulator, "customer_managed_keys", True)
+    result = _launch_in_process(own_emulator, "data")
+    assert result.exit_code == 0, result.output
+    key = boto3.client("kms", region_name="eu-west-1").describe_key(KeyId="alias/payments-dev-data")["KeyMetadata"]
+    table = dynamodb.describe_table(TableName=TRANSACTIONS)["Table"]
+    assert table["SSEDescription"]["KMSMasterKeyArn"] == key["Arn"]
+    _set(own_emulator, "customer_managed_keys", False)
+    result = _launch_in_process(own_emulator, "data")
+    assert isinstance(result.exception, DestructiveChangeRefused), result.output
+    assert "DataKey (AWS::KMS::Key)" in str(result.exception)
+    assert dynamodb.get_item(TableName=TRANSACTIONS, Key={k: item[k] for k in ("transactionId", "timestamp")})["Item"]

@@ -61,30 +61,52 @@ def test_logs_bucket_name_and_encryption(launched, env):
     name = environment.output("storage", "LogsBucketName")
     assert name == f"api-logs-{env}-{account}-{environment.region('storage')}"
     rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
-    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # prod keeps its logs under its own key (tests/integration/test_protection.py), dev under S3's.
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == ("aws:kms" if env == "prod" else "AES256")
     policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
     assert policy["Statement"][0]["Sid"] == "DenyInsecureTransport"
 
 
-@pytest.mark.parametrize(("env", "nat_gateways"), [("dev", 0), ("prod", 2)])
-def test_vpc_subnets_and_nat_per_environment(launched, env, nat_gateways):
+@pytest.mark.parametrize("env", ENVS)
+def test_vpc_subnets_and_nat_per_environment(launched, project, env):
+    """No NAT gateway in any environment, hence no public subnet and no internet gateway:
+    the VPC's only ways out are its endpoints."""
+    assert project.environments[env].blueprint("network").config.nat_gateways == 0
     environment = launched[env]
     ec2 = _client("ec2", environment, "network")
     vpc_id = environment.output("network", "VpcId")
     (vpc,) = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
     cidr = ipaddress.IPv4Network(vpc["CidrBlock"])
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
-    assert len(subnets) == 4
+    assert sorted(s["SubnetId"] for s in subnets) == sorted(
+        environment.output("network", "PrivateSubnetIds").split(",")
+    )
     assert all(ipaddress.IPv4Network(s["CidrBlock"]).subnet_of(cidr) for s in subnets)
     nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"]
-    assert len([n for n in nats if n["State"] != "deleted"]) == nat_gateways
+    assert [n for n in nats if n["State"] != "deleted"] == []
+    assert (
+        ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
+        == []
+    )
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
     kinds = sorted((e["ServiceName"].rsplit(".", 1)[1], e["VpcEndpointType"]) for e in endpoints)
     assert kinds == [("dynamodb", "Gateway"), ("s3", "Gateway"), ("secretsmanager", "Interface")]
 
 
+def _prefix_list_ids(ec2, region: str) -> set[str]:
+    """The AWS-managed prefix lists of the gateway endpoints' services, looked up by name."""
+    ids = set()
+    for service in ("s3", "dynamodb"):
+        name = f"com.amazonaws.{region}.{service}"
+        found = ec2.describe_managed_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": [name]}])
+        ids |= {p["PrefixListId"] for p in found["PrefixLists"] if p["OwnerId"] == "AWS"}
+    return ids
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_security_group_rules(launched, env):
+    """The functions' group: nothing in; HTTPS out to the gateway endpoints' prefix lists (as
+    `!managed_prefix_list` resolved them at launch) and to the endpoints' group only."""
     environment = launched[env]
     ec2 = _client("ec2", environment, "network")
     lambda_sg_id = environment.output("network", "LambdaSecurityGroupId")
@@ -94,13 +116,49 @@ def test_security_group_rules(launched, env):
     }
     lambda_sg, endpoint_sg = groups[lambda_sg_id], groups[endpoint_sg_id]
     assert lambda_sg["IpPermissions"] == []
-    assert [(p["IpProtocol"], p["FromPort"], p["ToPort"]) for p in lambda_sg["IpPermissionsEgress"]] == [
-        ("tcp", 443, 443)
-    ]
+    egress = lambda_sg["IpPermissionsEgress"]
+    assert {(p["IpProtocol"], p["FromPort"], p["ToPort"]) for p in egress} == {("tcp", 443, 443)}
+    assert [r for p in egress for r in p["IpRanges"] + p.get("Ipv6Ranges", [])] == []
+    prefix_lists = {pl["PrefixListId"] for p in egress for pl in p.get("PrefixListIds", [])}
+    assert len(prefix_lists) == 2
+    assert prefix_lists == _prefix_list_ids(ec2, environment.region("network"))
+    assert [pair["GroupId"] for p in egress for pair in p["UserIdGroupPairs"]] == [endpoint_sg_id]
     (ingress,) = endpoint_sg["IpPermissions"]
     assert (ingress["FromPort"], ingress["ToPort"]) == (443, 443)
     assert [pair["GroupId"] for pair in ingress["UserIdGroupPairs"]] == [lambda_sg_id]
     assert ingress["IpRanges"] == []
+    assert [r["CidrIp"] for p in endpoint_sg["IpPermissionsEgress"] for r in p["IpRanges"]] == ["255.255.255.255/32"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_endpoint_policies_name_only_this_environments_resources(launched, env):
+    environment = launched[env]
+    region = environment.region("network")
+    ec2 = _client("ec2", environment, "network")
+    account = boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
+    vpc_id = environment.output("network", "VpcId")
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
+    own = (f"payments-{env}-", f"-{env}-{account}-{region}/")
+    for endpoint in endpoints:
+        service = endpoint["ServiceName"].rsplit(".", 1)[1]
+        statements = json.loads(endpoint["PolicyDocument"])["Statement"]
+        assert statements, service
+        for statement in statements:
+            assert statement["Effect"] == "Allow" and statement["Principal"] == "*"
+            assert statement["Condition"]["StringEquals"]["aws:PrincipalAccount"] == account
+            assert all(a.startswith(f"{service}:") and "*" not in a for a in statement["Action"])
+            for resource in statement["Resource"]:
+                if resource == "*":
+                    assert statement["Action"] == ["secretsmanager:GetRandomPassword"]
+                    continue
+                assert f":{account}:" in resource or statement["Condition"]["StringEquals"]["aws:ResourceAccount"] == (
+                    account
+                ), resource
+                assert any(part in resource for part in own), resource
+    tables = [environment.output("data", f"{t}TableName") for t in ("Transactions", "Sessions", "Idempotency")]
+    (dynamodb,) = [e for e in endpoints if e["ServiceName"].endswith(".dynamodb")]
+    (table_pattern, _) = json.loads(dynamodb["PolicyDocument"])["Statement"][0]["Resource"]
+    assert all(table_pattern.rstrip("*") in f"arn:aws:dynamodb:{region}:{account}:table/{t}" for t in tables)
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -4,17 +4,21 @@ least-privilege grants; and a stack of another project composed from them passes
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from awacs import dynamodb as awsddb
+from awacs import s3 as awss3
+from awacs.aws import Action
 from cfnlint.api import lint_by_config
 from cfnlint.config import ManualArgs
-from troposphere import Parameter, Ref, Template, ec2, encode_to_dict, s3
+from troposphere import Parameter, Ref, Template, encode_to_dict, s3
 
 from blueprints.blocks import (
     READ_DATA,
     Attribute,
     BlockError,
+    EndpointGrant,
     GlobalIndex,
     SecureBucket,
     Table,
@@ -141,7 +145,27 @@ def test_a_function_gets_its_own_role_log_group_and_only_its_grants():
         "AWS::Logs::LogGroup", {"LogGroupName": "/aws/lambda/orders-api", "RetentionInDays": 30}
     )
     statements = assertions.properties("OrdersRole")["Policies"][0]["PolicyDocument"]["Statement"]
-    assert [s["Sid"] for s in statements] == ["WriteOwnLogs", "AttachToVpc", "WriteTraces", "ReadOrders"]
+    assert [s["Sid"] for s in statements] == [
+        "WriteOwnLogs",
+        "AttachToVpc",
+        "ManageOwnInterfaces",
+        "ListInterfaces",
+        "WriteTraces",
+        "ReadOrders",
+    ]
+    # Network interfaces are scoped to this account and region and the function's own groups;
+    # only listing them and writing traces, which accept no resource, take "*".
+    by_sid = {s["Sid"]: s for s in statements}
+    assert [s for s in statements if s["Resource"] == ["*"]] == [by_sid["ListInterfaces"], by_sid["WriteTraces"]]
+    assert {
+        "Fn::Sub": [
+            "${Arn}/${Group}",
+            {
+                "Arn": {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group"},
+                "Group": "sg-1",
+            },
+        ]
+    } in by_sid["AttachToVpc"]["Resource"]
     function = assertions.properties("OrdersFunction")
     assert function["TracingConfig"] == {"Mode": "Active"} and "ReservedConcurrentExecutions" not in function
     with pytest.raises(BlockError, match="timeout_seconds"):
@@ -153,12 +177,156 @@ def test_a_vpc_without_nat_has_no_way_out_but_its_endpoints():
     vpc = Vpc(t, "Vpc", name="orders-dev", cidr="10.50.0.0/16", log_retention_days=30)
     assertions = TemplateAssertions(t.to_dict())
     assertions.resource_count_is("AWS::EC2::NatGateway", 0)
-    routes = assertions.resources("AWS::EC2::Route")
-    assert list(routes) == ["PublicDefaultRoute"]
-    assert len(vpc.private_subnets) == len(vpc.public_subnets) == 2
+    # No NAT gateway: no public subnet, no internet gateway, no route anywhere but the endpoints'.
+    assert assertions.resources("AWS::EC2::Route") == {}
+    assertions.resource_count_is("AWS::EC2::InternetGateway", 0)
+    assert vpc.public_subnets == [] and len(vpc.private_subnets) == 2
+    # The private subnets keep their blocks (the public eighths stay reserved).
+    assert [assertions.properties(s.title)["CidrBlock"] for s in vpc.private_subnets] == vpc.subnet_cidrs()[1]
+    assert vpc.subnet_cidrs()[1] == ["10.50.64.0/19", "10.50.96.0/19"]
     assertions.resource_count_is("AWS::EC2::VPCEndpoint", 2)
     with pytest.raises(BlockError, match="3 NAT gateways but only 2 availability zones"):
         Vpc(Template(), "Vpc", name="x", cidr="10.50.0.0/16", log_retention_days=30, nat_gateways=3)
+
+
+def test_nat_gateways_bring_their_public_subnets_and_are_refused_without_them():
+    t = Template()
+    vpc = Vpc(t, "Vpc", name="orders-dev", cidr="10.50.0.0/16", log_retention_days=30, nat_gateways=1)
+    assertions = TemplateAssertions(t.to_dict())
+    assert len(vpc.public_subnets) == 2
+    assertions.resource_count_is("AWS::EC2::InternetGateway", 1)
+    assert sorted(assertions.resources("AWS::EC2::Route")) == [
+        "PrivateDefaultRoute0",
+        "PrivateDefaultRoute1",
+        "PublicDefaultRoute",
+    ]
+    # Public subnets without NAT, when a team asks for them (e.g. for its load balancer).
+    t = Template()
+    Vpc(t, "Vpc", name="orders-dev", cidr="10.50.0.0/16", log_retention_days=30, public_subnets=True)
+    assertions = TemplateAssertions(t.to_dict())
+    assertions.resource_count_is("AWS::EC2::InternetGateway", 1)
+    assertions.resource_count_is("AWS::EC2::NatGateway", 0)
+    with pytest.raises(BlockError, match="public_subnets is false but nat_gateways is 1: a NAT gateway sits in"):
+        Vpc(
+            Template(),
+            "Vpc",
+            name="x",
+            cidr="10.50.0.0/16",
+            log_retention_days=30,
+            nat_gateways=1,
+            public_subnets=False,
+        )
+
+
+PREFIX_LISTS = {"s3": "pl-6da54004", "dynamodb": "pl-6fa54006"}
+
+
+def _least_egress_vpc(t: Template, **options: object) -> Vpc:
+    defaults: dict[str, object] = {
+        "name": "orders-dev",
+        "cidr": "10.50.0.0/16",
+        "log_retention_days": 30,
+        "gateway_prefix_lists": PREFIX_LISTS,
+        "interface_endpoints": ("secretsmanager",),
+    }
+    return Vpc(t, "Vpc", **{**defaults, **options})
+
+
+def test_a_least_egress_group_reaches_the_endpoints_and_nothing_else():
+    t = Template()
+    vpc = _least_egress_vpc(t)
+    vpc.least_egress("OrdersSecurityGroup", description="orders functions", name="orders-dev-functions")
+    assertions = TemplateAssertions(t.to_dict())
+    group = assertions.properties("OrdersSecurityGroup")
+    assert "SecurityGroupIngress" not in group
+    assert [
+        (
+            r["IpProtocol"],
+            r["FromPort"],
+            r["ToPort"],
+            r.get("DestinationPrefixListId"),
+            r.get("DestinationSecurityGroupId"),
+        )
+        for r in group["SecurityGroupEgress"]
+    ] == [
+        ("tcp", 443, 443, "pl-6da54004", None),
+        ("tcp", 443, 443, "pl-6fa54006", None),
+        ("tcp", 443, 443, None, {"Ref": "EndpointSecurityGroup"}),
+    ]
+    # The endpoint group lets in HTTPS from the clients' group through its own resource
+    # (inline rules naming each other would be a circular dependency), and sends nothing.
+    endpoints = assertions.properties("EndpointSecurityGroup")
+    assert "SecurityGroupIngress" not in endpoints
+    assert endpoints["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"
+    assert assertions.properties("EndpointIngressFromOrdersSecurityGroup") == {
+        "GroupId": {"Ref": "EndpointSecurityGroup"},
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
+        "SourceSecurityGroupId": {"Ref": "OrdersSecurityGroup"},
+        "Description": "HTTPS from orders-dev-functions",
+    }
+    assertions.has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {"VpcEndpointType": "Interface", "SecurityGroupIds": [{"Ref": "EndpointSecurityGroup"}]},
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"gateway_prefix_lists": {"s3": "pl-6da54004"}}, "gateway_prefix_lists lacks ['dynamodb']"),
+        ({"gateway_endpoints": (), "gateway_prefix_lists": {}, "interface_endpoints": ()}, "has nothing to reach"),
+    ],
+)
+def test_a_least_egress_group_is_refused_when_it_cannot_be_least(options, words):
+    vpc = _least_egress_vpc(Template(), **options)
+    with pytest.raises(BlockError, match=re.escape(words)):
+        vpc.least_egress("OrdersSecurityGroup", description="orders", name="orders")
+
+
+GET_ORDERS = EndpointGrant(sid="Orders", actions=(awsddb.GetItem,), resources=("arn:aws:dynamodb:*:*:table/orders",))
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"gateway_prefix_lists": {**PREFIX_LISTS, "sqs": "pl-12345678"}}, "gateway_prefix_lists names ['sqs']"),
+        ({"endpoint_policies": {"sqs": (GET_ORDERS,)}}, "endpoint_policies names ['sqs']"),
+        ({"interface_endpoints": ("s3",)}, "['s3'] are both gateway_endpoints and interface_endpoints"),
+    ],
+)
+def test_a_vpc_refuses_endpoint_options_it_cannot_apply(options, words):
+    with pytest.raises(BlockError, match=re.escape(words)):
+        _least_egress_vpc(Template(), **options)
+
+
+def test_endpoint_policies_let_this_accounts_principals_do_explicit_actions_only():
+    t = Template()
+    objects = EndpointGrant(
+        sid="Exports", actions=(awss3.GetObject,), resources=("arn:aws:s3:::orders-exports/*",), resource_account=True
+    )
+    _least_egress_vpc(t, endpoint_policies={"dynamodb": (GET_ORDERS,), "s3": (objects,)})
+    assertions = TemplateAssertions(t.to_dict())
+    account = {"Ref": "AWS::AccountId"}
+    assert assertions.properties("DynamoDbGatewayEndpoint")["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "Orders",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["dynamodb:GetItem"],
+            "Resource": ["arn:aws:dynamodb:*:*:table/orders"],
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
+        }
+    ]
+    (s3_statement,) = assertions.properties("S3GatewayEndpoint")["PolicyDocument"]["Statement"]
+    assert s3_statement["Condition"] == {
+        "StringEquals": {"aws:PrincipalAccount": account, "aws:ResourceAccount": account}
+    }
+    # An endpoint without an entry keeps AWS's default policy.
+    assert "PolicyDocument" not in assertions.properties("SecretsmanagerInterfaceEndpoint")
+    with pytest.raises(ValueError, match="wildcard action"):
+        EndpointGrant(sid="All", actions=(Action("dynamodb", "*"),), resources=("arn:aws:dynamodb:*:*:table/orders",))
 
 
 ROUTE = Route(
@@ -203,11 +371,12 @@ def test_a_rest_api_from_a_route_list_authorizes_validates_and_scopes_each_route
 
 def test_another_projects_stack_made_of_blocks_passes_cfn_lint(tmp_path):
     t, table = _table(point_in_time_recovery=False)
-    vpc = Vpc(t, "Vpc", name="orders-dev", cidr="10.50.0.0/16", log_retention_days=30)
+    vpc = _least_egress_vpc(t, endpoint_policies={"dynamodb": (GET_ORDERS,)})
+    functions = vpc.least_egress("FunctionSecurityGroup", description="orders function", name="orders-dev-function")
     _function(
         t,
         subnet_ids=[Ref(s) for s in vpc.private_subnets],
-        security_group_ids=(Ref(t.add_resource(_security_group(vpc))),),
+        security_group_ids=(Ref(functions),),
         grants=(table.reference().grant_read_data(sid="ReadOrders"),),
     )
     SecureBucket(t, "ReportsBucket", name="orders-reports", lifecycle_rules=[EXPIRE]).policy()
@@ -219,14 +388,3 @@ def test_another_projects_stack_made_of_blocks_passes_cfn_lint(tmp_path):
 
 def _json(value: object) -> object:
     return json.loads(json.dumps(encode_to_dict(value)))
-
-
-def _security_group(vpc: Vpc) -> object:
-    return ec2.SecurityGroup(
-        "FunctionSecurityGroup",
-        GroupDescription="orders function",
-        VpcId=Ref(vpc.vpc),
-        SecurityGroupEgress=[
-            ec2.SecurityGroupRule(IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="10.50.0.0/16", Description="in")
-        ],
-    )

@@ -106,7 +106,7 @@ def _cli(project: Path, *command: str) -> tuple[int, str]:
 
 def test_an_error_in_another_environment_names_that_environment_and_file(project_copy):
     prod = project_copy() / "config" / "prod" / "config.yaml"
-    _edit(prod, "log_retention_days: 90", "log_retention_day: 90")
+    _edit(prod, "log_retention_days: 365", "log_retention_day: 365")
     code, output = _cli(prod.parents[2], "generate", "dev")
     assert code == 1
     where = _line_of(prod, "log_retention_day:")

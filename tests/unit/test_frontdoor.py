@@ -4,6 +4,7 @@ throttling, request validation, gateway responses, the proxy event and the Lambd
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import http.client
@@ -29,10 +30,13 @@ from local_aws.frontdoor.definitions import (
     Authorizer,
     DefinitionReader,
     Method,
+    Origin,
     Resource,
     Throttling,
     UnknownApi,
+    UnknownDistribution,
     Validator,
+    distribution_origin,
 )
 from local_aws.frontdoor.events import (
     EventContext,
@@ -49,6 +53,7 @@ from local_aws.frontdoor.responses import GatewayResponse, Refusal, render_refus
 from local_aws.frontdoor.routing import Router
 from local_aws.frontdoor.throttle import Throttles, TokenBucket
 from local_aws.frontdoor.validation import body_errors, missing_parameters, missing_parameters_message
+from local_aws.frontdoor.waf import UnsupportedWebAcl, WebAcl, evaluate
 from local_aws.frontdoor.workers import CodeMismatch, FunctionConfig, Outcome, WorkerPool, extract_code
 
 NOW = 1_800_000_000
@@ -800,6 +805,10 @@ class FakeApiGateway:
         settings = {"*/*": {"throttlingRateLimit": 5.0, "throttlingBurstLimit": 5}}
         return {"stageName": "v1", "deploymentId": self.deployment, "methodSettings": settings}
 
+    def get_web_acl_for_resource(self, ResourceArn: str) -> dict[str, Any]:  # the WAFv2 client's call
+        self.calls.append("get_web_acl_for_resource")
+        return {}
+
     def get_method(self, restApiId: str, resourceId: str, httpMethod: str) -> dict[str, Any]:
         self.calls.append("get_method")
         return {"httpMethod": httpMethod, "authorizationType": "NONE", "requestModels": {"application/json": "Pay"}}
@@ -888,3 +897,125 @@ def test_the_http_server_passes_requests_through_and_reads_chunked_bodies() -> N
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- the stage's web ACL and the distribution's path -----------------------------------------
+
+ORIGIN_ACL = WebAcl.from_api(
+    {
+        "Name": "origin",
+        "ARN": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/origin/1",
+        "DefaultAction": {"Block": {"CustomResponse": {"ResponseCode": 403, "CustomResponseBodyKey": "Forbidden"}}},
+        "CustomResponseBodies": {
+            "Forbidden": {
+                "ContentType": "APPLICATION_JSON",
+                "Content": '{"error": {"code": "Forbidden", "message": "no"}}',
+            }
+        },
+        "Rules": [
+            {
+                "Name": "AllowThroughDistribution",
+                "Priority": 0,
+                "Action": {"Allow": {}},
+                "Statement": {
+                    "OrStatement": {
+                        "Statements": [
+                            {
+                                "ByteMatchStatement": {
+                                    "SearchString": value,
+                                    "FieldToMatch": {"SingleHeader": {"Name": "x-origin-verify"}},
+                                    "PositionalConstraint": "EXACTLY",
+                                    "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                                }
+                            }
+                            for value in (b"new-secret", b"old-secret")
+                        ]
+                    }
+                },
+            }
+        ],
+    }
+)
+
+
+class FakeDistributions:
+    def get(self, distribution_id: str) -> Origin:
+        if distribution_id != "DIST1":
+            raise UnknownDistribution(distribution_id)
+        return Origin("api1", "v1", (("X-Origin-Verify", "new-secret"),))
+
+
+@pytest.fixture
+def guarded(door: tuple[FrontDoor, FakeWorkers]) -> tuple[FrontDoor, FakeWorkers]:
+    front_door, workers = door
+    definitions = front_door._definitions  # the fake: give its stage the web ACL
+    definitions.definition = dataclasses.replace(definitions.definition, web_acl=ORIGIN_ACL)  # type: ignore[attr-defined]
+    front_door._distributions = FakeDistributions()  # type: ignore[assignment]
+    return front_door, workers
+
+
+def test_the_stage_web_acl_comes_before_routing_and_the_authorizer(
+    guarded: tuple[FrontDoor, FakeWorkers], issuers: dict[str, Issuer]
+) -> None:
+    front_door, workers = guarded
+    token = issuers["pool"].token()
+    forbidden = {"error": {"code": "Forbidden", "message": "no"}}
+    assert _post(front_door, token, VALID_BODY) == (403, forbidden)
+    assert _post(front_door, None, b"{}", path="/nope") == (403, forbidden)  # before routing
+    headers = [("Authorization", token), ("Idempotency-Key", "k")]
+    for value, status in (("wrong", 403), ("new-secret", 200), ("old-secret", 200), ("NEW-SECRET", 403)):
+        answer = front_door.handle(
+            Request("POST", "/restapis/api1/v1/payments", "", [*headers, ("X-Origin-Verify", value)], VALID_BODY)
+        )
+        assert answer.status == status, value
+    assert len(workers.events) == 2  # only the two admitted requests reached the function
+
+
+def test_the_distribution_path_adds_the_origin_header_over_the_viewers(
+    guarded: tuple[FrontDoor, FakeWorkers], issuers: dict[str, Issuer]
+) -> None:
+    front_door, workers = guarded
+    headers = [("Authorization", issuers["pool"].token()), ("Idempotency-Key", "k"), ("x-origin-verify", "forged")]
+    answer = front_door.handle(Request("POST", "/distributions/DIST1/payments", "", headers, VALID_BODY))
+    assert (answer.status, answer.body) == (200, b"ok")
+    event = workers.events[0]
+    assert event["headers"]["X-Origin-Verify"] == "new-secret" and "x-origin-verify" not in event["headers"]
+    assert event["path"] == "/payments" and event["requestContext"]["stage"] == "v1"
+    unknown = front_door.handle(Request("GET", "/distributions/NOPE/payments", "", [], b""))
+    assert unknown.status == 404
+
+
+def test_a_web_acl_statement_the_front_door_does_not_evaluate_is_refused_by_name(
+    guarded: tuple[FrontDoor, FakeWorkers], issuers: dict[str, Issuer]
+) -> None:
+    front_door, workers = guarded
+    rule = {"Name": "Geo", "Priority": 0, "Action": {"Allow": {}}, "Statement": {"GeoMatchStatement": {}}}
+    definitions = front_door._definitions
+    definitions.definition = dataclasses.replace(  # type: ignore[attr-defined]
+        definitions.definition,  # type: ignore[attr-defined]
+        web_acl=dataclasses.replace(ORIGIN_ACL, rules=(rule,)),
+    )
+    status, body = _post(front_door, issuers["pool"].token(), VALID_BODY)
+    assert status == 500 and workers.events == []
+    assert "rule Geo: statement type GeoMatchStatement is not emulated" in body["message"]
+    with pytest.raises(UnsupportedWebAcl, match="statement type GeoMatchStatement is not emulated"):
+        evaluate(dataclasses.replace(ORIGIN_ACL, rules=(rule,)), Request("GET", "/", "", []))
+
+
+def test_a_distribution_origin_is_read_as_a_stage_with_its_custom_headers() -> None:
+    config = {
+        "DefaultCacheBehavior": {"TargetOriginId": "api"},
+        "Origins": {
+            "Items": [
+                {
+                    "Id": "api",
+                    "DomainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+                    "OriginPath": "/v1",
+                    "CustomHeaders": {"Quantity": 1, "Items": [{"HeaderName": "X-Origin-Verify", "HeaderValue": "s"}]},
+                }
+            ]
+        },
+    }
+    assert distribution_origin(config) == Origin("abc123", "v1", (("X-Origin-Verify", "s"),))
+    config["Origins"]["Items"][0]["DomainName"] = "bucket.s3.amazonaws.com"  # type: ignore[index]
+    assert distribution_origin(config) is None

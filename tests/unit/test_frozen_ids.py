@@ -20,15 +20,28 @@ FROZEN = {
     ("data", "IdempotencyTable"): "AWS::DynamoDB::Table",
     ("storage", "LogsBucket"): "AWS::S3::Bucket",
     ("storage", "ArtifactsBucket"): "AWS::S3::Bucket",
+    ("storage", "ServerAccessLogsBucket"): "AWS::S3::Bucket",
     ("zone", "HostedZone"): "AWS::Route53::HostedZone",
     ("identity", "UserPool"): "AWS::Cognito::UserPool",
     ("network", "FlowLogGroup"): "AWS::Logs::LogGroup",
     ("functions", "PaymentProcessorLogGroup"): "AWS::Logs::LogGroup",
     ("functions", "SessionManagerLogGroup"): "AWS::Logs::LogGroup",
+    ("functions", "SecretRotatorLogGroup"): "AWS::Logs::LogGroup",
     ("api", "AccessLogGroup"): "AWS::Logs::LogGroup",
     ("api", "ExecutionLogGroup"): "AWS::Logs::LogGroup",
+    ("edge", "WebAclLogGroup"): "AWS::Logs::LogGroup",
+}
+# The customer-managed keys, where the environment has them: losing one loses its data.
+FROZEN_KEYS = {
+    ("data", "DataKey"): "AWS::KMS::Key",
+    ("functions", "FunctionsKey"): "AWS::KMS::Key",
+    ("storage", "StorageKey"): "AWS::KMS::Key",
+    ("network", "NetworkKey"): "AWS::KMS::Key",
+    ("api", "ApiKey"): "AWS::KMS::Key",
+    ("edge", "EdgeKey"): "AWS::KMS::Key",
 }
 STATEFUL_TYPES = {
+    "AWS::KMS::Key",
     "AWS::DynamoDB::Table",
     "AWS::S3::Bucket",
     "AWS::Route53::HostedZone",
@@ -38,14 +51,18 @@ STATEFUL_TYPES = {
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_stateful_logical_ids_and_types_are_frozen(rendered, env):
+def test_stateful_logical_ids_and_types_are_frozen(project, rendered, env):
     found = {
         (stack, logical_id): resource["Type"]
         for stack, item in rendered[env].items()
         for logical_id, resource in json.loads(item.template)["Resources"].items()
         if resource["Type"] in STATEFUL_TYPES
     }
-    assert found == FROZEN
+    assert found == _frozen(project, env)
+
+
+def _frozen(project, env):
+    return {**FROZEN, **(FROZEN_KEYS if project.environments[env].settings.customer_managed_keys else {})}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -56,4 +73,4 @@ def test_environments_that_retain_data_retain_exactly_the_frozen_resources(proje
         for logical_id, resource in json.loads(item.template)["Resources"].items()
         if resource.get("DeletionPolicy") == "Retain" and resource.get("UpdateReplacePolicy") == "Retain"
     }
-    assert retained == (FROZEN if project.environments[env].settings.retain_data else {})
+    assert retained == (_frozen(project, env) if project.environments[env].settings.retain_data else {})

@@ -100,8 +100,47 @@ def test_stateless_resources_are_not_guarded(project):
     assert destructive_changes("functions", functions, new) == []
 
 
+def test_a_key_schema_change_is_destructive(data):
+    """DynamoDB's schema lists KeySchema only as conditionally create-only; it still replaces."""
+    new = copy.deepcopy(data)
+    new["Resources"]["SessionsTable"]["Properties"]["KeySchema"][0]["AttributeName"] = "id"
+    (change,) = destructive_changes("data", data, new)
+    assert (change.resource, change.what) == ("SessionsTable", "create-only property KeySchema (replacement)")
+
+
+def test_removing_or_replacing_a_key_is_destructive(data):
+    removed = copy.deepcopy(data)
+    del removed["Resources"]["DataKey"]
+    assert [(c.resource, c.type) for c in destructive_changes("data", data, removed)] == [("DataKey", "AWS::KMS::Key")]
+    replaced = copy.deepcopy(data)
+    replaced["Resources"]["DataKeyV2"] = replaced["Resources"].pop("DataKey")
+    assert [c.resource for c in destructive_changes("data", data, replaced)] == ["DataKey"]
+
+
+def test_turning_customer_managed_keys_off_is_refused(project):
+    """An environment that drops its keys would lose what they encrypt: the guard names each key."""
+    prod = project.environments["prod"]
+    with_keys = json.loads(prod.render("data"))
+    settings = prod.settings.model_copy(update={"customer_managed_keys": False})
+    without = json.loads(type(prod)(prod.project, prod.name, prod.region, settings, prod.stacks).render("data"))
+    assert "DataKey" not in without["Resources"]
+    assert [c.resource for c in destructive_changes("data", with_keys, without)] == ["DataKey"]
+
+
+def test_a_key_is_stateful_even_where_data_is_not_retained(project):
+    """A key is guarded even where the environment does not retain data: a new one cannot decrypt."""
+    prod = project.environments["prod"]
+    settings = prod.settings.model_copy(update={"retain_data": False})
+    data = json.loads(type(prod)(prod.project, prod.name, prod.region, settings, prod.stacks).render("data"))
+    assert data["Resources"]["DataKey"]["DeletionPolicy"] == "Delete"
+    new = copy.deepcopy(data)
+    del new["Resources"]["DataKey"]
+    assert [c.resource for c in destructive_changes("data", data, new)] == ["DataKey"]
+
+
 def test_create_only_properties_come_from_the_resource_schemas():
     assert ("TableName",) in create_only_properties("AWS::DynamoDB::Table")
+    assert ("KeySchema",) in create_only_properties("AWS::DynamoDB::Table")
     assert ("BucketName",) in create_only_properties("AWS::S3::Bucket")
     assert ("LogGroupName",) in create_only_properties("AWS::Logs::LogGroup")
 
@@ -114,6 +153,7 @@ def test_stack_policy_denies_replacing_or_deleting_stateful_resources(project):
         "Principal": "*",
         "Action": ["Update:Replace", "Update:Delete"],
         "Resource": [
+            "LogicalResourceId/DataKey",
             "LogicalResourceId/IdempotencyTable",
             "LogicalResourceId/SessionsTable",
             "LogicalResourceId/TransactionsTable",

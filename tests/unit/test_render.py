@@ -117,10 +117,10 @@ def test_dependency_graph_is_at_most_four_levels(rendered):
         assert levels["cdn"] > levels["api"] > levels["functions"]
 
 
-def test_certificate_stack_lives_in_us_east_1_and_the_rest_in_the_env_region(project, rendered):
+def test_certificate_and_edge_stacks_live_in_us_east_1_and_the_rest_in_the_env_region(project, rendered):
     for env in ENVIRONMENTS:
         for stack, item in rendered[env].items():
-            expected = "us-east-1" if stack == "certificate" else project.environments[env].region
+            expected = "us-east-1" if stack in {"certificate", "edge"} else project.environments[env].region
             assert item.region == expected, (env, stack)
 
 

@@ -13,7 +13,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from blueprints.blocks.rest_api import route_id
 from blueprints.contract import BACKOFFICE_READ, CUSTOMER_SCOPE, RESOURCE_SERVER, ROUTES
-from blueprints.functions import FUNCTIONS
+from blueprints.functions import DEPLOYED, FUNCTIONS
 from blueprints.testing import Capture, Match
 from tests.conftest import ENVIRONMENTS, ROOT
 
@@ -33,35 +33,31 @@ def test_logs_bucket_name_is_unique_per_env_account_and_region(template, env):
     t.all_resources_properties("AWS::S3::Bucket", {"BucketName": {"Fn::Sub": Match.string_like_regexp(unique)}})
 
 
-# Fix 2 (critical): least-privilege security groups.
+# Fix 2 (critical): least-privilege security groups (and least egress: tests/unit/test_egress.py).
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_lambda_security_group_allows_only_https_out_and_nothing_in(template, env):
     sg = template(env, "network").properties("LambdaSecurityGroup")
     assert "SecurityGroupIngress" not in sg
-    assert sg["SecurityGroupEgress"] == [
-        {
-            "IpProtocol": "tcp",
-            "FromPort": 443,
-            "ToPort": 443,
-            "CidrIp": "0.0.0.0/0",
-            "Description": "HTTPS to AWS service endpoints (gateway endpoints or NAT)",
-        }
-    ]
+    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in sg["SecurityGroupEgress"]] == [("tcp", 443, 443)] * 3
+    assert not [r for r in sg["SecurityGroupEgress"] if "CidrIp" in r or "CidrIpv6" in r]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_endpoint_security_group_allows_https_only_from_the_lambda_group(template, env):
     t = template(env, "network")
     sg = t.properties("EndpointSecurityGroup")
-    assert sg["SecurityGroupIngress"] == [
+    assert "SecurityGroupIngress" not in sg  # its one rule is a resource of its own (no cycle)
+    t.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
         {
+            "GroupId": {"Ref": "EndpointSecurityGroup"},
             "IpProtocol": "tcp",
             "FromPort": 443,
             "ToPort": 443,
             "SourceSecurityGroupId": {"Ref": "LambdaSecurityGroup"},
-            "Description": "HTTPS from the Lambda functions",
-        }
-    ]
+        },
+    )
+    t.resource_count_is("AWS::EC2::SecurityGroupIngress", 1)
     # The one egress rule matches no traffic (it replaces the default allow-all).
     assert sg["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"
     # No group lets the internet in, and every rule has a description (a group without rules passes).
@@ -74,6 +70,7 @@ def test_endpoint_security_group_allows_https_only_from_the_lambda_group(templat
         },
     )
     t.all_resources_properties("AWS::EC2::SecurityGroup", {"SecurityGroupIngress": undescribed})
+    t.all_resources_properties("AWS::EC2::SecurityGroupIngress", {"Description": Match.string_like_regexp(r"\S")})
 
 
 # Fixes 3 and 5 (critical, high): certificate before CloudFront before Route53, and the
@@ -135,7 +132,7 @@ def _cached(fn: ast.FunctionDef) -> bool:
     return bool(names & {"functools.cache", "functools.lru_cache", "cache", "lru_cache"})
 
 
-@pytest.mark.parametrize("source_dir", [spec.source_dir for spec in FUNCTIONS])
+@pytest.mark.parametrize("source_dir", [spec.source_dir for spec in DEPLOYED])
 def test_handlers_create_aws_clients_once_per_container(source_dir):
     tree = ast.parse((ROOT / "lambda_code" / source_dir / "handler.py").read_text())
     calls_in_functions = [
@@ -168,24 +165,22 @@ def test_tables_cannot_be_silently_replaced(template, env):
     )
 
 
-# Fix 8 (medium): no NAT gateway in dev; staging shares one, prod has one per AZ.
+# Fix 8 (medium): no NAT gateway in dev; now in no environment, since the functions' security
+# group reaches only the VPC endpoints (tests/unit/test_egress.py).
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_nat_gateways_per_environment(project, template, env):
-    zones = project.environments[env].blueprint("network").config.availability_zones
-    nat_count = {"dev": 0, "staging": 1, "prod": zones}[env]
+    assert project.environments[env].blueprint("network").config.nat_gateways == 0
     t = template(env, "network")
-    t.resource_count_is("AWS::EC2::NatGateway", nat_count)
-    t.resource_count_is("AWS::EC2::EIP", nat_count)
-    # Each AZ's private route table has a default route through a NAT gateway, or none has.
-    t.resource_properties_count_is("AWS::EC2::Route", {"NatGatewayId": Match.any_value()}, zones if nat_count else 0)
-    if nat_count == 0:
-        # dev's functions still reach DynamoDB and S3 through the gateway endpoints, and
-        # Secrets Manager (the cursor key) through an interface endpoint.
-        t.resource_properties_count_is("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"}, len(GATEWAY_SERVICES))
-        t.has_resource_properties(
-            "AWS::EC2::VPCEndpoint",
-            {"ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.secretsmanager"}, "VpcEndpointType": "Interface"},
-        )
+    t.resource_count_is("AWS::EC2::NatGateway", 0)
+    t.resource_count_is("AWS::EC2::EIP", 0)
+    t.resource_properties_count_is("AWS::EC2::Route", {"NatGatewayId": Match.any_value()}, 0)
+    # The functions reach DynamoDB and S3 through the gateway endpoints, and Secrets
+    # Manager (the cursor key) through an interface endpoint.
+    t.resource_properties_count_is("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"}, len(GATEWAY_SERVICES))
+    t.has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {"ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.secretsmanager"}, "VpcEndpointType": "Interface"},
+    )
 
 
 # Fix 11 (low): log retention per environment, decided in one place.
@@ -199,8 +194,9 @@ def test_every_log_group_has_the_environments_retention(project, rendered, templ
     }
     assert groups == {
         "network": {"FlowLogGroup"},
-        "functions": {f"{spec.title}LogGroup" for spec in FUNCTIONS},
+        "functions": {f"{spec.title}LogGroup" for spec in DEPLOYED},
         "api": {"AccessLogGroup", "ExecutionLogGroup"},
+        "edge": {"WebAclLogGroup"},
     }
 
 
@@ -269,25 +265,30 @@ def test_table_keys_index_and_ttl(template, env):
 def test_functions_are_configured_per_environment_and_isolated(project, template, env):
     cfg = project.environments[env].settings.stacks["functions"]
     t = template(env, "functions")
-    functions = t.all_resources_properties(
-        "AWS::Lambda::Function",
-        {
-            "MemorySize": cfg["memory_mb"],
-            "Timeout": cfg["timeout_seconds"],
-            "ReservedConcurrentExecutions": cfg["reserved_concurrency"],
-            "TracingConfig": Match.exact({"Mode": "Active"}),
-            "Runtime": "python3.12",
-            "VpcConfig": Match.exact(
-                {"SubnetIds": {"Ref": "PrivateSubnetIds"}, "SecurityGroupIds": [{"Ref": "LambdaSecurityGroupId"}]}
-            ),
-        },
-    )
-    assert functions == sorted(f"{spec.title}Function" for spec in FUNCTIONS)
-    for spec in FUNCTIONS:  # its own role and its own log group
+    placement = {
+        "TracingConfig": Match.exact({"Mode": "Active"}),
+        "Runtime": "python3.12",
+        "VpcConfig": Match.exact(
+            {"SubnetIds": {"Ref": "PrivateSubnetIds"}, "SecurityGroupIds": [{"Ref": "LambdaSecurityGroupId"}]}
+        ),
+    }
+    functions = t.all_resources_properties("AWS::Lambda::Function", placement)
+    assert functions == sorted(f"{spec.title}Function" for spec in DEPLOYED)
+    for spec in FUNCTIONS:  # the API's functions are sized by the environment
+        t.has_resource_properties(
+            "AWS::Lambda::Function",
+            {
+                "FunctionName": f"payments-{env}-{spec.name}",
+                "MemorySize": cfg["memory_mb"],
+                "Timeout": cfg["timeout_seconds"],
+                "ReservedConcurrentExecutions": cfg["reserved_concurrency"],
+            },
+        )
+    for spec in DEPLOYED:  # its own role and its own log group
         props = t.properties(f"{spec.title}Function")
         assert props["Role"] == {"Fn::GetAtt": [f"{spec.title}Role", "Arn"]}
         assert props["LoggingConfig"] == {"LogGroup": {"Ref": f"{spec.title}LogGroup"}}
-    t.resource_count_is("AWS::IAM::Role", len(FUNCTIONS))
+    t.resource_count_is("AWS::IAM::Role", len(DEPLOYED))
     t.has_resource_properties(
         "AWS::Lambda::Function",
         {"Environment": {"Variables": {"TRANSACTIONS_TABLE": {"Ref": "TransactionsTableName"}}}},
@@ -300,8 +301,9 @@ def test_functions_are_configured_per_environment_and_isolated(project, template
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_iam_is_least_privilege(rendered, env):
-    """No wildcard action anywhere; '*' resources only for ENI and X-Ray actions."""
-    wildcard_ok = {"ec2:CreateNetworkInterface", "xray:PutTraceSegments"}
+    """No wildcard action anywhere; '*' resources only for actions AWS gives no resource-level
+    permissions: ENI description, X-Ray writes, random password generation."""
+    wildcard_ok = {"ec2:DescribeNetworkInterfaces", "xray:PutTraceSegments", "secretsmanager:GetRandomPassword"}
     for stack, item in rendered[env].items():
         for logical_id, resource in json.loads(item.template)["Resources"].items():
             if resource["Type"] != "AWS::IAM::Role":
@@ -550,7 +552,9 @@ def test_vpc_has_flow_logs_private_subnets_and_gateway_endpoints(project, templa
     zones = project.environments[env].blueprint("network").config.availability_zones
     t = template(env, "network")
     t.has_resource_properties("AWS::EC2::FlowLog", {"ResourceType": "VPC", "TrafficType": "ALL"})
-    t.resource_count_is("AWS::EC2::Subnet", 2 * zones)  # a public and a private subnet per AZ
+    # A private subnet per AZ, and a public one only where NAT gateways need it (nowhere).
+    public = zones if project.environments[env].blueprint("network").config.nat_gateways else 0
+    t.resource_count_is("AWS::EC2::Subnet", zones + public)
     t.all_resources_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": False})
     for service in GATEWAY_SERVICES:
         t.has_resource_properties(
@@ -589,5 +593,5 @@ def test_every_suppression_carries_a_reason(rendered):
 
 
 def test_handler_sources_exist_for_every_function():
-    for spec in FUNCTIONS:
+    for spec in DEPLOYED:
         assert Path(ROOT / "lambda_code" / spec.source_dir / "handler.py").is_file()

@@ -1,0 +1,164 @@
+"""Encryption, retention and rotation as CloudFormation sets them, where moto's own
+CloudFormation models drop them, and the AWS::SecretsManager::RotationSchedule model it
+lacks. Without these, a launched stack would read back unencrypted and unlocked however
+its template says otherwise. Imported by the emulator process (server.py), which calls
+`register()` after local_aws.models.register().
+
+What each patch restores (moto 5.2, local_aws.models.MOTO_VERSION):
+- AWS::KMS::Key: the key policy kept as JSON text (moto keeps the template's object, and
+  then fails on every call that checks the policy), and tags in KMS's own shape (moto fails
+  on a template's tags).
+- AWS::Logs::LogGroup: KmsKeyId (moto reads only the API's `kmsKeyId`).
+- AWS::DynamoDB::Table: SSESpecification.SSEEnabled (the API's `Enabled`), so
+  DescribeTable shows the table's KMS key.
+- AWS::S3::Bucket: ObjectLockEnabled and ObjectLockConfiguration.
+- AWS::Lambda::Function: KmsKeyArn (moto reads only the API's `KMSKeyArn`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+from moto.cloudformation import parsing
+from moto.core.common_models import CloudFormationModel
+from moto.dynamodb.models.table import Table
+from moto.kms.models import Key
+from moto.logs.models import LogGroup
+from moto.s3.models import FakeBucket
+from moto.secretsmanager.models import secretsmanager_backends
+
+from local_aws.models import _Emulated
+
+DAY = 86400
+
+
+class RotationSchedule(_Emulated, CloudFormationModel):
+    """The secret's rotation configuration (function and interval) as Secrets Manager keeps
+    it, so DescribeSecret shows what the stack declared; Ref is the secret's ARN, as
+    CloudFormation answers for this type. The emulator has no scheduler and runs no Lambda
+    functions (no Docker), so nothing is rotated here: the rotation function is tested
+    in-process through moto's own RotateSecret (tests/unit/handlers/test_rotator.py)."""
+
+    def __init__(self, secret_arn: str) -> None:
+        self.physical_resource_id = self.id = secret_arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::RotationSchedule"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        secret = secretsmanager_backends[account_id][region_name].describe_secret(props["SecretId"])
+        days = int(props.get("RotationRules", {}).get("AutomaticallyAfterDays", 0))
+        if props.get("HostedRotationLambda") or not props.get("RotationLambdaARN") or days < 1:
+            raise ValueError(
+                f"{resource_name}: the emulator models rotation by a function (RotationLambdaARN) every "
+                "RotationRules.AutomaticallyAfterDays days only"
+            )
+        secret.rotation_requested = secret.rotation_enabled = True  # DescribeSecret shows rotation once requested
+        secret.rotation_lambda_arn = props["RotationLambdaARN"]
+        secret.auto_rotate_after_days = days
+        secret.next_rotation_date = int(time.time()) + days * DAY
+        return cls(secret.arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = secretsmanager_backends[account_id][self.id.split(":")[3]]
+        if backend._is_valid_identifier(self.id):
+            secret = backend.describe_secret(self.id)
+            secret.rotation_enabled, secret.rotation_lambda_arn = False, ""
+            secret.auto_rotate_after_days, secret.next_rotation_date = 0, None
+
+
+def _log_group_key(group: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    group.kms_key_id = props.get("KmsKeyId")
+
+
+def _table_encryption(table: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    sse = props.get("SSESpecification") or {}
+    if sse.get("SSEEnabled") and sse.get("SSEType") == "KMS":
+        table.sse_specification = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": sse.get("KMSMasterKeyId")}
+    else:  # DynamoDB's own key: DescribeTable shows no SSEDescription
+        table.sse_specification = None
+
+
+def _bucket_lock(bucket: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Set directly: S3 allows Object Lock on an existing versioned bucket, moto only on an
+    empty one."""
+    retention = props.get("ObjectLockConfiguration", {}).get("Rule", {}).get("DefaultRetention", {})
+    if props.get("ObjectLockEnabled"):
+        bucket.object_lock_enabled = True
+        bucket.default_lock_mode = retention.get("Mode")
+        bucket.default_lock_days = retention.get("Days")
+        bucket.default_lock_years = retention.get("Years")
+
+
+def _function_key(function: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    function.kms_key_arn = props.get("KmsKeyArn")
+
+
+Restore = Callable[[Any, dict[str, Any], str, str], None]
+
+
+def _after(model: type, restore: Restore) -> None:
+    """Run `restore` on what moto's create and update return."""
+    create = model.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def created(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        made = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        restore(made, cloudformation_json["Properties"], account_id, region_name)
+        return made
+
+    model.create_from_cloudformation_json = classmethod(created)  # type: ignore[attr-defined]
+    # Where moto has no update for the type it ignores every change to it; the restored
+    # settings are then applied to the resource in place (as CloudFormation updates them).
+    update = getattr(model.update_from_cloudformation_json, "__func__", None)
+    if getattr(model.update_from_cloudformation_json, "__isabstractmethod__", False):
+        update = None
+
+    def updated(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        made = original_resource
+        if update is not None:
+            made = update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        restore(made, cloudformation_json["Properties"], account_id, region_name)
+        return made
+
+    model.update_from_cloudformation_json = classmethod(updated)  # type: ignore[attr-defined]
+
+
+def _key_policy_as_text(model: type) -> None:
+    """The template's key policy and tags as moto's KMS backend takes them."""
+    create = model.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def created(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        props = cloudformation_json["Properties"]
+        if isinstance(props.get("KeyPolicy"), dict):
+            props["KeyPolicy"] = json.dumps(props["KeyPolicy"])
+        # KMS's API names tag fields TagKey/TagValue; templates name them Key/Value.
+        props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props.get("Tags", [])]
+        return create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    model.create_from_cloudformation_json = classmethod(created)  # type: ignore[attr-defined]
+
+
+def register() -> None:
+    """Patch moto's models (once) and check moto's CloudFormation sees the rotation model."""
+    if getattr(Key, "_protection_patched", False):
+        return
+    _key_policy_as_text(Key)
+    _after(LogGroup, _log_group_key)
+    _after(Table, _table_encryption)
+    _after(FakeBucket, _bucket_lock)
+    _after(LambdaFunction, _function_key)
+    Key._protection_patched = True  # type: ignore[attr-defined]
+    if RotationSchedule.cloudformation_type() not in parsing.get_model_map():
+        raise RuntimeError("the RotationSchedule model is not registered")
+
+
+__all__ = ["RotationSchedule", "register"]

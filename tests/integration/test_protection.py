@@ -1,0 +1,91 @@
+"""Keys, encryption, the locked audit trail and the cursor key's rotation schedule, as the
+launched dev and prod environments keep them (read back through the service APIs)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from blueprints.functions import DEPLOYED, SECRET_ROTATOR
+from local_aws.launched import LaunchedEnvironment
+
+pytestmark = pytest.mark.integration
+
+
+def _client(service: str, env: LaunchedEnvironment, stack: str):
+    return boto3.client(service, region_name=env.region(stack))
+
+
+def test_prod_keeps_its_data_under_its_own_rotating_keys(launched):
+    prod = launched["prod"]
+    kms = _client("kms", prod, "data")
+    keys = {stack: prod.output(stack, f"{stack.title()}KeyArn") for stack in ("data", "functions", "storage")}
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+    for stack, arn in keys.items():
+        metadata = kms.describe_key(KeyId=arn)["KeyMetadata"]
+        assert metadata["KeyState"] == "Enabled" and metadata["KeyManager"] == "CUSTOMER", stack
+        assert kms.get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"], stack
+        assert aliases[f"alias/payments-prod-{stack}"] == metadata["KeyId"], stack
+        policy = json.loads(kms.get_key_policy(KeyId=arn, PolicyName="default")["Policy"])
+        admin = next(s for s in policy["Statement"] if s["Sid"] == "KeyAdministration")
+        assert "kms:Decrypt" not in admin["Action"], stack
+
+    dynamodb = _client("dynamodb", prod, "data")
+    for table in ("Transactions", "Sessions", "Idempotency"):
+        described = dynamodb.describe_table(TableName=prod.output("data", f"{table}TableName"))["Table"]
+        assert described["SSEDescription"]["KMSMasterKeyArn"] == keys["data"], table
+
+    lambda_ = _client("lambda", prod, "functions")
+    logs = _client("logs", prod, "functions")
+    for spec in DEPLOYED:
+        name = prod.output("functions", f"{spec.title}FunctionName")
+        assert lambda_.get_function_configuration(FunctionName=name)["KMSKeyArn"] == keys["functions"], spec.name
+        (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+        assert group["kmsKeyId"] == keys["functions"], spec.name
+
+    s3 = _client("s3", prod, "storage")
+    for bucket, expected in (("Logs", keys["storage"]), ("Artifacts", keys["storage"]), ("ServerAccessLogs", None)):
+        rules = s3.get_bucket_encryption(Bucket=prod.output("storage", f"{bucket}BucketName"))
+        default = rules["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+        assert default.get("KMSMasterKeyID") == expected, bucket
+        assert default["SSEAlgorithm"] == ("aws:kms" if expected else "AES256"), bucket
+
+
+def test_dev_uses_aws_managed_keys_as_its_settings_say(launched):
+    dev = launched["dev"]
+    aliases = [a["AliasName"] for a in _client("kms", dev, "data").list_aliases()["Aliases"]]
+    assert not [a for a in aliases if a.startswith("alias/payments-dev-")]
+    table = _client("dynamodb", dev, "data").describe_table(TableName=dev.output("data", "SessionsTableName"))
+    assert "SSEDescription" not in table["Table"]
+    name = dev.output("functions", "PaymentProcessorFunctionName")
+    assert "KMSKeyArn" not in _client("lambda", dev, "functions").get_function_configuration(FunctionName=name)
+
+
+def test_prod_api_logs_are_locked_for_a_year_and_dev_logs_are_not(launched):
+    s3 = _client("s3", launched["prod"], "storage")
+    lock = s3.get_object_lock_configuration(Bucket=launched["prod"].output("storage", "LogsBucketName"))
+    assert lock["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 365}},
+    }
+    dev_logs = launched["dev"].output("storage", "LogsBucketName")
+    with pytest.raises(s3.exceptions.ClientError, match="ObjectLockConfigurationNotFound"):
+        s3.get_object_lock_configuration(Bucket=dev_logs)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_cursor_key_is_rotated_on_schedule_by_the_rotator(launched, env):
+    environment = launched[env]
+    secrets = _client("secretsmanager", environment, "functions")
+    rotator = _client("lambda", environment, "functions").get_function_configuration(
+        FunctionName=environment.output("functions", f"{SECRET_ROTATOR.title}FunctionName")
+    )
+    arn = environment.function_environment(next(s for s in DEPLOYED if s.reads_cursor_secret))["CURSOR_SECRET_ARN"]
+    secret = secrets.describe_secret(SecretId=arn)
+    assert secret["Name"] == f"payments-{env}-cursor-signing-key"
+    assert secret["RotationEnabled"] is True
+    assert secret["RotationLambdaARN"] == rotator["FunctionArn"]
+    assert secret["RotationRules"]["AutomaticallyAfterDays"] == 30
+    assert (secret.get("KmsKeyId") is not None) == (env == "prod")
