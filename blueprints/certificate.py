@@ -3,10 +3,10 @@ us-east-1 (CloudFront only reads certificates there); a template rule enforces i
 
 from __future__ import annotations
 
-from troposphere import Equals, Ref, Template
+from troposphere import Ref, Template
 from troposphere import certificatemanager as acm
 
-from blueprints.core import Blueprint, DomainName, StackConfig, add_output, add_parameter
+from blueprints.core import Blueprint, DomainName, StackConfig, add_output, add_parameter, require_region
 
 CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
 
@@ -26,16 +26,8 @@ class CertificateBlueprint(Blueprint[CertificateConfig]):
         zone_id = add_parameter(
             t, "HostedZoneId", "Hosted zone the validation records go into", "AWS::Route53::HostedZone::Id"
         )
-        t.add_rule(
-            "CertificateRegion",
-            {
-                "Assertions": [
-                    {
-                        "Assert": Equals(Ref("AWS::Region"), CLOUDFRONT_CERTIFICATE_REGION),
-                        "AssertDescription": "CloudFront reads certificates from us-east-1 only",
-                    }
-                ]
-            },
+        require_region(
+            t, "CertificateRegion", CLOUDFRONT_CERTIFICATE_REGION, "CloudFront reads certificates from us-east-1 only"
         )
         certificate = t.add_resource(
             acm.Certificate(

@@ -2,8 +2,8 @@
 exist, before a single request, from AWS's public prices (USD, 730 hours a month).
 
 Only resources with a fixed charge are counted: customer-managed KMS keys, WAF web ACLs and
-their rules, Secrets Manager secrets, NAT gateways, interface VPC endpoints and hosted
-zones. Usage (requests, GB processed, invocations, log ingestion and storage, provisioned
+their rules, Secrets Manager secrets, NAT gateways and their public IPv4 addresses, interface
+VPC endpoints and hosted zones. Usage (requests, GB processed, invocations, log ingestion and storage, provisioned
 DynamoDB capacity, KMS requests) is not: it depends on traffic. A region without a recorded
 price is reported as such, not guessed.
 """
@@ -51,6 +51,11 @@ PRICES = {
         _hourly(eu_west_1="0.048", us_east_1="0.045"),
         "https://aws.amazon.com/vpc/pricing/",
     ),
+    "public-ipv4": Price(
+        "public IPv4 address (a NAT gateway's)",
+        _hourly(eu_west_1="0.005", us_east_1="0.005"),
+        "https://aws.amazon.com/vpc/pricing/",
+    ),
     "interface-endpoint-az": Price(
         "interface VPC endpoint, per AZ (hours only)",
         _hourly(eu_west_1="0.011", us_east_1="0.01"),
@@ -95,6 +100,8 @@ def _items(resource: Mapping[str, Any]) -> Iterable[tuple[str, int]]:
         yield "secret", 1
     elif kind == "AWS::EC2::NatGateway":
         yield "nat-gateway", 1
+    elif kind == "AWS::EC2::EIP":
+        yield "public-ipv4", 1
     elif kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface":
         subnets = props.get("SubnetIds", [])
         yield "interface-endpoint-az", len(subnets) if isinstance(subnets, list) else 1

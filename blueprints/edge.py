@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from troposphere import Equals, GetAtt, Ref, Template, secretsmanager
+from troposphere import GetAtt, Ref, Template, secretsmanager
 
 from blueprints.blocks.key import EncryptionKey, log_group_arn, stack_key
 from blueprints.blocks.web_acl import RATE_LIMIT_MAX, RATE_LIMIT_MIN, EdgeWebAcl
@@ -31,6 +31,7 @@ from blueprints.core import (
     accept_finding,
     add_output,
     per_environment,
+    require_region,
     set_removal_policy,
 )
 
@@ -77,17 +78,7 @@ class EdgeBlueprint(Blueprint[EdgeConfig]):
 
     def define(self, t: Template) -> None:
         cfg = self.config
-        t.add_rule(
-            "EdgeRegion",
-            {
-                "Assertions": [
-                    {
-                        "Assert": Equals(Ref("AWS::Region"), EDGE_REGION),
-                        "AssertDescription": "CloudFront web ACLs (scope CLOUDFRONT) exist in us-east-1 only",
-                    }
-                ]
-            },
-        )
+        require_region(t, "EdgeRegion", EDGE_REGION, "CloudFront web ACLs (scope CLOUDFRONT) exist in us-east-1 only")
         log_group_name = "aws-waf-logs-" + self.context.name()
         key = stack_key(
             t,

@@ -255,6 +255,13 @@ def stack_policy(template: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _argument_error(stack: Any, problem: str) -> BlueprintConfigError:
+    """A resolver's bad argument: a configuration error of the stack, located in its file."""
+    environment, _, name = str(stack.name).partition("/")
+    error = ConfigError(problem, environment=environment, stack=name, field="parameters")
+    return BlueprintConfigError(error, _locate(stack.stack_group_config["project_path"], error))
+
+
 class FunctionPackageResolver(Resolver):  # type: ignore[misc]
     """`!function_package {source: <dir>, shared: [<dir>...], bucket: <bucket>,
     signing_profile: <profile name>}`: build the function's package (with the shared
@@ -345,16 +352,10 @@ class OriginVerifyResolver(Resolver):  # type: ignore[misc]
     def resolve(self) -> str:
         from blueprints.edge import EDGE_REGION, ORIGIN_SECRET_KEYS, origin_secret_name  # noqa: PLC0415
 
-        environment, _, stack = str(self.stack.name).partition("/")
         if self.argument not in ORIGIN_SECRET_KEYS:
-            error = ConfigError(
-                f"!origin_verify takes one of {', '.join(ORIGIN_SECRET_KEYS)}, got {self.argument!r}",
-                environment=environment,
-                stack=stack,
-                field="parameters",
-            )
-            raise BlueprintConfigError(error, _locate(self.stack.stack_group_config["project_path"], error))
-        name = origin_secret_name(self.stack.project_code, environment)
+            keys = ", ".join(ORIGIN_SECRET_KEYS)
+            raise _argument_error(self.stack, f"!origin_verify takes one of {keys}, got {self.argument!r}")
+        name = origin_secret_name(self.stack.project_code, str(self.stack.name).partition("/")[0])
         described = self.stack.connection_manager.call(
             "secretsmanager", "get_secret_value", {"SecretId": name}, region=EDGE_REGION
         )
@@ -449,13 +450,8 @@ class ManagedPrefixListResolver(Resolver):  # type: ignore[misc]
         environment, _, stack = str(self.stack.name).partition("/")
         service = self.argument
         if not isinstance(service, str) or not _SERVICE.fullmatch(service):
-            error = ConfigError(
-                f"!managed_prefix_list takes a service name such as s3 or dynamodb, got {service!r}",
-                environment=environment,
-                stack=stack,
-                field="parameters",
-            )
-            raise BlueprintConfigError(error, _locate(self.stack.stack_group_config["project_path"], error))
+            problem = f"!managed_prefix_list takes a service name such as s3 or dynamodb, got {service!r}"
+            raise _argument_error(self.stack, problem)
         region = self.stack.region
         name = f"com.amazonaws.{region}.{service}"
         described = self.stack.connection_manager.call(

@@ -6,7 +6,9 @@ emulator; it works the same against a real account.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -119,14 +121,26 @@ class LaunchedEnvironment:
         return stale
 
     def code_hashes(self) -> dict[str, str]:
-        """Function name -> SHA-256 of its deployed code."""
+        """Function name -> the SHA-256 of the unsigned package its stack deploys (the
+        content address in its code key: signed packages differ per environment, as each
+        signature does, while the source is the same), or "drift" when the function runs
+        other code than the object its stack names (a change made outside CloudFormation)."""
         client = boto3.client("lambda", region_name=self.region())
-        return {
-            spec.name: client.get_function_configuration(
+        s3 = boto3.client("s3", region_name=self.region())
+        bucket = self.output("storage", "ArtifactsBucketName")
+        cloudformation = boto3.client("cloudformation", region_name=self.region())
+        stack = cloudformation.describe_stacks(StackName=self.stacks["functions"].rendered.external_name)["Stacks"][0]
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+        hashes = {}
+        for spec in DEPLOYED:
+            key = parameters[spec.code_key_parameter]
+            deployed = client.get_function_configuration(
                 FunctionName=self.output("functions", f"{spec.title}FunctionName")
-            )["CodeSha256"]
-            for spec in DEPLOYED
-        }
+            )
+            named = hashlib.sha256(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).digest()
+            same = deployed["CodeSha256"] == base64.b64encode(named).decode()
+            hashes[spec.name] = key.rpartition("/")[2].removesuffix(".zip") if same else "drift"
+        return hashes
 
     def function_environment(self, spec: FunctionSpec) -> dict[str, str]:
         """The deployed function's environment variables, read from its configuration."""

@@ -7,6 +7,7 @@ from blueprints.core.blueprint import (
     Context,
     add_output,
     add_parameter,
+    require_region,
     tag_resources,
 )
 from blueprints.core.config import (
@@ -49,6 +50,7 @@ __all__ = [
     "is_per_environment",
     "log_group",
     "per_environment",
+    "require_region",
     "set_removal_policy",
     "tag_resources",
 ]

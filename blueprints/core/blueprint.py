@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import ValidationError
-from troposphere import Output, Parameter, Tags, Template
+from troposphere import Equals, Output, Parameter, Ref, Tags, Template
 
 from blueprints.core.config import StackConfig
 from blueprints.errors import ConfigError, InvalidName
@@ -30,6 +30,7 @@ __all__ = [  # ConfigError and InvalidName live in blueprints.errors (standard l
     "InvalidName",
     "add_output",
     "add_parameter",
+    "require_region",
     "tag_resources",
 ]
 
@@ -179,6 +180,12 @@ def tag_resources(template: Template, tags: Mapping[str, str]) -> None:
 def add_parameter(template: Template, name: str, description: str, type_: str = "String") -> Parameter:
     """A value that comes from another stack's output (fed by Sceptre's !stack_output)."""
     return template.add_parameter(Parameter(name, Type=type_, Description=description))
+
+
+def require_region(template: Template, rule: str, region: str, why: str) -> None:
+    """A template rule: CloudFormation refuses to create the stack in any other region."""
+    assertion = {"Assert": Equals(Ref("AWS::Region"), region), "AssertDescription": why}
+    template.add_rule(rule, {"Assertions": [assertion]})
 
 
 def add_output(template: Template, name: str, value: object, description: str) -> Output:

@@ -353,8 +353,18 @@ def test_replication_reports_drift_and_differing_code(launched):
     client = boto3.client("lambda", region_name=prod.region())
     parameters = cloudformation_parameters(prod, "functions")
     bucket = prod.output("storage", "ArtifactsBucketName")
-    boto3.client("s3", region_name=prod.region()).put_object(Bucket=bucket, Key="hotfix.zip", Body=b"not the same")
-    client.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="hotfix.zip")
+    # A hot fix signed with the environment's own profile (code signing refuses anything
+    # else), deployed around CloudFormation.
+    s3 = boto3.client("s3", region_name=prod.region())
+    version = s3.put_object(Bucket=bucket, Key="hotfix.zip", Body=b"not the same")["VersionId"]
+    signer = boto3.client("signer", region_name=prod.region())
+    job = signer.start_signing_job(
+        source={"s3": {"bucketName": bucket, "key": "hotfix.zip", "version": version}},
+        destination={"s3": {"bucketName": bucket, "prefix": "hotfix/"}},
+        profileName=prod.output("storage", "SigningProfileName"),
+    )
+    signed = signer.describe_signing_job(jobId=job["jobId"])["signedObject"]["s3"]["key"]
+    client.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key=signed)
     cloudformation = boto3.client("cloudformation", region_name=prod.region())
     template = json.loads(prod.stacks["zone"].rendered.template)
     template["Resources"]["CaaRecord"]["Properties"]["TTL"] = "60"
@@ -363,7 +373,7 @@ def test_replication_reports_drift_and_differing_code(launched):
         lines, ok = replication_report(list(launched.values()))
         assert not ok
         assert "prod: out of date: zone" in lines
-        assert any(line.startswith("session-manager code: DIFFERS") for line in lines)
+        assert any(line.startswith("session-manager code: DIFFERS") and "prod=drift" in line for line in lines)
     finally:
         cloudformation.update_stack(StackName="payments-prod-zone", TemplateBody=prod.stacks["zone"].rendered.template)
         client.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key=parameters["SessionManagerCodeKey"])

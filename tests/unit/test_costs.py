@@ -30,6 +30,11 @@ def test_fixed_charges_are_counted_from_the_template():
     assert costs.total(costs.charges("s", "eu-west-1", template)) == Decimal("2") + 5 + 3 + Decimal("0.011") * 730 * 2
 
 
+def test_a_nat_gateway_costs_its_hours_and_its_public_address():
+    template = _template(N={"Type": "AWS::EC2::NatGateway"}, E={"Type": "AWS::EC2::EIP", "Properties": {}})
+    assert costs.total(costs.charges("network", "eu-west-1", template)) == (Decimal("0.048") + Decimal("0.005")) * 730
+
+
 def test_a_region_without_a_recorded_price_is_said_not_guessed():
     found = costs.charges("network", "ap-east-2", _template(N={"Type": "AWS::EC2::NatGateway", "Properties": {}}))
     assert found[0].monthly is None
