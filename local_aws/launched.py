@@ -41,11 +41,17 @@ class Launch:
 
 
 def sceptre_launch(
-    emulator: control.Emulator, environment: str, project_dir: Path = PROJECT_DIR, *, capture: bool = True
+    emulator: control.Emulator,
+    environment: str,
+    project_dir: Path = PROJECT_DIR,
+    *,
+    capture: bool = True,
+    sceptre: Path | str = SCEPTRE,
 ) -> Launch:
-    """`sceptre launch --yes <environment>` exactly as a user runs it, against `emulator`."""
+    """`sceptre launch --yes <environment>` exactly as a user runs it, against `emulator`
+    (`sceptre`: the command of another installation, e.g. one made from the wheel)."""
     result = subprocess.run(  # noqa: S603 - fixed argv
-        [SCEPTRE, "--dir", str(project_dir), "launch", "--yes", environment],
+        [str(sceptre), "--dir", str(project_dir), "launch", "--yes", environment],
         env=emulator.environment(),
         capture_output=capture,
         text=True,

@@ -12,6 +12,7 @@ import yaml
 from blueprints.environments import Project, load_project
 from blueprints.sceptre_adapter import RenderedStack, render_environment
 from blueprints.testing import TemplateAssertions
+from tests.wheel import InstalledWheel
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "sceptre_project"
@@ -45,6 +46,12 @@ def template(rendered: dict[str, dict[str, RenderedStack]]) -> Callable[[str, st
         return TemplateAssertions(rendered[env][stack].template)
 
     return get
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> InstalledWheel:
+    """The wheel and the example project installed into a fresh environment, once per session."""
+    return InstalledWheel(tmp_path_factory.mktemp("wheel")).install()
 
 
 @pytest.fixture

@@ -1,19 +1,19 @@
-"""The example project (examples/orders) launched on the emulator with the real Sceptre
-command line: the library's network and storage stacks and the team's own orders stack,
-its function package built and uploaded by the library's resolver."""
+"""The example project (examples/orders) launched on the emulator as another team would: from
+a fresh environment where the wheel (with its `[sceptre]` extra) and the example are
+installed (tests/wheel.py), with that environment's Sceptre command line: the library's
+network and storage stacks and the team's own orders stack, its function package built and
+uploaded by the library's resolver."""
 
 from __future__ import annotations
 
 import boto3
 
 from local_aws.launched import sceptre_launch
-from tests.conftest import ROOT
-
-EXAMPLE = ROOT / "examples" / "orders" / "sceptre"
 
 
-def test_the_example_project_launches_and_holds_what_it_declares(emulator):
-    launch = sceptre_launch(emulator, "dev", EXAMPLE)
+def test_the_example_project_launches_from_the_wheel_and_holds_what_it_declares(emulator, installed_wheel):
+    project, sceptre = installed_wheel.example / "sceptre", installed_wheel.sceptre
+    launch = sceptre_launch(emulator, "dev", project, sceptre=sceptre)
     assert launch.returncode == 0, launch.output[-4000:]
     cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
     for stack in ("network", "storage", "orders"):
@@ -26,5 +26,5 @@ def test_the_example_project_launches_and_holds_what_it_declares(emulator):
         FunctionName="orders-dev-order-reader"
     )
     assert function["Environment"]["Variables"] == {"ORDERS_TABLE": "orders-dev-orders"}
-    again = sceptre_launch(emulator, "dev", EXAMPLE)
+    again = sceptre_launch(emulator, "dev", project, sceptre=sceptre)
     assert again.returncode == 0 and again.output.count("No updates to perform") == 3

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -99,49 +97,13 @@ def test_heavy_and_optional_imports_happen_only_where_needed(code, imported, not
     assert not (not_imported & modules)
 
 
-def _source_files() -> list[str]:
-    """What a clone holds: tracked files and new ones not ignored (the tree as committed)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        capture_output=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout.decode()
-    return sorted({name for name in listed.split("\0") if name and os.path.lexists(ROOT / name)})
-
-
-def _tree(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root)): p.lstat().st_size for p in sorted(root.rglob("*"))}
-
-
 @pytest.mark.slow
-def test_the_wheel_installs_with_the_sceptre_extra_and_leaves_the_source_tree_as_it_was(tmp_path):
-    """Build the wheel from a clean copy of the source, install `<wheel>[sceptre]` into a
-    fresh virtual environment with the pinned versions, and use it as another team would."""
-    source = tmp_path / "source"
-    for name in _source_files():
-        target = source / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target, follow_symlinks=False)
-    before = _tree(source)
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-
-    def run(*argv: str | Path, cwd: Path = tmp_path) -> str:
-        result = subprocess.run(
-            [str(a) for a in argv], capture_output=True, text=True, cwd=cwd, env=env, timeout=300, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    run(*pip, "wheel", "--no-deps", "--wheel-dir", tmp_path / "dist", source)
-    (wheel,) = (tmp_path / "dist").glob("payments_blueprints-*.whl")
-    venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", "--without-pip", venv)  # this pip installs into it: faster than ensurepip
-    python = venv / "bin" / "python"
-    constraints = ROOT / "constraints.txt"
-    run(*pip, "--python", python, "install", "--no-compile", "-c", constraints, f"{wheel}[sceptre]")
-
+def test_the_wheel_installs_with_the_sceptre_extra_and_leaves_the_source_tree_as_it_was(installed_wheel, tmp_path):
+    """The wheel built from a clean copy of the source and `<wheel>[sceptre]` installed into a
+    fresh virtual environment with the pinned versions (tests/wheel.py), used as another team
+    would; the example project's launch from it is tests/integration/test_example.py."""
+    wheel = installed_wheel
+    python, run = wheel.python, wheel.run
     version = run(python, "-c", "import blueprints; print(blueprints.__version__)")
     assert version.strip() == importlib.metadata.version(DISTRIBUTION)
     files = "import blueprints, pathlib; print(*pathlib.Path(blueprints.__file__).parent.rglob('*'))"
@@ -149,11 +111,11 @@ def test_the_wheel_installs_with_the_sceptre_extra_and_leaves_the_source_tree_as
     assert "py.typed" in shipped and "/contract/__init__.py" in shipped
     for absent in ("local_aws", "scripts", "tests"):  # not part of the distribution
         result = subprocess.run(
-            [python, "-c", f"import {absent}"], capture_output=True, cwd=tmp_path, env=env, check=False
+            [python, "-c", f"import {absent}"], capture_output=True, cwd=tmp_path, env=wheel.env, check=False
         )
         assert result.returncode != 0, f"{absent} was installed"
 
-    assert "Usage: sceptre" in run(venv / "bin" / "sceptre", "--help")
+    assert "Usage: sceptre" in run(wheel.sceptre, "--help")
     # what Sceptre's config reader does when any command starts: load every registered plugin
     plugins = (
         "from importlib.metadata import entry_points\n"
@@ -165,14 +127,12 @@ def test_the_wheel_installs_with_the_sceptre_extra_and_leaves_the_source_tree_as
     assert {"BlueprintHandler", "FunctionPackageResolver", "GuardStatefulResourcesHook"} <= set(loaded)
     project = tmp_path / "project"
     shutil.copytree(PROJECT_DIR, project, symlinks=True)
-    rendered = run(venv / "bin" / "sceptre", "--dir", project, "--output", "json", "generate", "dev")
+    rendered = run(wheel.sceptre, "--dir", project, "--output", "json", "generate", "dev")
     assert '"AWSTemplateFormatVersion": "2010-09-09"' in rendered
 
-    # Another team's project on top of the wheel: installed, its own tests, rendered by Sceptre.
-    example = source / "examples" / "orders"
-    run(*pip, "--python", python, "install", "--no-compile", "-c", constraints, example, "pytest")
-    tested = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", example / "tests", cwd=tmp_path)
+    # Another team's project on top of the wheel: its own tests, rendered by Sceptre.
+    tested = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", wheel.example / "tests", cwd=tmp_path)
     assert " passed" in tested and "failed" not in tested
-    rendered = run(venv / "bin" / "sceptre", "--dir", example / "sceptre", "--output", "json", "generate", "dev")
+    rendered = run(wheel.sceptre, "--dir", wheel.example / "sceptre", "--output", "json", "generate", "dev")
     assert '"TableName": "orders-dev-orders"' in rendered
-    assert _tree(source) == before, "building and installing changed the source tree"
+    assert wheel.source_after == wheel.source_before, "building and installing changed the source tree"
