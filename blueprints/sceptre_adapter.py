@@ -173,8 +173,10 @@ class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
             loaded.built.add(env.name)
 
 
-class DestructiveChangeRefused(RuntimeError):
-    """An update would replace or delete a stateful resource the environment does not allow."""
+class DestructiveChangeRefused(SceptreException):  # type: ignore[misc]
+    """An update would replace or delete a stateful resource the environment does not allow.
+    Sceptre's CLI prints it as one line and exits 1; the hook has logged each change, with its
+    old and new values, just before."""
 
 
 class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
@@ -201,16 +203,15 @@ class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
         changes = destructive_changes(name, old, new)
         refused = [c for c in changes if c.allowance not in env.settings.allow_destructive_changes]
         if refused:
-            lines = [
-                f"refusing to update {self.stack.external_name} ({env.name}/{name}): it would replace or delete data"
-            ]
-            lines += [f"  {change.describe()}" for change in refused]
+            for change in refused:
+                self.logger.error(f"would replace or delete data: {change.describe()}")
+            what = "; ".join(f"{c.resource} ({c.what})" for c in refused)
             allow = ", ".join(sorted({c.allowance for c in refused}))
-            lines.append(
-                f"Nothing was changed. If this is intended, list [{allow}] under "
+            raise DestructiveChangeRefused(
+                f"refusing to update {self.stack.external_name} ({env.name}/{name}): it would replace or delete "
+                f"data: {what}. Nothing was changed. If this is intended, list [{allow}] under "
                 f"environment.allow_destructive_changes in config/{env.name}/config.yaml."
             )
-            raise DestructiveChangeRefused("\n".join(lines))
         for change in changes:
             self.logger.warning(f"allowed by environment.allow_destructive_changes: {change.describe()}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -241,19 +242,24 @@ def test_guard_hook_reports_other_errors(project):
     assert recorder.calls == [_get_template("prod/data")]
 
 
-def test_guard_hook_refuses_and_names_the_setting(project, data):
+def test_guard_hook_refuses_and_names_the_setting(project, data, caplog):
     old = copy.deepcopy(data)
     old["Resources"]["TransactionsTable"]["Properties"]["TableName"] = "payments-prod-ledger"
     recorder = _Recorder(old)
-    with pytest.raises(DestructiveChangeRefused) as caught:
+    with caplog.at_level(logging.ERROR), pytest.raises(DestructiveChangeRefused) as caught:
         GuardStatefulResourcesHook(stack=_stack("prod/data", recorder)).run()
     assert recorder.calls == [_get_template("prod/data")]  # refused before changing anything
-    assert str(caught.value).splitlines() == [
-        "refusing to update payments-prod-data (prod/data): it would replace or delete data",
-        "  TransactionsTable (AWS::DynamoDB::Table): create-only property TableName (replacement) would change "
-        'from "payments-prod-ledger" to "payments-prod-transactions"',
-        "Nothing was changed. If this is intended, list [data.TransactionsTable] under "
-        "environment.allow_destructive_changes in config/prod/config.yaml.",
+    # One line for Sceptre's CLI to print (it prints a SceptreException as one line, exit 1) ...
+    assert str(caught.value) == (
+        "refusing to update payments-prod-data (prod/data): it would replace or delete data: TransactionsTable "
+        "(create-only property TableName (replacement)). Nothing was changed. If this is intended, list "
+        "[data.TransactionsTable] under environment.allow_destructive_changes in config/prod/config.yaml."
+    )
+    # ... after the log has shown each change with its values.
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "prod/data - would replace or delete data: TransactionsTable (AWS::DynamoDB::Table): create-only property "
+        "TableName "
+        '(replacement) would change from "payments-prod-ledger" to "payments-prod-transactions"'
     ]
 
 
