@@ -64,6 +64,8 @@ def show_requests(env: Environment) -> bool:
             "an unknown field", send("POST", f"{env.url}/payments", {**payment, "x": 1}, token=alice, headers=key), 400
         ),
         _show("alice starts a session", send("POST", f"{env.url}/sessions", {}, token=alice), 201),
+        # Around CloudFront, straight to the stage: its web ACL refuses it before any function.
+        _show("alice skips CloudFront", send("POST", f"{env.direct_url}/sessions", {}, token=alice), 403),
     ]
     return all(c is not None and c is not False for c in checks)
 
