@@ -108,7 +108,10 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             context=self.context,
             stack=self.name,
             holds="API access and execution logs",
-            log_groups=(log_group_arn(access_log_group), log_group_arn("API-Gateway-Execution-Logs_*")),
+            log_groups=(
+                log_group_arn(access_log_group),
+                log_group_arn(f"API-Gateway-Execution-Logs_${{{api.api.title}}}/{cfg.stage_name}"),
+            ),
         )
         stage = ApiStage(
             t,
