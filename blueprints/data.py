@@ -18,7 +18,6 @@ from blueprints.blocks import Attribute, GlobalIndex, Table
 from blueprints.blocks.key import stack_key
 from blueprints.core import (
     Blueprint,
-    Context,
     DeletionProtection,
     EncryptionSettings,
     PositiveInt,
@@ -27,11 +26,6 @@ from blueprints.core import (
 )
 
 CUSTOMER_INDEX = "CustomerIndex"
-
-
-def data_key_alias(context: Context) -> str:
-    """The alias of the tables' key (stack_key's rule): the functions stack grants through it."""
-    return f"alias/{context.name(DataBlueprint.name)}"
 
 
 class DataConfig(EncryptionSettings):

@@ -22,7 +22,7 @@ from pydantic import Field
 from troposphere import AccountId, GetAtt, Ref, Template, awslambda, secretsmanager
 
 from blueprints.blocks import KeyReference, TableReference, VpcFunction
-from blueprints.blocks.key import log_group_arn, stack_key
+from blueprints.blocks.key import log_group_arn, stack_key, stack_key_alias
 from blueprints.core import (
     Blueprint,
     EncryptionSettings,
@@ -35,7 +35,7 @@ from blueprints.core import (
     set_removal_policy,
 )
 from blueprints.core.iam import allow
-from blueprints.data import CUSTOMER_INDEX, data_key_alias
+from blueprints.data import CUSTOMER_INDEX, DataBlueprint
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
@@ -239,7 +239,7 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
             grants.append(table.grant(access.actions, sid=f"Use{access.table}Table"))
             environment[access.env_var] = Ref(name)
         if spec.tables and cfg.customer_managed_keys:
-            tables_key = KeyReference.by_alias(data_key_alias(self.context))
+            tables_key = KeyReference.by_alias(stack_key_alias(self.context, DataBlueprint.name))
             grants.append(tables_key.grant_decrypt(sid="DecryptTables", via_service="dynamodb"))
         for setting in spec.settings_in_environment:
             environment[setting.upper()] = cfg.environment_value(setting)

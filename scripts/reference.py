@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from blueprints.reference import build
+from scripts import ROOT, check_or_write
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "reference.md"
 
 
@@ -23,16 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--check", action="store_true", help=f"fail if {PAGE.relative_to(ROOT)} is stale")
     args = parser.parse_args(argv)
     page = build()
-    if args.check:
-        if not PAGE.is_file() or PAGE.read_text() != page:
-            print(f"{PAGE.relative_to(ROOT)} is stale: run `make report`", file=sys.stderr)
-            return 1
-        return 0
-    if args.write:
-        PAGE.write_text(page)
-        print(f"wrote {PAGE.relative_to(ROOT)}")
-    else:
-        print(page, end="")
+    if args.check or args.write:
+        return check_or_write(PAGE, page, check=args.check)
+    print(page, end="")
     return 0
 
 

@@ -15,7 +15,8 @@ from blueprints import costs
 from blueprints.consistency import check
 from blueprints.environments import load_project, settings_table
 from blueprints.sceptre_adapter import dependency_depth, render_environment
-from local_aws.launched import PROJECT_DIR, ROOT
+from local_aws.launched import PROJECT_DIR
+from scripts import ROOT, check_or_write
 
 PAGE = ROOT / "docs" / "environments.md"
 
@@ -78,15 +79,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if docs/environments.md is stale")
     args = parser.parse_args()
-    page = build()
-    if args.check:
-        if not PAGE.is_file() or PAGE.read_text() != page:
-            print(f"{PAGE.relative_to(ROOT)} is stale: run `make report`", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(page)
-    print(f"wrote {PAGE.relative_to(ROOT)}")
-    return 0
+    return check_or_write(PAGE, build(), check=args.check)
 
 
 if __name__ == "__main__":

@@ -217,6 +217,11 @@ class EncryptionKey(Block):
         return KeyReference(self.arn)
 
 
+def stack_key_alias(context: Context, stack: str) -> str:
+    """The alias of a stack's own key: other stacks grant on it through this name."""
+    return f"alias/{context.name(stack)}"
+
+
 def stack_key(
     template: Template, logical_id: str, *, settings: Any, context: Context, stack: str, holds: str, **options: Any
 ) -> EncryptionKey | None:
@@ -228,7 +233,7 @@ def stack_key(
     return EncryptionKey(
         template,
         logical_id,
-        alias=f"alias/{context.name(stack)}",
+        alias=stack_key_alias(context, stack),
         description=f"{context.name()} {holds}",
         deletion_window_days=settings.key_deletion_window_days,
         retain=settings.retain_data,
@@ -272,4 +277,13 @@ class KeyReference:
         return self.grant(DECRYPT, sid=sid, via_service=via_service)
 
 
-__all__ = ["DECRYPT", "ENCRYPT_DECRYPT", "EncryptionKey", "KeyReference", "log_group_arn", "stack_key", "via"]
+__all__ = [
+    "DECRYPT",
+    "ENCRYPT_DECRYPT",
+    "EncryptionKey",
+    "KeyReference",
+    "log_group_arn",
+    "stack_key",
+    "stack_key_alias",
+    "via",
+]
