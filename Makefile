@@ -12,7 +12,7 @@ CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 APITEST  := .venv-apitest
 
-.PHONY: demo test lint typecheck unit consistency report environment scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
+.PHONY: demo test lint typecheck unit consistency report environment bootstrap scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
 
 $(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,10 +78,14 @@ report: $(STAMP)
 	$(BIN)/python -m scripts.openapi --write
 	$(BIN)/python -m scripts.reference --write
 
-## environment: add environment $(NAME) copied from $(FROM) (unique domain and CIDR), e.g. NAME=qa FROM=staging
+## environment: add environment $(NAME) copied from $(FROM), in its own account $(ACCOUNT) (unique domain and CIDR)
 environment: $(STAMP)
-	@test -n "$(NAME)" -a -n "$(FROM)" || { echo "usage: make environment NAME=<new> FROM=<existing>"; exit 2; }
-	$(BIN)/python -m scripts.new_environment --name $(NAME) --from $(FROM)
+	@test -n "$(NAME)" -a -n "$(FROM)" -a -n "$(ACCOUNT)" || { echo "usage: make environment NAME=<new> FROM=<existing> ACCOUNT=<12-digit account id>"; exit 2; }
+	$(BIN)/python -m scripts.new_environment --name $(NAME) --from $(FROM) --account $(ACCOUNT)
+
+## bootstrap: make $(ENV)'s account ready for launches (deploy and CloudFormation roles, account settings), as its administrator
+bootstrap: $(STAMP)
+	$(BIN)/python -m scripts.bootstrap --env $(ENV) $(if $(ROLE),--role-arn $(ROLE))
 
 ## rotate-origin-secret: new origin secret for $(ENV), rolled out to the stage's web ACL, then CloudFront
 rotate-origin-secret: $(STAMP)

@@ -69,13 +69,6 @@ class ApiConfig(EncryptionSettings):
     stage_name: str = Field(
         "v1", pattern="^[a-z][a-z0-9]{0,15}$", description="Stage name, also the CloudFront origin path (default v1)."
     )
-    manage_account_settings: bool = per_environment(
-        True,
-        description=(
-            "Own the account-and-region-wide API Gateway CloudWatch role (default true). With several "
-            "environments in one account and region, exactly one of them may set this."
-        ),
-    )
 
 
 class ApiBlueprint(Blueprint[ApiConfig]):
@@ -125,7 +118,7 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             log_retention_days=cfg.log_retention_days,
             retain_logs=cfg.retain_data,
             kms_key=key.arn if key else None,
-            manage_account_settings=cfg.manage_account_settings,
+            manage_account_settings=False,  # the account's bootstrap owns them (blueprints.bootstrap)
         )
         # No path around CloudFront: the stage answers only requests bearing the origin
         # secret the distribution adds (current or previous value, so a rotation never

@@ -35,9 +35,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from blueprints.api import ApiBlueprint
+from blueprints.bootstrap import BootstrapBlueprint, BootstrapConfig
 from blueprints.cdn import CdnBlueprint
 from blueprints.certificate import CertificateBlueprint
 from blueprints.core import (
+    AccountId,
     Blueprint,
     ConfigError,
     Context,
@@ -46,10 +48,11 @@ from blueprints.core import (
     DomainName,
     KeyDeletionWindowDays,
     LogRetentionDays,
+    PrincipalArn,
     RetainData,
 )
 from blueprints.data import DataBlueprint
-from blueprints.edge import EdgeBlueprint
+from blueprints.edge import EDGE_REGION, EdgeBlueprint
 from blueprints.functions import FunctionsBlueprint
 from blueprints.identity import IdentityBlueprint
 from blueprints.network import NetworkBlueprint
@@ -114,8 +117,22 @@ class SharedSettings(BaseModel):
 
 
 class EnvironmentSettings(SharedSettings):
-    """One environment: its shared settings and the settings of each of its stacks."""
+    """One environment: its account, its shared settings and the settings of each of its stacks."""
 
+    account_id: AccountId = Field(
+        description=(
+            "The AWS account the environment lives in, 12 digits in quotes; no two environments share one. "
+            "Launches act through the account's deploy role and stop before any change when their "
+            "credentials reach another account."
+        )
+    )
+    deployers: tuple[PrincipalArn, ...] = Field(
+        min_length=1,
+        description=(
+            "IAM principals the account's deploy role trusts (ARNs of roles, or `arn:aws:iam::<account>:root` "
+            "for every principal of an account its own policies allow), e.g. the CI's role in a tooling account."
+        ),
+    )
     stacks: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-stack settings, keyed by stack name (the stack file's name)."
     )
@@ -226,6 +243,23 @@ class Environment:
     def render(self, stack: str) -> str:
         return self.blueprint(stack).render()
 
+    def bootstrap(self) -> BootstrapBlueprint:
+        """The bootstrap of this environment's account: roles allowed what its stacks use."""
+        types = {
+            resource["Type"]
+            for stack in self.stacks
+            for resource in self.blueprint(stack).build().to_dict()["Resources"].values()
+        }
+        # Global services (IAM, CloudFront, Route 53) and the edge stacks act in us-east-1.
+        regions = tuple(sorted({self.region, EDGE_REGION}))
+        config = BootstrapConfig(
+            deployers=self.settings.deployers,
+            regions=regions,
+            resource_types=tuple(sorted(types)),
+            api_gateway_account=True,
+        )
+        return BootstrapBlueprint(config, self.context)
+
 
 @dataclass(frozen=True)
 class Project:
@@ -278,6 +312,7 @@ class Project:
         _check_invariants_identical(self)
         _check_cidrs_disjoint(self)
         _check_domains_distinct(self)
+        _check_accounts_distinct(self)
         return self
 
 
@@ -466,6 +501,21 @@ def _check_domains_distinct(project: Project) -> None:
                 field="environment.domain",
             )
         owners[domain] = env.name
+
+
+def _check_accounts_distinct(project: Project) -> None:
+    """One account per environment: nothing of one environment may land in another's."""
+    owners: dict[str, str] = {}
+    for env in project.environments.values():
+        account = env.settings.account_id
+        if account in owners:
+            raise ConfigError(
+                f"{account} is already the account of {owners[account]!r}: each environment has its own account",
+                environment=env.name,
+                stack=ANY_STACK,
+                field="environment.account_id",
+            )
+        owners[account] = env.name
 
 
 def settings_table(project: Project) -> str:

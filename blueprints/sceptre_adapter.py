@@ -173,6 +173,49 @@ class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
             loaded.built.add(env.name)
 
 
+class AccountRoleResolver(Resolver):  # type: ignore[misc]
+    """`!account_role deploy` or `!account_role cloudformation`: the ARN of that role in the
+    stack's environment's account (`environment.account_id`), as the account's bootstrap names
+    it (blueprints.bootstrap). Set once in config/config.yaml as every stack's `sceptre_role`
+    and `cloudformation_service_role`, so each environment is launched through its own account's
+    roles; reads only the configuration."""
+
+    ROLES = ("deploy", "cloudformation")
+
+    def resolve(self) -> str:
+        from blueprints.bootstrap import cloudformation_role_name, deploy_role_name, role_arn  # noqa: PLC0415
+
+        if self.argument not in self.ROLES:
+            problem = f"!account_role takes one of {', '.join(self.ROLES)}, got {self.argument!r}"
+            raise _argument_error(self.stack, problem)
+        with reported(self.stack.stack_group_config["project_path"]):
+            env, _ = _environment(self.stack)
+        name = deploy_role_name(env.context) if self.argument == "deploy" else cloudformation_role_name(env.context)
+        return role_arn(env.settings.account_id, name, env.region)
+
+
+class WrongAccount(SceptreException):  # type: ignore[misc]
+    """The credentials a launch would use act in another account than the environment's."""
+
+
+class CheckAccountHook(Hook):  # type: ignore[misc]
+    """`!check_account`: before any change to a stack, ask STS who the stack's credentials
+    (after Sceptre assumed its `sceptre_role`) are, and refuse unless they act in the
+    environment's declared `account_id`, naming both accounts. Nothing is changed on refusal."""
+
+    def run(self) -> None:
+        with reported(self.stack.stack_group_config["project_path"]):
+            env, name = _environment(self.stack)
+        identity = self.stack.connection_manager.call("sts", "get_caller_identity", {}, region=self.stack.region)
+        if identity["Account"] != env.settings.account_id:
+            raise WrongAccount(
+                f"refusing to change {self.stack.external_name} ({env.name}/{name}): its credentials "
+                f"({identity['Arn']}) act in account {identity['Account']}, but environment {env.name!r} lives in "
+                f"account {env.settings.account_id} (environment.account_id in config/{env.name}/config.yaml). "
+                "Nothing was changed."
+            )
+
+
 class DestructiveChangeRefused(SceptreException):  # type: ignore[misc]
     """An update would replace or delete a stateful resource the environment does not allow.
     Sceptre's CLI prints it as one line and exits 1; the hook has logged each change, with its

@@ -27,11 +27,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from blueprints.contract import BACKOFFICE_READ
+from blueprints.environments import load_project
 from blueprints.sceptre_adapter import render_environment
 from local_aws import control
+from local_aws.accounts import admin_session
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 BACKOFFICE_PREFIX = "backoffice-"
@@ -50,13 +50,11 @@ class Environment:
     project_dir: Path = PROJECT_DIR
 
     def _client(self, service: str, region: str) -> Any:
-        """A client of the emulator with its fake credentials, whatever the shell has set."""
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.emulator.url,
-            aws_access_key_id=control.CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=control.CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        """A client of the emulator acting in the environment's account as its administrator,
+        whatever the shell has set."""
+        account = load_project(self.project_dir).environment(self.name).settings.account_id
+        return admin_session(self.emulator, account, region).client(
+            service, region_name=region, endpoint_url=self.emulator.url
         )
 
     @cached_property

@@ -3,7 +3,8 @@ environment's URL and callers' tokens.
 
     python -m local_aws.control start    # idempotent: reuses a running emulator
     python -m local_aws.control status
-    python -m local_aws.control env      # shell exports that point AWS tools at it
+    python -m local_aws.control env      # shell exports that point AWS tools at it (the tooling account)
+    python -m local_aws.control env --env prod  # ... as the administrator of prod's account
     python -m local_aws.control stop
     python -m local_aws.control url   --env dev                  # the API's base URL (its distribution)
     python -m local_aws.control url   --env dev --direct         # the stage's own URL (refused by its web ACL)
@@ -216,7 +217,10 @@ def main(argv: list[str]) -> int:
             return 1
         if command == "env":
             print("unset " + " ".join(UNSET))
-            for key, value in emulator.environment({}).items():
+            exports = emulator.environment({})
+            if len(argv) > 1:
+                exports.update(_account_credentials(emulator, argv[1:]))
+            for key, value in exports.items():
                 print(f"export {key}={value!r}")
         else:
             print(f"local AWS emulator running at {emulator.url} (pid {emulator.pid})")
@@ -226,6 +230,24 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     return 0
+
+
+def _account_credentials(emulator: Emulator, argv: list[str]) -> dict[str, str]:
+    """`env --env <name>`: credentials of the administrator of that environment's account."""
+    import argparse  # noqa: PLC0415 - only this command needs it
+
+    from blueprints.environments import load_project  # noqa: PLC0415 - needs the project's environment
+    from local_aws.accounts import admin_session  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m local_aws.control env")
+    parser.add_argument("--env", required=True, help="an environment, e.g. dev: act in its account")
+    env = load_project(ROOT / "sceptre_project").environment(parser.parse_args(argv).env)
+    credentials = admin_session(emulator, env.settings.account_id, env.region).get_credentials()
+    return {
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "AWS_SESSION_TOKEN": credentials.token,
+    }
 
 
 def _callers(command: str, argv: list[str]) -> int:

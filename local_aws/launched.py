@@ -25,9 +25,12 @@ import boto3
 import yaml
 
 from blueprints import contract
+from blueprints.accounts import deploy_session
+from blueprints.environments import load_project
 from blueprints.functions import DEPLOYED, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
 from local_aws import control
+from local_aws.accounts import deployer_credentials
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "sceptre_project"
@@ -48,11 +51,12 @@ def sceptre_launch(
     capture: bool = True,
     sceptre: Path | str = SCEPTRE,
 ) -> Launch:
-    """`sceptre launch --yes <environment>` exactly as a user runs it, against `emulator`
-    (`sceptre`: the command of another installation, e.g. one made from the wheel)."""
+    """`sceptre launch --yes <environment>` exactly as CI runs it, against `emulator`, as the
+    environment's first deployer (`sceptre`: the command of another installation, e.g. one
+    made from the wheel)."""
     result = subprocess.run(  # noqa: S603 - fixed argv
         [str(sceptre), "--dir", str(project_dir), "launch", "--yes", environment],
-        env=emulator.environment(),
+        env={**emulator.environment(), **deployer_credentials(emulator, project_dir, environment)},
         capture_output=capture,
         text=True,
         timeout=900,
@@ -83,13 +87,19 @@ class LaunchedStack:
 
 
 class LaunchedEnvironment:
-    """Every stack of one environment, read back from CloudFormation."""
+    """Every stack of one environment, read back from CloudFormation in the environment's
+    account: through `session` (e.g. an administrator's), or by default as the account's
+    deploy role, assumed with the caller's credentials."""
 
-    def __init__(self, environment: str, project_dir: Path = PROJECT_DIR) -> None:
+    def __init__(
+        self, environment: str, project_dir: Path = PROJECT_DIR, *, session: boto3.Session | None = None
+    ) -> None:
         self.name = environment
+        self.settings = load_project(project_dir).environment(environment)
+        self.session = session or deploy_session(self.settings, doing=f"read {environment}")
         self.stacks: dict[str, LaunchedStack] = {}
         for stack, rendered in render_environment(project_dir, environment).items():
-            cloudformation = boto3.client("cloudformation", region_name=rendered.region)
+            cloudformation = self.client("cloudformation", rendered.region)
             described = cloudformation.describe_stacks(StackName=rendered.external_name)["Stacks"][0]
             resources = cloudformation.describe_stack_resources(StackName=rendered.external_name)["StackResources"]
             template = json.loads(rendered.template)
@@ -100,6 +110,10 @@ class LaunchedEnvironment:
                 resources={r["LogicalResourceId"]: r for r in resources},
                 template_resources={k: v["Type"] for k, v in template["Resources"].items()},
             )
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client acting in the environment's account (default region: the environment's)."""
+        return self.session.client(service, region_name=region or self.settings.region)
 
     def output(self, stack: str, key: str) -> str:
         return self.stacks[stack].outputs[key]
@@ -119,7 +133,7 @@ class LaunchedEnvironment:
         """Stacks whose deployed template differs from the one rendered now."""
         stale = []
         for name, stack in self.stacks.items():
-            client = boto3.client("cloudformation", region_name=stack.rendered.region)
+            client = self.client("cloudformation", stack.rendered.region)
             body = client.get_template(StackName=stack.rendered.external_name)["TemplateBody"]
             deployed = body if isinstance(body, dict) else yaml.safe_load(body)
             if deployed != json.loads(stack.rendered.template):
@@ -131,10 +145,10 @@ class LaunchedEnvironment:
         content address in its code key: signed packages differ per environment, as each
         signature does, while the source is the same), or "drift" when the function runs
         other code than the object its stack names (a change made outside CloudFormation)."""
-        client = boto3.client("lambda", region_name=self.region())
-        s3 = boto3.client("s3", region_name=self.region())
+        client = self.client("lambda")
+        s3 = self.client("s3")
         bucket = self.output("storage", "ArtifactsBucketName")
-        cloudformation = boto3.client("cloudformation", region_name=self.region())
+        cloudformation = self.client("cloudformation")
         stack = cloudformation.describe_stacks(StackName=self.stacks["functions"].rendered.external_name)["Stacks"][0]
         parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
         hashes = {}
@@ -150,7 +164,7 @@ class LaunchedEnvironment:
 
     def function_environment(self, spec: FunctionSpec) -> dict[str, str]:
         """The deployed function's environment variables, read from its configuration."""
-        client = boto3.client("lambda", region_name=self.region())
+        client = self.client("lambda")
         name = self.output("functions", f"{spec.title}FunctionName")
         variables: dict[str, str] = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
         return variables

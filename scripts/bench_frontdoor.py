@@ -24,6 +24,7 @@ from pathlib import Path
 
 from blueprints.functions import FUNCTIONS
 from local_aws import control
+from local_aws.accounts import bootstrap_account
 from local_aws.callers import Environment, claims, send
 from local_aws.launched import LaunchedEnvironment, api_event, environment_variables, load_handler, sceptre_launch
 
@@ -37,6 +38,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as state:
         emulator = control.start(Path(state))
         try:
+            bootstrap_account(emulator, ENV)
             if sceptre_launch(emulator, ENV).returncode != 0:
                 print(f"launch of {ENV} failed", file=sys.stderr)
                 return 1

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from blueprints.sceptre_adapter import dependency_depth, render_environment
 from local_aws import control
+from local_aws.accounts import bootstrap_account
 from local_aws.launched import PROJECT_DIR, sceptre_launch
 
 SCEPTRE_POLL_SECONDS = 4.0
@@ -37,6 +38,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as state:
             emulator = control.start(Path(state))
             try:
+                bootstrap_account(emulator, env)  # once per account, not part of a launch
                 for kind in ("first, empty emulator", "again, unchanged"):
                     start = time.perf_counter()
                     launch = sceptre_launch(emulator, env)

@@ -16,10 +16,14 @@ import os
 import sys
 import uuid
 
+from blueprints.accounts import BootstrapError, WrongAccountError
 from blueprints.contract import BACKOFFICE_READ
+from blueprints.core import ConfigError
+from blueprints.environments import load_project
 from local_aws import control
+from local_aws.accounts import bootstrap_account
 from local_aws.callers import Environment, Reply, claims, send
-from local_aws.launched import LaunchedEnvironment, sceptre_launch
+from local_aws.launched import PROJECT_DIR, LaunchedEnvironment, sceptre_launch
 
 
 def show_outputs(env: LaunchedEnvironment) -> None:
@@ -84,12 +88,24 @@ def main() -> int:
 
     emulator = control.start()
     print(f"local AWS emulator at {emulator.url} (pid {emulator.pid}), fake credentials, no account needed")
-    print(f"\n== sceptre launch {args.env} (against {emulator.url})\n", flush=True)
+    os.environ.update(emulator.environment())
+    try:
+        env_settings = load_project(PROJECT_DIR).environment(args.env)
+        account = env_settings.settings.account_id
+        print(f"\n== bootstrap {args.env}'s account {account} (as its administrator)\n", flush=True)
+        bootstrap_account(emulator, args.env, log=print)
+    except (ConfigError, BootstrapError, WrongAccountError) as err:
+        print(f"\nbootstrap of {args.env} failed: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"\n== sceptre launch {args.env} (against {emulator.url}, as {env_settings.settings.deployers[0]} through "
+        f"{args.env}'s deploy role)\n",
+        flush=True,
+    )
     if sceptre_launch(emulator, args.env, capture=False).returncode != 0:
         print(f"\nlaunch of {args.env} failed: the failing stack and its reason are in the log above", file=sys.stderr)
         return 1
 
-    os.environ.update(emulator.environment())
     launched = LaunchedEnvironment(args.env)
     show_outputs(launched)
     gaps = launched.gaps()
@@ -105,7 +121,7 @@ def main() -> int:
   the API:                   .venv/bin/python -m local_aws.control url --env {args.env}
   a customer's token:        .venv/bin/python -m local_aws.control token --env {args.env} --customer alice
   a back-office token:       .venv/bin/python -m local_aws.control token --env {args.env} --client reporting
-  point any AWS tool at it:  eval "$(.venv/bin/python -m local_aws.control env)"
+  point any AWS tool at it:  eval "$(.venv/bin/python -m local_aws.control env --env {args.env})"  ({account})
   e.g.                       aws --region {launched.region()} cloudformation describe-stacks
   launch again (no change):  make demo ENV={args.env}
   stop it (state is lost):   make emulator-stop"""

@@ -1,8 +1,10 @@
 """Add an environment: scaffold config/<name>/ from an existing environment.
 
-    python -m scripts.new_environment --name qa --from staging     (make environment NAME=qa FROM=staging)
+    python -m scripts.new_environment --name qa --from staging --account 444444444444
+    (make environment NAME=qa FROM=staging ACCOUNT=444444444444)
 
-- config/<name>/config.yaml: FROM's, with what must be unique made unique: the domain (FROM's
+- config/<name>/config.yaml: FROM's, with what must be unique made unique: the AWS account
+  (`environment.account_id`: ACCOUNT, refused if another environment has it), the domain (FROM's
   label replaced by NAME, e.g. api.staging.example.com -> api.qa.example.com; refused if taken)
   and every stack's `cidr` (the next free /16 in 10.0.0.0/8, overlapping no environment).
   Every other setting and every comment is kept (comment lines naming FROM name NAME).
@@ -63,12 +65,19 @@ class Plan:
         return self.project_dir / "config" / self.name
 
 
-def plan(project_dir: Path, name: str, source: str) -> Plan:
-    """What adding `name` from `source` writes; Refused (nothing written) when it cannot."""
+def plan(project_dir: Path, name: str, source: str, account: str) -> Plan:
+    """What adding `name` from `source` in AWS account `account` writes; Refused (nothing
+    written) when it cannot."""
     config_dir = project_dir / "config"
     project = _check_request(project_dir, name, source)
+    if not re.fullmatch(r"\d{12}", account):
+        raise Refused(f"{account!r} is not an AWS account id (12 digits)")
+    owner = next((e.name for e in project.environments.values() if e.settings.account_id == account), None)
+    if owner is not None:
+        raise Refused(f"account {account} is {owner}'s: each environment has its own account")
     root_text = _insert_environment(_read(config_dir / "config.yaml"), name, source)
     config_text, changes = _made_unique(_read(config_dir / source / "config.yaml"), project, source, name)
+    config_text, changes = _with_account(config_text, account), [f"account_id: {account}", *changes]
     renamed = _rename_in_comments(config_text, source, name)
     if renamed != config_text:
         changes.append(f"comments naming {source} now name {name}")
@@ -125,6 +134,14 @@ def _made_unique(text: str, project: Project, source: str, name: str) -> tuple[s
     return _replace(text, edits), changes
 
 
+def _with_account(text: str, account: str) -> str:
+    node = _find(yaml.compose(text, Loader=yaml.SafeLoader), "environment", "account_id")
+    if node is None:
+        raise Refused("the source has no environment.account_id to replace")
+    node.style = '"'  # an account id is a string: YAML would read 012345678901 as a number
+    return _replace(text, [(node, account)])
+
+
 def _links(project_dir: Path, source: str) -> dict[str, str]:
     """One link to the shared stack definition per stack file of the source."""
     links = {}
@@ -157,8 +174,8 @@ def apply(plan: Plan, validate: Callable[[Path], Project] = load_project) -> Pro
         raise
 
 
-def add_environment(project_dir: Path, name: str, source: str) -> tuple[Plan, Project]:
-    new = plan(project_dir, name, source)
+def add_environment(project_dir: Path, name: str, source: str, account: str) -> tuple[Plan, Project]:
+    new = plan(project_dir, name, source, account)
     try:
         return new, apply(new)
     except (ValueError, OSError) as err:  # ConfigError is a ValueError
@@ -256,10 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", required=True, help="the new environment, e.g. qa")
     parser.add_argument("--from", dest="source", required=True, metavar="FROM", help="the environment to copy")
+    parser.add_argument("--account", required=True, help="the new environment's own AWS account id (12 digits)")
     parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="the Sceptre project (default: this one)")
     args = parser.parse_args(argv)
     try:
-        new, project = add_environment(args.project, args.name, args.source)
+        new, project = add_environment(args.project, args.name, args.source, args.account)
     except Refused as err:
         print(f"refused: {err}\nnothing was changed", file=sys.stderr)
         return 1
@@ -272,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  config/config.yaml environments: {', '.join(project.environments)}")
     print(
         f"validated: the project loads with its {len(project.environments)} environments "
-        "(every stack's settings, invariants, disjoint CIDRs, distinct domains)"
+        "(every stack's settings, invariants, disjoint CIDRs, distinct domains and accounts)"
     )
     print(f"\nReview {group}/config.yaml: every other setting is {new.source}'s.\n")
     print(settings_table(project))
@@ -281,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         "  .venv/bin/python scripts/environments_table.py --write   # the README's environments table\n"
         "  make report         # docs/environments.md, docs/openapi.json (servers), docs/reference.md\n"
         "  make consistency    # every difference between environments explained by a setting\n"
-        f"  make demo ENV={new.name}    # launch on the local emulator; on AWS: "
-        f".venv/bin/sceptre --dir sceptre_project launch {new.name}"
+        f"  make demo ENV={new.name}    # bootstrap and launch on the local emulator; on AWS: "
+        f"make bootstrap ENV={new.name}, then .venv/bin/sceptre --dir sceptre_project launch {new.name}"
     )
     return 0
 

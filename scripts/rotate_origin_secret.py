@@ -4,8 +4,10 @@ the only thing the API stage's web ACL admits.
     python -m scripts.rotate_origin_secret --env dev     (make rotate-origin-secret ENV=dev)
 
 Uses the AWS credentials and endpoint of the shell, as `sceptre` does (for the local
-emulator: `eval "$(.venv/bin/python -m local_aws.control env)"` first). Three steps, in an
-order that never refuses a request that came through CloudFront:
+emulator: `eval "$(.venv/bin/python -m local_aws.control env)"` first), through the
+environment's deploy role, refusing to start when it acts in another account than the
+environment's. Three steps, in an order that never refuses a request that came through
+CloudFront:
 
 1. a new value becomes `current` and the old current becomes `previous` in the secret
    `<project>-<env>-origin-verify` (us-east-1);
@@ -30,8 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from blueprints.accounts import WrongAccountError, deploy_session
 from blueprints.blocks.web_acl import ORIGIN_VERIFY_HEADER
 from blueprints.core import ConfigError
 from blueprints.edge import EDGE_REGION, origin_secret_name
@@ -69,8 +70,9 @@ def rotate(environment: str, project_dir: Path = PROJECT_DIR, *, echo: bool = Tr
         raise RotationError(f"no environment {environment!r} (known: {', '.join(sorted(project.environments))})")
     env = project.environments[environment]
     name = origin_secret_name(env.project, environment)
-    secretsmanager = boto3.client("secretsmanager", region_name=EDGE_REGION)
-    cloudformation = boto3.client("cloudformation", region_name=env.region)
+    session = deploy_session(env, doing=f"rotate {name}")
+    secretsmanager = session.client("secretsmanager", region_name=EDGE_REGION)
+    cloudformation = session.client("cloudformation", region_name=env.region)
     cdn_stack = f"{env.project}-{environment}-cdn"
     try:
         values = json.loads(secretsmanager.get_secret_value(SecretId=name)["SecretString"])
@@ -78,7 +80,7 @@ def rotate(environment: str, project_dir: Path = PROJECT_DIR, *, echo: bool = Tr
     except secretsmanager.exceptions.ClientError as err:
         raise RotationError(f"{environment} is not launched ({err}): launch it first") from err
     distribution_id = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "DistributionId")
-    sent = sent_by_distribution(boto3.client("cloudfront", region_name=EDGE_REGION), distribution_id)
+    sent = sent_by_distribution(session.client("cloudfront", region_name=EDGE_REGION), distribution_id)
     if sent == values["current"]:
         secretsmanager.put_secret_value(
             SecretId=name, SecretString=json.dumps({"current": new_value(), "previous": values["current"]})
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         rotate(args.env)
-    except (RotationError, ConfigError) as err:
+    except (RotationError, ConfigError, WrongAccountError) as err:
         print(f"rotation refused or unfinished: {err}", file=sys.stderr)
         return 1
     return 0

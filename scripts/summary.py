@@ -1,7 +1,8 @@
 """Render environments through Sceptre, offline, and print what each stack holds.
 
 python scripts/summary.py --env dev              # one environment
-python scripts/summary.py --env all --write DIR  # also write DIR/<env>/<stack>.json
+python scripts/summary.py --env all --write DIR  # also write DIR/<env>/<stack>.json and
+                                                 # DIR/<env>/bootstrap.json (its account's bootstrap)
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def main() -> int:
                 out = args.write / env / f"{name}.json"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_text(stack.template)
+        if args.write:
+            (args.write / env / "bootstrap.json").write_text(project.environments[env].bootstrap().render())
         types = Counter(r["Type"] for s in stacks.values() for r in json.loads(s.template)["Resources"].values())
         print("  resource types: " + ", ".join(f"{t.split('::', 1)[1]} x{n}" for t, n in sorted(types.items())))
     if args.write:

@@ -12,7 +12,7 @@ from blueprints.blocks.bucket import SecureBucket
 from blueprints.blocks.distribution import AliasRecords, ApiDistribution
 from blueprints.blocks.function import VpcFunction
 from blueprints.blocks.key import EncryptionKey, KeyReference
-from blueprints.blocks.rest_api import ApiStage, RestApi
+from blueprints.blocks.rest_api import ApiStage, RestApi, api_gateway_account
 from blueprints.blocks.table import READ_DATA, WRITE_DATA, Attribute, GlobalIndex, Table, TableReference
 from blueprints.blocks.user_pool import UserPool
 from blueprints.blocks.vpc import EndpointGrant, Vpc
@@ -41,4 +41,5 @@ __all__ = [
     "UserPool",
     "Vpc",
     "VpcFunction",
+    "api_gateway_account",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from awacs import logs as awslogs
 from pydantic import Field, model_validator
-from troposphere import AccountId, GetAtt, Parameter, Ref, Sub, awslambda
+from troposphere import AccountId, GetAtt, Parameter, Ref, Sub, Template, awslambda
 from troposphere import apigateway as apigw
 
 from blueprints.blocks.base import Block, Options
@@ -224,7 +224,10 @@ class StageOptions(Options):
     )
     manage_account_settings: bool = Field(
         default=True,
-        description="Also own the account-and-region-wide API Gateway CloudWatch role (one stack per account may).",
+        description=(
+            "Also own the account-and-region-wide API Gateway CloudWatch role (`api_gateway_account`; one stack "
+            "per account and region may)."
+        ),
     )
 
 
@@ -262,7 +265,7 @@ class ApiStage(Block):
         )
         depends_on = ["ExecutionLogGroup"]
         if o.manage_account_settings:
-            depends_on.append(self._account_settings().title)
+            depends_on.append(api_gateway_account(t).title)
         self.stage = t.add_resource(
             apigw.Stage(
                 self.logical_id,
@@ -289,30 +292,34 @@ class ApiStage(Block):
         )
         accept_finding(self.stage, "CKV_AWS_120", "payment responses must never be served from a cache")
 
-    def _account_settings(self) -> apigw.Account:
-        role = self.template.add_resource(
-            service_role(
-                "ApiGatewayCloudWatchRole",
-                "apigateway",
-                "push-execution-logs",
-                [
-                    allow(
-                        [
-                            awslogs.CreateLogGroup,
-                            awslogs.CreateLogStream,
-                            awslogs.DescribeLogGroups,
-                            awslogs.DescribeLogStreams,
-                            awslogs.PutLogEvents,
-                            awslogs.GetLogEvents,
-                            awslogs.FilterLogEvents,
-                        ],
-                        [Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
-                        sid="PushApiGatewayLogs",
-                    )
-                ],
-            )
+
+def api_gateway_account(template: Template) -> apigw.Account:
+    """API Gateway's account-and-region-wide settings: the role it writes every stage's
+    execution logs with (`ApiGatewayCloudWatchRole`, `ApiGatewayAccount`). One stack per
+    account and region may own them: the account's bootstrap does."""
+    role = template.add_resource(
+        service_role(
+            "ApiGatewayCloudWatchRole",
+            "apigateway",
+            "push-execution-logs",
+            [
+                allow(
+                    [
+                        awslogs.CreateLogGroup,
+                        awslogs.CreateLogStream,
+                        awslogs.DescribeLogGroups,
+                        awslogs.DescribeLogStreams,
+                        awslogs.PutLogEvents,
+                        awslogs.GetLogEvents,
+                        awslogs.FilterLogEvents,
+                    ],
+                    [Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
+                    sid="PushApiGatewayLogs",
+                )
+            ],
         )
-        return self.template.add_resource(apigw.Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn")))
+    )
+    return template.add_resource(apigw.Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn")))
 
 
 def request_parameters(route: Route) -> dict[str, bool]:

@@ -12,6 +12,7 @@ from blueprints.core.blueprint import (
 )
 from blueprints.core.config import (
     LOG_RETENTION_DAYS,
+    AccountId,
     CustomerManagedKeys,
     DeletionProtection,
     DomainName,
@@ -19,6 +20,7 @@ from blueprints.core.config import (
     KeyDeletionWindowDays,
     LogRetentionDays,
     PositiveInt,
+    PrincipalArn,
     RetainData,
     StackConfig,
     VpcCidr,
@@ -30,6 +32,7 @@ from blueprints.core.policies import accept_finding, set_removal_policy
 
 __all__ = [
     "LOG_RETENTION_DAYS",
+    "AccountId",
     "Blueprint",
     "BlueprintError",
     "ConfigError",
@@ -41,6 +44,7 @@ __all__ = [
     "KeyDeletionWindowDays",
     "LogRetentionDays",
     "PositiveInt",
+    "PrincipalArn",
     "RetainData",
     "StackConfig",
     "VpcCidr",

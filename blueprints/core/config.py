@@ -11,7 +11,7 @@ import ipaddress
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 
@@ -129,6 +129,35 @@ KeyDeletionWindowDays = Annotated[
     ),
 ]
 VpcCidr = Annotated[str, AfterValidator(_check_cidr)]
+
+
+def _check_account(value: object) -> object:
+    """12 digits, written in quotes (a YAML number would lose leading zeros)"""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"write the account id in quotes ('{value:012d}'): YAML reads it as a number")
+    if isinstance(value, str) and not re.fullmatch(r"\d{12}", value):
+        raise ValueError(f"{value!r} is not an AWS account id (12 digits)")
+    return value
+
+
+_PRINCIPAL = re.compile(r"arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role/[\w+=,.@/-]{1,512})")
+
+
+def _check_principal(value: str) -> str:
+    """the ARN of an IAM role (`arn:aws:iam::<account>:role/<name>`) or of an account's root
+    (`arn:aws:iam::<account>:root`)"""
+    if not _PRINCIPAL.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not the ARN of an IAM role (arn:aws:iam::<account>:role/<name>) or of an account "
+            "(arn:aws:iam::<account>:root)"
+        )
+    return value
+
+
+# An AWS account id: 12 digits, as a string (a YAML number would lose leading zeros).
+AccountId = Annotated[str, BeforeValidator(_check_account)]
+# An IAM principal a role may trust: a role, or an account's root (every principal the account allows).
+PrincipalArn = Annotated[str, AfterValidator(_check_principal)]
 
 
 class EncryptionSettings(StackConfig):

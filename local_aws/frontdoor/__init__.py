@@ -7,8 +7,10 @@ of the emulator's deployed APIs and Lambda functions.
     stands for https://<rest api id>.execute-api.<region>.amazonaws.com/<stage>/<path>
 
 Every definition is read back from the emulator through the AWS APIs (API Gateway,
-WAFv2, CloudFront, Cognito, Lambda); handlers run in worker processes (see workers.py). It runs inside the
-emulator process: `serve_in_thread` is called by local_aws/server.py."""
+WAFv2, CloudFront, Cognito, Lambda), in the account that holds the API or distribution
+(any account; see accounts.py); handlers run in worker processes with their execution
+role's credentials (see workers.py). It runs inside the emulator process: `serve_in_thread`
+is called by local_aws/server.py."""
 
 from __future__ import annotations
 
@@ -25,13 +27,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local_aws.frontdoor.accounts import FIXED, AccountClients, Credentials, RoleSessions
 from local_aws.frontdoor.authorizer import CognitoAuthorizer
 from local_aws.frontdoor.cognito import PoolDirectory
 from local_aws.frontdoor.definitions import DefinitionReader, DistributionReader
 from local_aws.frontdoor.functions import DeployedFunctions
 from local_aws.frontdoor.httpserver import FrontDoorServer
 from local_aws.frontdoor.pipeline import FrontDoor
-from local_aws.frontdoor.workers import CREDENTIALS, WorkerPool
+from local_aws.frontdoor.workers import FunctionConfig, WorkerPool
 
 __all__ = ["FrontDoor", "default_regions", "serve_in_thread", "shutdown"]
 
@@ -48,49 +51,50 @@ def default_regions() -> list[str]:
     return listed or list(DEFAULT_REGIONS)
 
 
-class _Clients:
-    """boto3 clients for the emulator, one per (service, region), shared by all threads."""
+class _Emulator:
+    """boto3 clients of the emulator with given credentials, from one session (client
+    creation is serialized: a boto3 session is not thread-safe), and STS AssumeRole made
+    with the fixed credentials."""
 
-    def __init__(self, endpoint_url: str) -> None:
+    def __init__(self, endpoint_url: str, sts_region: str) -> None:
         self._endpoint_url = endpoint_url
-        self._session = boto3.session.Session(
-            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        self._session = boto3.session.Session()
         self._config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
-        self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._sts = self.client("sts", sts_region, FIXED)
 
-    def __call__(self, service: str, region: str) -> Any:
+    def client(self, service: str, region: str, credentials: Credentials) -> Any:
         with self._lock:
-            key = (service, region)
-            if key not in self._clients:
-                self._clients[key] = self._session.client(
-                    service,
-                    region_name=region,
-                    endpoint_url=self._endpoint_url,
-                    config=self._config,
-                )
-            return self._clients[key]
+            return self._session.client(
+                service,
+                region_name=region,
+                endpoint_url=self._endpoint_url,
+                config=self._config,
+                **credentials.client_arguments(),
+            )
+
+    def assume_role(self, role_arn: str, session_name: str, seconds: int) -> Any:
+        return self._sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=seconds)[
+            "Credentials"
+        ]
 
 
 def build(emulator_url: str, state_dir: Path, regions: Sequence[str] | None = None) -> tuple[FrontDoor, WorkerPool]:
-    clients = _Clients(emulator_url)
+    regions = list(regions or default_regions())
+    emulator = _Emulator(emulator_url, regions[0])
+    sessions = RoleSessions(emulator.assume_role)
+    clients = AccountClients(emulator.client, sessions.for_account)
     pools = PoolDirectory(clients, emulator_url)
-    workers = WorkerPool(Path(state_dir), emulator_url)
-    account: list[str] = []
 
-    def account_id() -> str:
-        if not account:
-            account.append(clients("sts", (regions or default_regions())[0]).get_caller_identity()["Account"])
-        return account[0]
+    def execution_role(config: FunctionConfig) -> Credentials:
+        return sessions.for_role(config.role, config.name)  # Lambda names the role session after the function
 
+    workers = WorkerPool(Path(state_dir), emulator_url, credentials=execution_role)
     front_door = FrontDoor(
-        DefinitionReader(clients, list(regions or default_regions())),
+        DefinitionReader(clients, regions),
         CognitoAuthorizer(pools.jwks, pools.has_client),
         DeployedFunctions(clients),
         workers,
-        account_id,
         distributions=DistributionReader(clients),
     )
     return front_door, workers

@@ -30,14 +30,15 @@ class Unauthorized(Exception):
 class UserPool:
     region: str
     pool_id: str
+    account: str = ""  # the account holding the pool (from its ARN)
 
     @classmethod
     def from_arn(cls, arn: str) -> UserPool:
         """arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>"""
         parts = arn.split(":", 5)
-        if len(parts) != 6 or parts[2] != "cognito-idp" or not parts[5].startswith("userpool/"):
+        if len(parts) != 6 or parts[2] != "cognito-idp" or not parts[4] or not parts[5].startswith("userpool/"):
             raise ValueError(f"not a Cognito user pool ARN: {arn!r}")
-        return cls(region=parts[3], pool_id=parts[5].removeprefix("userpool/"))
+        return cls(region=parts[3], pool_id=parts[5].removeprefix("userpool/"), account=parts[4])
 
     @property
     def issuer(self) -> str:

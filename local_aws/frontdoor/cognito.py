@@ -1,5 +1,6 @@
 """What the Cognito authorizer needs from the emulator: each pool's JWKS (from its
-.well-known URL, cached) and whether a client id is one of the pool's app clients."""
+.well-known URL, cached) and whether a client id is one of the pool's app clients (asked in
+the pool's account, named by its ARN)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local_aws.frontdoor.accounts import AccountClientFactory
 from local_aws.frontdoor.authorizer import UserPool
 
-ClientFactory = Callable[[str, str], Any]
 CLIENT_TTL = 10.0  # seconds a known client is trusted before it is looked up again
 
 
 class PoolDirectory:
-    def __init__(self, clients: ClientFactory, emulator_url: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clients: AccountClientFactory, emulator_url: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._clients = clients
         self._url = emulator_url.rstrip("/")
         self._clock = clock
@@ -42,7 +45,7 @@ class PoolDirectory:
             if seen is not None and self._clock() - seen < CLIENT_TTL:
                 return True
         try:
-            self._clients("cognito-idp", pool.region).describe_user_pool_client(
+            self._clients(pool.account)("cognito-idp", pool.region).describe_user_pool_client(
                 UserPoolId=pool.pool_id, ClientId=client_id
             )
         except ClientError as error:

@@ -1,6 +1,7 @@
 """What is deployed, read back through the AWS APIs: one REST API stage's routes, methods,
 authorizers, validators, models, gateway responses, throttling and web ACL (API Gateway,
-WAFv2), and a CloudFront distribution's origin (CloudFront).
+WAFv2), and a CloudFront distribution's origin (CloudFront). Each is read through clients
+acting in the account that holds the API or distribution (see accounts.py), in any account.
 
 A definition is cached per (api, stage, deploymentId); the stage and its web ACL are re-read
 at most once per second, so a new deployment (a relaunch) is picked up and stage settings
@@ -20,6 +21,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local_aws.frontdoor.accounts import (
+    AccountClientFactory,
+    ClientFactory,
+    distribution_account,
+    rest_api_location,
+)
 from local_aws.frontdoor.responses import GatewayResponse
 from local_aws.frontdoor.routing import Router
 from local_aws.frontdoor.waf import WebAcl
@@ -36,7 +43,8 @@ BUILTIN_MODELS: dict[str, Mapping[str, Any] | None] = {
         "properties": {"message": {"type": "string"}},
     },
 }
-ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
+ApiLocator = Callable[[str, Sequence[str]], tuple[str, str] | None]  # (api id, regions) -> (account, region)
+DistributionLocator = Callable[[str], str | None]  # distribution id -> account
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class Throttling:
 @dataclass(frozen=True)
 class ApiDefinition:
     api_id: str
+    account_id: str  # the account holding the API
     region: str
     stage: str
     deployment_id: str
@@ -142,7 +151,7 @@ def _items(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any
 
 
 class UnknownApi(LookupError):
-    """No REST API with that id in any of the regions tried."""
+    """No REST API with that id in any account, in any of the regions tried."""
 
 
 @dataclass
@@ -152,36 +161,36 @@ class _Cached:
 
 
 class DefinitionReader:
+    """`clients(account)(service, region)`: clients acting in an account; `locate(api id,
+    regions)`: the (account, region) holding the API (default: moto's backends in this process)."""
+
     def __init__(
         self,
-        clients: ClientFactory,
+        clients: AccountClientFactory,
         regions: Sequence[str],
         *,
+        locate: ApiLocator = rest_api_location,
         recheck_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clients = clients
         self._regions = list(regions)
+        self._locate = locate
         self._recheck = recheck_seconds
         self._clock = clock
-        self._api_regions: dict[str, str] = {}
+        self._locations: dict[str, tuple[str, str]] = {}
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._lock = threading.Lock()
 
-    def region_of(self, api_id: str) -> str:
-        """The region holding the API: the first of the configured regions that has it."""
-        if api_id in self._api_regions:
-            return self._api_regions[api_id]
-        for region in self._regions:
-            try:
-                self._clients("apigateway", region).get_rest_api(restApiId=api_id)
-            except ClientError as error:
-                if _not_found(error):
-                    continue
-                raise
-            self._api_regions[api_id] = region
-            return region
-        raise UnknownApi(f"no REST API {api_id!r} in {', '.join(self._regions)}")
+    def location_of(self, api_id: str) -> tuple[str, str]:
+        """(account, region) holding the API: in any account, the first of the configured
+        regions that has it."""
+        if api_id not in self._locations:
+            found = self._locate(api_id, self._regions)
+            if found is None:
+                raise UnknownApi(f"no REST API {api_id!r} in any account in {', '.join(self._regions)}")
+            self._locations[api_id] = found
+        return self._locations[api_id]
 
     def get(self, api_id: str, stage: str) -> ApiDefinition | None:
         """The deployed definition of the stage (None when the API has no such stage)."""
@@ -191,33 +200,37 @@ class DefinitionReader:
             now = self._clock()
             if cached is not None and now - cached.checked < self._recheck:
                 return cached.definition
-            region = self.region_of(api_id)
-            client = self._clients("apigateway", region)
+            account, region = self.location_of(api_id)
+            clients = self._clients(account)
+            client = clients("apigateway", region)
             try:
                 described = client.get_stage(restApiId=api_id, stageName=stage)
             except ClientError as error:
                 if not _not_found(error):
                     raise
-                self._api_regions.pop(api_id, None)  # deleted, or unknown stage: look again next time
+                self._locations.pop(api_id, None)  # deleted, or unknown stage: look again next time
                 self._cache[key] = _Cached(None, now)
                 return None
             old = cached.definition if cached else None
-            web_acl = self._web_acl(region, api_id, stage)
-            if old is not None and old.deployment_id == described.get("deploymentId"):
+            web_acl = self._web_acl(clients, region, api_id, stage)
+            if old is not None and (old.account_id, old.deployment_id) == (account, described.get("deploymentId")):
                 definition = _with_stage_settings(old, described, web_acl)
             else:
-                definition = dataclasses.replace(self._read(client, api_id, region, described), web_acl=web_acl)
+                read = self._read(client, api_id, account, region, described)
+                definition = dataclasses.replace(read, web_acl=web_acl)
                 LOG.info("front door: %s/%s now serves deployment %s", api_id, stage, definition.deployment_id)
             self._cache[key] = _Cached(definition, now)
             return definition
 
-    def _web_acl(self, region: str, api_id: str, stage: str) -> WebAcl | None:
-        """The web ACL associated with the stage (GetWebACLForResource on the stage's ARN)."""
+    @staticmethod
+    def _web_acl(clients: ClientFactory, region: str, api_id: str, stage: str) -> WebAcl | None:
+        """The web ACL associated with the stage (GetWebACLForResource on the stage's ARN, in
+        the API's account)."""
         arn = f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
-        found = self._clients("wafv2", region).get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
+        found = clients("wafv2", region).get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
         return WebAcl.from_api(found) if found else None
 
-    def _read(self, client: Any, api_id: str, region: str, stage: Mapping[str, Any]) -> ApiDefinition:
+    def _read(self, client: Any, api_id: str, account: str, region: str, stage: Mapping[str, Any]) -> ApiDefinition:
         resources = []
         for item in _items(client, "get_resources", restApiId=api_id, embed=["methods"]):
             methods = {}
@@ -264,6 +277,7 @@ class DefinitionReader:
         }
         return ApiDefinition(
             api_id=api_id,
+            account_id=account,
             region=region,
             stage=stage["stageName"],
             deployment_id=stage.get("deploymentId", ""),
@@ -307,16 +321,19 @@ class _CachedOrigin:
 
 class DistributionReader:
     """A distribution's default origin, read through the CloudFront API (global, called in
-    us-east-1), re-read at most once per `recheck_seconds` like the stages."""
+    us-east-1) in the account holding the distribution (`locate`; default: moto's backends in
+    this process), re-read at most once per `recheck_seconds` like the stages."""
 
     def __init__(
         self,
-        clients: ClientFactory,
+        clients: AccountClientFactory,
         *,
+        locate: DistributionLocator = distribution_account,
         recheck_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clients = clients
+        self._locate = locate
         self._recheck = recheck_seconds
         self._clock = clock
         self._cache: dict[str, _CachedOrigin] = {}
@@ -333,8 +350,11 @@ class DistributionReader:
         return cached.origin
 
     def _read(self, distribution_id: str) -> Origin | None:
+        account = self._locate(distribution_id)
+        if account is None:
+            return None
         try:
-            config = self._clients("cloudfront", "us-east-1").get_distribution_config(Id=distribution_id)
+            config = self._clients(account)("cloudfront", "us-east-1").get_distribution_config(Id=distribution_id)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in {"NoSuchDistribution", "NotFound"}:
                 return None

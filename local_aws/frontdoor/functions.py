@@ -1,16 +1,15 @@
-"""Deployed Lambda functions: configuration through the Lambda API, code package bytes
-from moto's Lambda backend in this process (moto's GetFunction Code.Location cannot be
-downloaded)."""
+"""Deployed Lambda functions: configuration through the Lambda API (in the function's
+account, named by its ARN), code package bytes from moto's Lambda backend in this process
+(moto's GetFunction Code.Location cannot be downloaded)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
+from local_aws.frontdoor.accounts import AccountClientFactory
 from local_aws.frontdoor.workers import FunctionConfig
 
-ClientFactory = Callable[[str, str], Any]
 _INTEGRATION_URI = re.compile(
     r"^arn:[\w-]+:apigateway:[\w-]+:lambda:path/2015-03-31/functions/(?P<function>arn:[^/]+)/invocations$"
 )
@@ -34,13 +33,16 @@ def moto_code_bytes(config: FunctionConfig) -> bytes:
 
 
 class DeployedFunctions:
-    def __init__(self, clients: ClientFactory, code_bytes: Callable[[FunctionConfig], bytes] = moto_code_bytes) -> None:
+    def __init__(
+        self, clients: AccountClientFactory, code_bytes: Callable[[FunctionConfig], bytes] = moto_code_bytes
+    ) -> None:
         self._clients = clients
         self._code_bytes = code_bytes
 
     def configuration(self, arn: str) -> FunctionConfig:
-        region = arn.split(":")[3]
-        return FunctionConfig.from_api(self._clients("lambda", region).get_function_configuration(FunctionName=arn))
+        _, _, _, region, account, *_ = arn.split(":")
+        described = self._clients(account)("lambda", region).get_function_configuration(FunctionName=arn)
+        return FunctionConfig.from_api(described)
 
     def code(self, config: FunctionConfig) -> bytes:
         return self._code_bytes(config)

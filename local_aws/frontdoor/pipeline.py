@@ -6,7 +6,9 @@ that response).
 Two paths lead in:
     /distributions/<distribution id>/<path>   CloudFront: the distribution's origin (a REST
         API stage) with the custom origin headers CloudFront adds, then the stage's pipeline;
-    /restapis/<rest api id>/<stage>/<path>    the stage's execute-api URL, called directly."""
+    /restapis/<rest api id>/<stage>/<path>    the stage's execute-api URL, called directly.
+Either works for a distribution or API in any account: its definitions are read in its
+account, and the Lambda event's requestContext.accountId is the API's account."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -72,7 +74,6 @@ class FrontDoor:
         authorizer: CognitoAuthorizer,
         functions: DeployedFunctions,
         workers: WorkerPool,
-        account_id: Callable[[], str],
         *,
         throttles: Throttles | None = None,
         integration_timeout: float = INTEGRATION_TIMEOUT,
@@ -83,7 +84,6 @@ class FrontDoor:
         self._authorizer = authorizer
         self._functions = functions
         self._workers = workers
-        self._account_id = account_id
         self._throttles = throttles or Throttles()
         self._integration_timeout = integration_timeout
 
@@ -256,7 +256,7 @@ class FrontDoor:
         event = proxy_event(
             request,
             EventContext(
-                account_id=self._account_id(),
+                account_id=definition.account_id,
                 api_id=definition.api_id,
                 region=definition.region,
                 stage=definition.stage,

@@ -1,8 +1,15 @@
 """Run Lambda handlers as Lambda does: the deployed package extracted once per code hash,
 one warm worker process per function and code+configuration version (reused across
 requests, replaced when either changes, one request at a time), an environment made of the
-function's variables and what Lambda sets (nothing inherited), and a hard timeout that
-kills the worker."""
+function's variables and what Lambda sets (nothing inherited) including the credentials of
+the function's execution role, and a hard timeout that kills the worker.
+
+Credentials: the pool's `credentials(config)` gives the execution role's (STS AssumeRole of
+the function's Role, so the handler's calls act in the role's account). A worker keeps the
+credentials it started with; they are requested for AssumeRole's maximum (12 hours) and the
+worker is replaced by a new one with renewed credentials once they are due
+(accounts.REFRESH_MARGIN before expiry, longer than any function timeout), so no invocation
+runs with expired credentials and a warm worker lives at most about 11.5 hours."""
 
 from __future__ import annotations
 
@@ -27,10 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from local_aws.frontdoor.accounts import FIXED, Credentials
+
 LOG = logging.getLogger("local_aws.frontdoor")
 RUNTIME = Path(__file__).with_name("runtime.py")
 INIT_TIMEOUT = 10.0  # Lambda's limit for a cold start (importing the handler)
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class FunctionConfig:
     memory_size: int
     code_sha256: str  # base64 of the package's SHA-256, as Lambda reports it
     environment: Mapping[str, str] = field(default_factory=dict)
+    role: str = ""  # the execution role's ARN
 
     @classmethod
     def from_api(cls, configuration: Mapping[str, Any]) -> FunctionConfig:
@@ -63,6 +72,7 @@ class FunctionConfig:
             memory_size=int(configuration.get("MemorySize", 128)),
             code_sha256=configuration["CodeSha256"],
             environment=dict((configuration.get("Environment") or {}).get("Variables") or {}),
+            role=configuration.get("Role", ""),
         )
 
     @property
@@ -75,6 +85,7 @@ class FunctionConfig:
             self.timeout,
             self.memory_size,
             tuple(sorted(self.environment.items())),
+            self.role,
         )
 
 
@@ -108,9 +119,12 @@ def extract_code(root: Path, code_sha256: str, fetch: Callable[[], bytes]) -> Pa
     return target
 
 
-def worker_environment(config: FunctionConfig, code_dir: Path, endpoint_url: str) -> dict[str, str]:
+def worker_environment(
+    config: FunctionConfig, code_dir: Path, endpoint_url: str, credentials: Credentials = FIXED
+) -> dict[str, str]:
     """The function's variables, then what Lambda sets (it wins), then the emulator's
-    endpoint and fake credentials. Nothing comes from the server's own environment."""
+    endpoint and the execution role's credentials. Nothing comes from the server's own
+    environment."""
     return {
         **config.environment,
         "AWS_REGION": config.region,
@@ -130,7 +144,7 @@ def worker_environment(config: FunctionConfig, code_dir: Path, endpoint_url: str
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        **CREDENTIALS,
+        **credentials.environment(),
         "PYTHONPATH": str(code_dir),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
@@ -148,8 +162,17 @@ class Outcome:
 class Worker:
     """One warm runtime process for one function version."""
 
-    def __init__(self, config: FunctionConfig, code_dir: Path, log_path: Path, endpoint_url: str, python: str) -> None:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        code_dir: Path,
+        log_path: Path,
+        endpoint_url: str,
+        python: str,
+        credentials: Credentials = FIXED,
+    ) -> None:
         self.config = config
+        self.credentials = credentials
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log:  # the child keeps its own descriptor
             # Same process group as the emulator: stopping the emulator's group stops its workers.
@@ -159,7 +182,7 @@ class Worker:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 cwd=code_dir,
-                env=worker_environment(config, code_dir, endpoint_url),
+                env=worker_environment(config, code_dir, endpoint_url, credentials),
             )
         self._buffer = b""
         self._ready = False
@@ -251,13 +274,24 @@ class _Slot:
 
 class WorkerPool:
     """Warm workers by function ARN; code under <state>/frontdoor/code/<sha256 hex>, each
-    function's log in <state>/frontdoor/logs/<function name>.log."""
+    function's log in <state>/frontdoor/logs/<function name>.log. `credentials(config)`: the
+    function's execution role credentials (default: the emulator's fixed ones)."""
 
-    def __init__(self, state_dir: Path, endpoint_url: str, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        endpoint_url: str,
+        python: str = sys.executable,
+        *,
+        credentials: Callable[[FunctionConfig], Credentials] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.code_root = state_dir / "frontdoor" / "code"
         self.log_root = state_dir / "frontdoor" / "logs"
         self._endpoint_url = endpoint_url
         self._python = python
+        self._credentials = credentials or (lambda config: FIXED)
+        self._clock = clock
         self._slots: dict[str, _Slot] = {}
         self._lock = threading.Lock()
         self._extract_lock = threading.Lock()
@@ -279,11 +313,25 @@ class WorkerPool:
             return Outcome("integration_timeout")  # the warm worker stayed busy until the deadline
         try:
             worker = slot.worker
-            if worker is None or not worker.alive() or worker.config.version != config.version:
+            if (
+                worker is None
+                or not worker.alive()
+                or worker.config.version != config.version
+                or worker.credentials.due(self._clock())
+            ):
                 if worker is not None:
                     LOG.info("replacing the worker of %s (pid %s)", config.name, worker.pid)
                     worker.kill()
-                worker = slot.worker = Worker(config, code_dir, self.log_path(config), self._endpoint_url, self._python)
+                    slot.worker = None
+                try:
+                    credentials = self._credentials(config)
+                except Exception as error:  # STS refused or unreachable: as Lambda, the invocation fails
+                    LOG.warning("cannot assume the execution role %r of %s: %s", config.role, config.name, error)
+                    message = f"The role defined for the function cannot be assumed: {config.role!r}: {error}"
+                    return Outcome("error", {"errorType": "Runtime.AssumeRoleFailed", "errorMessage": message})
+                worker = slot.worker = Worker(
+                    config, code_dir, self.log_path(config), self._endpoint_url, self._python, credentials
+                )
             outcome = worker.invoke(event, request_id, deadline)
             if not worker.alive():
                 slot.worker = None

@@ -13,7 +13,6 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
 
 from blueprints.contract import ROUTES
@@ -21,6 +20,7 @@ from local_aws import callers
 from local_aws.callers import Environment, claims
 from local_aws.control import Emulator
 from scripts.openapi import DOCUMENT
+from tests.integration.conftest import account_client
 
 PAYMENT = {"amount": "12.50", "currency": "EUR"}
 
@@ -50,7 +50,7 @@ def _key() -> dict[str, str]:
 
 def _payments_count(dev: Environment) -> int:
     table = dev.outputs("data")["TransactionsTableName"]
-    client = boto3.client("dynamodb", region_name=dev.region, endpoint_url=dev.emulator.url)
+    client = account_client(dev.emulator, dev.name, "dynamodb", dev.region)
     return int(client.scan(TableName=table, Select="COUNT")["Count"])
 
 
@@ -175,7 +175,7 @@ def test_unknown_routes_get_api_gateways_own_answer(dev, tokens):
 
 def test_the_deployed_api_matches_the_openapi_document(dev):
     document = json.loads(DOCUMENT.read_text())
-    client = boto3.client("apigateway", region_name=dev.region, endpoint_url=dev.emulator.url)
+    client = account_client(dev.emulator, dev.name, "apigateway", dev.region)
     api_id = dev.outputs("api")["RestApiId"]
     deployed = {}
     for resource in client.get_resources(restApiId=api_id, embed=["methods"])["items"]:

@@ -15,13 +15,13 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import boto3
 import pytest
 
 from local_aws import callers
 from local_aws.callers import Environment, Reply
 from local_aws.control import Emulator
 from local_aws.launched import LaunchedEnvironment
+from tests.integration.conftest import account_client
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def _eventually(check: Callable[[], bool], what: str, timeout: float = 15.0) -> 
 def test_the_web_acls_their_association_and_logging_exist(launched, env):
     launched_env: LaunchedEnvironment = launched[env]
     edge, api = launched_env.stacks["edge"].outputs, launched_env.stacks["api"].outputs
-    global_waf = boto3.client("wafv2", region_name="us-east-1")
+    global_waf = launched_env.client("wafv2", "us-east-1")
     acl = global_waf.get_web_acl(Name=f"payments-{env}-edge", Scope="CLOUDFRONT", Id=edge["WebAclId"])["WebACL"]
     assert acl["ARN"] == edge["WebAclArn"] and ":global/webacl/" in acl["ARN"]
     managed = {
@@ -64,27 +64,29 @@ def test_the_web_acls_their_association_and_logging_exist(launched, env):
     }
     assert any("RateBasedStatement" in r["Statement"] for r in acl["Rules"])
     logging = global_waf.get_logging_configuration(ResourceArn=edge["WebAclArn"])["LoggingConfiguration"]
+    account = launched_env.settings.settings.account_id
+    assert acl["ARN"].split(":")[4] == account
     assert logging["LogDestinationConfigs"] == [
-        f"arn:aws:logs:us-east-1:{acl['ARN'].split(':')[4]}:log-group:aws-waf-logs-payments-{env}"
+        f"arn:aws:logs:us-east-1:{account}:log-group:aws-waf-logs-payments-{env}"
     ]
     assert logging["RedactedFields"] == [{"SingleHeader": {"Name": "authorization"}}]
-    groups = boto3.client("logs", region_name="us-east-1").describe_log_groups(
+    groups = launched_env.client("logs", "us-east-1").describe_log_groups(
         logGroupNamePrefix=f"aws-waf-logs-payments-{env}"
     )["logGroups"]
     assert [g["logGroupName"] for g in groups] == [f"aws-waf-logs-payments-{env}"]
     region = launched_env.region("api")
     stage_arn = f"arn:aws:apigateway:{region}::/restapis/{api['RestApiId']}/stages/{api['StageName']}"
-    regional = boto3.client("wafv2", region_name=region).get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]
+    regional = launched_env.client("wafv2", region).get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]
     assert regional["Name"] == f"payments-{env}-origin" and "Block" in regional["DefaultAction"]
     (rule,) = regional["Rules"]
     values = [m["ByteMatchStatement"]["SearchString"] for m in rule["Statement"]["OrStatement"]["Statements"]]
     secret = json.loads(
-        boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(
-            SecretId=f"payments-{env}-origin-verify"
-        )["SecretString"]
+        launched_env.client("secretsmanager", "us-east-1").get_secret_value(SecretId=f"payments-{env}-origin-verify")[
+            "SecretString"
+        ]
     )
     assert values[0] == secret["current"].encode() and len(secret["current"]) == 64
-    distribution = boto3.client("cloudfront", region_name="us-east-1").get_distribution_config(
+    distribution = launched_env.client("cloudfront", "us-east-1").get_distribution_config(
         Id=launched_env.stacks["cdn"].outputs["DistributionId"]
     )["DistributionConfig"]
     assert distribution["WebACLId"] == edge["WebAclArn"]
@@ -106,14 +108,14 @@ def alice(dev: Environment) -> str:
 
 
 def _secret(dev: Environment) -> dict[str, str]:
-    client = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=dev.emulator.url)
+    client = account_client(dev.emulator, dev.name, "secretsmanager", "us-east-1")
     values: dict[str, str] = json.loads(client.get_secret_value(SecretId="payments-dev-origin-verify")["SecretString"])
     return values
 
 
 def _payments_count(dev: Environment) -> int:
     table = dev.outputs("data")["TransactionsTableName"]
-    client = boto3.client("dynamodb", region_name=dev.region, endpoint_url=dev.emulator.url)
+    client = account_client(dev.emulator, dev.name, "dynamodb", dev.region)
     return int(client.scan(TableName=table, Select="COUNT")["Count"])
 
 
@@ -196,7 +198,7 @@ def test_a_rotation_keeps_both_values_admitted_and_the_distribution_serving(dev,
     _eventually(lambda: _admitted(dev, alice, second["current"]), "the new value is admitted directly")
     assert _admitted(dev, alice, first), "the previous value stays admitted"
     assert _pay(dev.url, alice).status == 201
-    distribution = boto3.client("cloudfront", region_name="us-east-1", endpoint_url=dev.emulator.url)
+    distribution = account_client(dev.emulator, dev.name, "cloudfront", "us-east-1")
     config = distribution.get_distribution_config(Id=dev.outputs("cdn")["DistributionId"])["DistributionConfig"]
     assert config["Origins"]["Items"][0]["CustomHeaders"]["Items"][0]["HeaderValue"] == second["current"]
 
@@ -212,7 +214,7 @@ def test_a_rotation_interrupted_after_writing_is_finished_not_repeated(dev, alic
     """CloudFront still sends the old value (the command stopped after writing): running it
     again writes nothing new and rolls the written value out."""
     values = _secret(dev)
-    client = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=dev.emulator.url)
+    client = account_client(dev.emulator, dev.name, "secretsmanager", "us-east-1")
     written = {"current": "n" * 64, "previous": values["current"]}
     client.put_secret_value(SecretId="payments-dev-origin-verify", SecretString=json.dumps(written))
     _rotate(dev)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-import boto3
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -21,7 +23,7 @@ from blueprints.data import DataBlueprint
 from local_aws import control
 from local_aws.launched import sceptre_launch
 from tests.conftest import PROJECT_DIR
-from tests.integration.conftest import start_emulator
+from tests.integration.conftest import account_client, bootstrap_account, start_emulator
 
 pytestmark = pytest.mark.integration
 TRANSACTIONS = "payments-dev-transactions"
@@ -79,9 +81,22 @@ DESTRUCTIVE: list[tuple[str, Callable, list[str]]] = [
 ]
 
 
+@dataclass(frozen=True)
+class OwnLaunch:
+    """A copy of the project with dev launched from it on a fresh emulator."""
+
+    project: Path
+    emulator: control.Emulator
+
+    def client(self, service: str) -> Any:
+        """A client in dev's account (its region)."""
+        return account_client(self.emulator, "dev", service, project_dir=self.project)
+
+
 @pytest.fixture
-def own_emulator(tmp_path, monkeypatch):
-    """A fresh emulator with dev launched from a copy of the project."""
+def own_emulator(tmp_path, monkeypatch) -> Iterator[OwnLaunch]:
+    """A fresh emulator with dev's account bootstrapped and dev launched from a copy of the
+    project."""
     project = tmp_path / "sceptre_project"
     shutil.copytree(PROJECT_DIR, project, symlinks=True)
     shutil.copytree(PROJECT_DIR.parent / "lambda_code", tmp_path / "lambda_code")
@@ -92,9 +107,10 @@ def own_emulator(tmp_path, monkeypatch):
     for key, value in emulator.environment({}).items():
         monkeypatch.setenv(key, value)
     try:
+        bootstrap_account(emulator, "dev", project)
         launch = sceptre_launch(emulator, "dev", project)
         assert launch.returncode == 0, launch.output[-3000:]
-        yield project
+        yield OwnLaunch(project, emulator)
     finally:
         control.stop(state)
 
@@ -114,8 +130,7 @@ def _launch_in_process(project, stack: str):
 
 
 def test_every_destructive_change_is_refused_and_the_data_stays(own_emulator):
-    dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
-    cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
+    dynamodb, cloudformation = own_emulator.client("dynamodb"), own_emulator.client("cloudformation")
     item = {"transactionId": {"S": "t-1"}, "timestamp": {"N": "1"}, "customerId": {"S": "c-1"}}
     dynamodb.put_item(TableName=TRANSACTIONS, Item=item)
     before = {
@@ -124,7 +139,7 @@ def test_every_destructive_change_is_refused_and_the_data_stays(own_emulator):
     for stack, inject, words in DESTRUCTIVE:
         with pytest.MonkeyPatch.context() as patch:
             inject(patch)
-            result = _launch_in_process(own_emulator, stack)
+            result = _launch_in_process(own_emulator.project, stack)
         # Sceptre's own one-line error and exit code, no traceback; each change logged before it.
         assert result.exit_code == 1, (inject.__name__, result.output)
         assert "Traceback" not in result.output
@@ -143,7 +158,7 @@ def test_every_destructive_change_is_refused_and_the_data_stays(own_emulator):
 
 
 def test_a_destructive_change_the_environment_allows_goes_through(own_emulator, monkeypatch):
-    config = own_emulator / "config" / "dev" / "config.yaml"
+    config = own_emulator.project / "config" / "dev" / "config.yaml"
     settings = yaml.safe_load(config.read_text())
     settings["environment"]["allow_destructive_changes"] = ["network.FlowLogGroup"]
     config.write_text(yaml.safe_dump(settings, sort_keys=False))
@@ -154,9 +169,9 @@ def test_a_destructive_change_the_environment_allows_goes_through(own_emulator, 
         self.template.resources["FlowLogGroup"].LogGroupName = "/vpc/payments-dev/flow-logs"  # create-only: new
 
     monkeypatch.setattr(Vpc, "_flow_logs", named_flow_logs)
-    result = _launch_in_process(own_emulator, "network")
+    result = _launch_in_process(own_emulator.project, "network")
     assert result.exit_code == 0, result.output
-    template = boto3.client("cloudformation", region_name="eu-west-1").get_template(StackName="payments-dev-network")
+    template = own_emulator.client("cloudformation").get_template(StackName="payments-dev-network")
     assert "/vpc/payments-dev/flow-logs" in str(template["TemplateBody"])
 
 
@@ -170,17 +185,19 @@ def _set(project, key: str, value: object) -> None:
 def test_keys_can_be_added_to_live_tables_but_never_taken_away(own_emulator):
     """Turning customer-managed keys on re-encrypts the tables in place (nothing replaced,
     the data stays); turning them off again would lose the key: refused, naming it."""
-    dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+    dynamodb = own_emulator.client("dynamodb")
     item = {"transactionId": {"S": "t-2"}, "timestamp": {"N": "2"}, "customerId": {"S": "c-2"}}
     dynamodb.put_item(TableName=TRANSACTIONS, Item=item)
-    _set(own_emulator, "customer_managed_keys", True)
-    result = _launch_in_process(own_emulator, "data")
+    _set(own_emulator.project, "customer_managed_keys", True)
+    # New resource types (keys): the account's CloudFormation role is bootstrapped for them first.
+    bootstrap_account(own_emulator.emulator, "dev", own_emulator.project)
+    result = _launch_in_process(own_emulator.project, "data")
     assert result.exit_code == 0, result.output
-    key = boto3.client("kms", region_name="eu-west-1").describe_key(KeyId="alias/payments-dev-data")["KeyMetadata"]
+    key = own_emulator.client("kms").describe_key(KeyId="alias/payments-dev-data")["KeyMetadata"]
     table = dynamodb.describe_table(TableName=TRANSACTIONS)["Table"]
     assert table["SSEDescription"]["KMSMasterKeyArn"] == key["Arn"]
-    _set(own_emulator, "customer_managed_keys", False)
-    result = _launch_in_process(own_emulator, "data")
+    _set(own_emulator.project, "customer_managed_keys", False)
+    result = _launch_in_process(own_emulator.project, "data")
     assert result.exit_code == 1, result.output
     assert "DataKey (logical ID (removed or renamed" in _refusal(result.output)
     assert "DataKey (AWS::KMS::Key)" in result.output  # the logged line

@@ -11,20 +11,29 @@ import subprocess
 import boto3
 import pytest
 
+from blueprints.bootstrap import bootstrap_stack_name
 from blueprints.contract import ROUTES
 from blueprints.environments import BLUEPRINTS
 from blueprints.functions import FUNCTIONS
 from local_aws import control
 from local_aws.launched import SCEPTRE, LaunchedEnvironment, replication_report, sceptre_launch
 from tests.conftest import PROJECT_DIR
-from tests.integration.conftest import start_emulator
+from tests.integration.conftest import bootstrap_account, start_emulator
 
 ENVS = ("dev", "prod")
 pytestmark = pytest.mark.integration
 
 
 def _client(service: str, env: LaunchedEnvironment, stack: str = "functions"):
-    return boto3.client(service, region_name=env.region(stack))
+    """A client in the environment's account, in the region of its `stack`."""
+    return env.client(service, env.region(stack))
+
+
+def _account(env: LaunchedEnvironment) -> str:
+    """The account the environment's clients act in: its own, as its settings say."""
+    account: str = env.client("sts", "us-east-1").get_caller_identity()["Account"]
+    assert account == env.settings.settings.account_id
+    return account
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -57,7 +66,7 @@ def test_tables_have_their_keys_and_index(launched, env):
 def test_logs_bucket_name_and_encryption(launched, env):
     environment = launched[env]
     s3 = _client("s3", environment, "storage")
-    account = boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
+    account = _account(environment)
     name = environment.output("storage", "LogsBucketName")
     assert name == f"api-logs-{env}-{account}-{environment.region('storage')}"
     rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
@@ -135,7 +144,7 @@ def test_endpoint_policies_name_only_this_environments_resources(launched, env):
     environment = launched[env]
     region = environment.region("network")
     ec2 = _client("ec2", environment, "network")
-    account = boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
+    account = _account(environment)
     vpc_id = environment.output("network", "VpcId")
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
     own = (f"payments-{env}-", f"-{env}-{account}-{region}/")
@@ -194,10 +203,13 @@ def test_api_has_every_route(launched, project, env):
     assert method_settings["throttlingRateLimit"] == settings["throttling_rate_limit"]
     assert method_settings["throttlingBurstLimit"] == settings["throttling_burst_limit"]
     assert method_settings["metricsEnabled"] is True and method_settings["dataTraceEnabled"] is False
-    # dev and prod share the emulator's one account: the account-wide role is the last
-    # launched environment's, as it would be in AWS (hence one account per environment).
-    roles = {e.stacks["api"].resources["ApiGatewayCloudWatchRole"]["PhysicalResourceId"] for e in launched.values()}
-    assert client.get_account()["cloudwatchRoleArn"].rsplit("/", 1)[1] in roles
+    # The account-wide execution log role is the one the account's bootstrap made.
+    bootstrap = environment.client("cloudformation").describe_stack_resource(
+        StackName=bootstrap_stack_name(environment.settings.context), LogicalResourceId="ApiGatewayCloudWatchRole"
+    )["StackResourceDetail"]
+    assert "ApiGatewayCloudWatchRole" not in environment.stacks["api"].resources
+    assert client.get_account()["cloudwatchRoleArn"].rsplit("/", 1)[1] == bootstrap["PhysicalResourceId"]
+    assert client.get_account()["cloudwatchRoleArn"].split(":")[4] == _account(environment)
     assert {m["name"] for m in client.get_models(restApiId=api_id)["items"]} == {"PaymentRequest", "SessionRequest"}
     responses = {r["responseType"] for r in client.get_gateway_responses(restApiId=api_id)["items"]}
     assert {"BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "DEFAULT_4XX", "DEFAULT_5XX"} <= responses
@@ -210,9 +222,9 @@ def test_certificate_lives_in_us_east_1(launched, env):
     environment = launched[env]
     arn = environment.output("certificate", "CertificateArn")
     assert arn.split(":")[3] == "us-east-1"
-    us_east_1 = boto3.client("acm", region_name="us-east-1").list_certificates()["CertificateSummaryList"]
+    us_east_1 = environment.client("acm", "us-east-1").list_certificates()["CertificateSummaryList"]
     assert arn in [c["CertificateArn"] for c in us_east_1]
-    home = boto3.client("acm", region_name=environment.region()).list_certificates()["CertificateSummaryList"]
+    home = environment.client("acm", environment.region()).list_certificates()["CertificateSummaryList"]
     assert arn not in [c["CertificateArn"] for c in home]
 
 
@@ -220,7 +232,7 @@ def test_certificate_lives_in_us_east_1(launched, env):
 def test_alias_points_at_the_real_distribution_domain(launched, project, env):
     environment = launched[env]
     domain = project.environments[env].settings.domain
-    distribution = boto3.client("cloudfront", region_name="us-east-1").get_distribution(
+    distribution = environment.client("cloudfront", "us-east-1").get_distribution(
         Id=environment.output("cdn", "DistributionId")
     )["Distribution"]
     assert distribution["DomainName"] == environment.output("cdn", "DistributionDomainName")
@@ -232,7 +244,7 @@ def test_alias_points_at_the_real_distribution_domain(launched, project, env):
     viewer = distribution["DistributionConfig"]["ViewerCertificate"]
     assert viewer["ACMCertificateArn"] == environment.output("certificate", "CertificateArn")
     assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
-    records = boto3.client("route53", region_name="us-east-1").list_resource_record_sets(
+    records = environment.client("route53", "us-east-1").list_resource_record_sets(
         HostedZoneId=environment.output("zone", "HostedZoneId")
     )["ResourceRecordSets"]
     aliases = {r["Type"]: r["AliasTarget"]["DNSName"].rstrip(".") for r in records if "AliasTarget" in r}
@@ -242,7 +254,7 @@ def test_alias_points_at_the_real_distribution_domain(launched, project, env):
 def test_second_launch_of_an_unchanged_environment_updates_nothing(launched, emulator):
     environment = launched["dev"]
     before = {
-        name: boto3.client("cloudformation", region_name=s.rendered.region).describe_stacks(
+        name: environment.client("cloudformation", s.rendered.region).describe_stacks(
             StackName=s.rendered.external_name
         )["Stacks"][0]
         for name, s in environment.stacks.items()
@@ -253,7 +265,7 @@ def test_second_launch_of_an_unchanged_environment_updates_nothing(launched, emu
     assert "UPDATE_IN_PROGRESS" not in again.output
     assert "uploaded" not in again.output  # packages already in the bucket, by content address
     for name, stack in environment.stacks.items():
-        after = boto3.client("cloudformation", region_name=stack.rendered.region).describe_stacks(
+        after = environment.client("cloudformation", stack.rendered.region).describe_stacks(
             StackName=stack.rendered.external_name
         )["Stacks"][0]
         assert after.get("LastUpdatedTime") == before[name].get("LastUpdatedTime"), name
@@ -276,6 +288,7 @@ def test_a_launch_failing_part_way_names_the_stack_and_a_corrected_launch_conver
     state = tmp_path / "emulator"
     emulator = start_emulator(state)
     try:
+        bootstrap_account(emulator, "dev", project)
         failed = sceptre_launch(emulator, "dev", project)
         assert failed.returncode != 0
         assert "dev/cdn payments-dev-cdn AWS::CloudFormation::Stack CREATE_FAILED" in failed.output
@@ -293,7 +306,7 @@ def test_a_launch_failing_part_way_names_the_stack_and_a_corrected_launch_conver
 
 
 def test_a_resource_type_the_emulator_cannot_create_fails_the_stack_loudly():
-    cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
+    cloudformation = boto3.client("cloudformation", region_name="eu-west-1")  # the tooling account's
     template = {
         "Resources": {
             "Bucket": {"Type": "AWS::S3::Bucket"},
@@ -312,7 +325,7 @@ def test_a_resource_type_the_emulator_cannot_create_fails_the_stack_loudly():
 def test_prod_is_locked_and_dev_is_not(launched):
     for env, protected in (("prod", True), ("dev", False)):
         for name, stack in launched[env].stacks.items():
-            cloudformation = boto3.client("cloudformation", region_name=stack.rendered.region)
+            cloudformation = launched[env].client("cloudformation", stack.rendered.region)
             described = cloudformation.describe_stacks(StackName=stack.rendered.external_name)["Stacks"][0]
             assert described.get("EnableTerminationProtection", False) is protected, (env, name)
             policy = cloudformation.get_stack_policy(StackName=stack.rendered.external_name).get("StackPolicyBody")
@@ -335,7 +348,7 @@ def test_prod_cannot_be_torn_down_by_one_command(launched, emulator):
     assert result.returncode != 0
     assert "TerminationProtection is enabled" in result.stdout + result.stderr
     for stack in launched["prod"].stacks.values():
-        cloudformation = boto3.client("cloudformation", region_name=stack.rendered.region)
+        cloudformation = launched["prod"].client("cloudformation", stack.rendered.region)
         status = cloudformation.describe_stacks(StackName=stack.rendered.external_name)["Stacks"][0]["StackStatus"]
         assert status.endswith("_COMPLETE") and not status.startswith("DELETE"), stack.rendered.name
 
@@ -350,14 +363,14 @@ def test_replication_every_stack_up_to_date_and_the_same_code_everywhere(launche
 def test_replication_reports_drift_and_differing_code(launched):
     prod = launched["prod"]
     name = prod.output("functions", "SessionManagerFunctionName")
-    client = boto3.client("lambda", region_name=prod.region())
+    client = prod.client("lambda")
     parameters = cloudformation_parameters(prod, "functions")
     bucket = prod.output("storage", "ArtifactsBucketName")
     # A hot fix signed with the environment's own profile (code signing refuses anything
     # else), deployed around CloudFormation.
-    s3 = boto3.client("s3", region_name=prod.region())
+    s3 = prod.client("s3")
     version = s3.put_object(Bucket=bucket, Key="hotfix.zip", Body=b"not the same")["VersionId"]
-    signer = boto3.client("signer", region_name=prod.region())
+    signer = prod.client("signer")
     job = signer.start_signing_job(
         source={"s3": {"bucketName": bucket, "key": "hotfix.zip", "version": version}},
         destination={"s3": {"bucketName": bucket, "prefix": "hotfix/"}},
@@ -365,7 +378,7 @@ def test_replication_reports_drift_and_differing_code(launched):
     )
     signed = signer.describe_signing_job(jobId=job["jobId"])["signedObject"]["s3"]["key"]
     client.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key=signed)
-    cloudformation = boto3.client("cloudformation", region_name=prod.region())
+    cloudformation = prod.client("cloudformation")
     template = json.loads(prod.stacks["zone"].rendered.template)
     template["Resources"]["CaaRecord"]["Properties"]["TTL"] = "60"
     cloudformation.update_stack(StackName="payments-prod-zone", TemplateBody=json.dumps(template))
@@ -381,19 +394,20 @@ def test_replication_reports_drift_and_differing_code(launched):
 
 
 def cloudformation_parameters(environment, stack):
-    client = boto3.client("cloudformation", region_name=environment.stacks[stack].rendered.region)
+    client = environment.client("cloudformation", environment.stacks[stack].rendered.region)
     described = client.describe_stacks(StackName=environment.stacks[stack].rendered.external_name)["Stacks"][0]
     return {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
 
 
 def test_each_environment_reads_its_own_cursor_secret(launched):
-    """Secrets without a Name get a unique one, as in CloudFormation: dev's and prod's (one
-    account here) are two secrets, each still readable under the ARN its function holds."""
+    """Secrets without a Name get a unique one, as in CloudFormation: dev's and prod's are two
+    secrets, each in its environment's account and readable under the ARN its function holds."""
     arns = {}
     for env in ENVS:
         environment = launched[env]
         spec = next(s for s in FUNCTIONS if s.reads_cursor_secret)
         arns[env] = environment.function_environment(spec)["CURSOR_SECRET_ARN"]
+        assert arns[env].split(":")[4] == environment.settings.settings.account_id
         secret = _client("secretsmanager", environment).get_secret_value(SecretId=arns[env])
         assert len(secret["SecretString"]) == 64
     assert len(set(arns.values())) == len(ENVS)

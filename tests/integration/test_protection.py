@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from blueprints.functions import DEPLOYED, SECRET_ROTATOR
@@ -15,7 +14,8 @@ pytestmark = pytest.mark.integration
 
 
 def _client(service: str, env: LaunchedEnvironment, stack: str):
-    return boto3.client(service, region_name=env.region(stack))
+    """A client in the environment's account, in the region of its `stack`."""
+    return env.client(service, env.region(stack))
 
 
 def test_prod_keeps_its_data_under_its_own_rotating_keys(launched):
@@ -71,8 +71,9 @@ def test_prod_api_logs_are_locked_for_a_year_and_dev_logs_are_not(launched):
         "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 365}},
     }
     dev_logs = launched["dev"].output("storage", "LogsBucketName")
-    with pytest.raises(s3.exceptions.ClientError, match="ObjectLockConfigurationNotFound"):
-        s3.get_object_lock_configuration(Bucket=dev_logs)
+    dev_s3 = _client("s3", launched["dev"], "storage")
+    with pytest.raises(dev_s3.exceptions.ClientError, match="ObjectLockConfigurationNotFound"):
+        dev_s3.get_object_lock_configuration(Bucket=dev_logs)
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

@@ -24,6 +24,7 @@ def _versioned_bucket(s3, name: str) -> None:
 
 
 def test_a_signing_job_signs_an_object_version_into_the_destination_prefix(emulator):
+    # Not an environment's: in the tooling account, where the emulator's credentials act.
     s3, signer = boto3.client("s3", region_name=REGION), boto3.client("signer", region_name=REGION)
     _versioned_bucket(s3, "signing-jobs-test")
     profile = signer.put_signing_profile(profileName="jobs_test", platformId="AWSLambda-SHA384-ECDSA")
@@ -54,7 +55,7 @@ def test_a_signing_job_signs_an_object_version_into_the_destination_prefix(emula
 
 
 def _parameters(environment: LaunchedEnvironment, stack: str) -> dict[str, str]:
-    cloudformation = boto3.client("cloudformation", region_name=environment.region(stack))
+    cloudformation = environment.client("cloudformation", environment.region(stack))
     name = environment.stacks[stack].rendered.external_name
     described = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     return {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
@@ -63,7 +64,7 @@ def _parameters(environment: LaunchedEnvironment, stack: str) -> dict[str, str]:
 @pytest.mark.parametrize("env", ENVS)
 def test_every_function_deploys_only_code_signed_by_the_environments_profile(launched, env):
     environment = launched[env]
-    client = boto3.client("lambda", region_name=environment.region("functions"))
+    client = environment.client("lambda", environment.region("functions"))
     allowed = environment.output("storage", "SigningProfileVersionArn")
     configs = set()
     for spec in DEPLOYED:
@@ -73,7 +74,7 @@ def test_every_function_deploys_only_code_signed_by_the_environments_profile(lau
     config = client.get_code_signing_config(CodeSigningConfigArn=arn)["CodeSigningConfig"]
     assert config["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": "Enforce"}
     assert config["AllowedPublishers"] == {"SigningProfileVersionArns": [allowed]}
-    profile = boto3.client("signer", region_name=environment.region("storage")).get_signing_profile(
+    profile = environment.client("signer", environment.region("storage")).get_signing_profile(
         profileName=environment.output("storage", "SigningProfileName")
     )
     assert profile["profileVersionArn"] == allowed and profile["status"] == "Active"
@@ -82,7 +83,7 @@ def test_every_function_deploys_only_code_signed_by_the_environments_profile(lau
 @pytest.mark.parametrize("env", ENVS)
 def test_each_function_runs_its_signed_package_from_the_artifacts_bucket(launched, env):
     environment = launched[env]
-    s3 = boto3.client("s3", region_name=environment.region("storage"))
+    s3 = environment.client("s3", environment.region("storage"))
     bucket = environment.output("storage", "ArtifactsBucketName")
     version = environment.output("storage", "SigningProfileVersionArn").rsplit("/", 1)[1]
     parameters = _parameters(environment, "functions")

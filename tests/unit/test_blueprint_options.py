@@ -81,14 +81,8 @@ def test_created_hosted_zone_reports_its_name_servers():
     t.has_output("NameServers")
 
 
-def test_api_without_account_settings_leaves_the_account_alone():
-    config = ApiConfig(
-        throttling_rate_limit=1,
-        throttling_burst_limit=1,
-        log_retention_days=7,
-        retain_data=False,
-        manage_account_settings=False,
-    )
+def test_the_api_leaves_the_account_settings_to_the_accounts_bootstrap():
+    config = ApiConfig(throttling_rate_limit=1, throttling_burst_limit=1, log_retention_days=7, retain_data=False)
     t = TemplateAssertions.of(ApiBlueprint(config, CONTEXT))
     t.resource_count_is("AWS::ApiGateway::Account", 0)
     t.resource_count_is("AWS::IAM::Role", 0)
@@ -127,5 +121,6 @@ def test_a_valid_environment_passes_the_hook_and_goes_on_to_aws(monkeypatch):
 
     result = CliRunner().invoke(cli, ["--dir", str(PROJECT_DIR), "launch", "--yes", "dev/data.yaml"])
     assert result.exit_code != 0
-    # First the guard reads the deployed template, then the launch asks for the stack.
-    assert attempted and attempted[0] == "GetTemplate"
+    # First Sceptre assumes the account's deploy role: the account check and the guard ask
+    # AWS with its credentials.
+    assert attempted and attempted[0] == "AssumeRole"

@@ -58,6 +58,13 @@ CASES = [
     # Without its settings a stack that needs some is refused, naming the first it misses.
     ("dev", lambda d: d["environment"].pop("stacks"), "dev", "api", "throttling_rate_limit", "required"),
     ("dev", lambda d: d.update(region="moon-1"), "dev", "*", "region", "not an AWS region"),
+    # One account per environment, written as text; deployers are role or account ARNs.
+    ("prod", _set("account_id", "111111111111"), "prod", "*", "environment.account_id", "already the account of 'dev'"),
+    ("dev", _set("account_id", 111111111111), "dev", "*", "environment.account_id", "in quotes"),
+    ("dev", _set("account_id", "1111"), "dev", "*", "environment.account_id", "12 digits"),
+    ("dev", lambda d: d["environment"].pop("account_id"), "dev", "*", "environment.account_id", "required"),
+    ("dev", _set("deployers", []), "dev", "*", "environment.deployers", "at least 1"),
+    ("dev", _set("deployers", ["arn:aws:iam::123:user/me"]), "dev", "*", "environment.deployers.0", "IAM role"),
     (
         "prod",
         _set("allow_destructive_changes", ["dat.TransactionsTable"]),

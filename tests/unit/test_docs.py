@@ -19,6 +19,9 @@ def test_environments_table_is_current():
 def test_stacks_table_matches_levels_regions_and_dependencies(project, rendered):
     readme = (ROOT / "README.md").read_text()
     rows = re.findall(r"^\| (\d) \| `(\w+)` \| (\S+|\*\*us-east-1\*\*) \| .* \| (.*) \|$", readme, re.MULTILINE)
+    # Level 0: the account's bootstrap, made once per account before any stack (not by Sceptre).
+    assert rows[0] == ("0", "bootstrap", "env", "-")
+    rows = rows[1:]
     assert len(rows) == len(BLUEPRINTS)
     dev = rendered["dev"]
     levels = dependency_depth(dev)

@@ -1,5 +1,6 @@
 """The local front door's parts, without the emulator: the Cognito authorizer, routing,
-throttling, request validation, gateway responses, the proxy event and the Lambda worker."""
+throttling, request validation, gateway responses, the proxy event, the Lambda worker, and
+finding the account that holds an API or distribution (and credentials acting in it)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +25,25 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from moto.core.base_backend import BackendDict, BaseBackend
 
 from blueprints.api import GATEWAY_RESPONSES
+from local_aws.frontdoor.accounts import (
+    REFRESH_MARGIN,
+    SESSION_SECONDS,
+    AccountClients,
+    Credentials,
+    RoleSessions,
+    distribution_account,
+    rest_api_location,
+)
 from local_aws.frontdoor.authorizer import CognitoAuthorizer, Unauthorized, UserPool, bearer_token
+from local_aws.frontdoor.cognito import PoolDirectory
 from local_aws.frontdoor.definitions import (
     ApiDefinition,
     Authorizer,
     DefinitionReader,
+    DistributionReader,
     Method,
     Origin,
     Resource,
@@ -45,7 +60,7 @@ from local_aws.frontdoor.events import (
     proxy_event,
     proxy_response,
 )
-from local_aws.frontdoor.functions import function_arn
+from local_aws.frontdoor.functions import DeployedFunctions, function_arn
 from local_aws.frontdoor.httpserver import FrontDoorServer
 from local_aws.frontdoor.messages import Request, Response
 from local_aws.frontdoor.pipeline import FrontDoor
@@ -57,8 +72,8 @@ from local_aws.frontdoor.waf import UnsupportedWebAcl, WebAcl, evaluate
 from local_aws.frontdoor.workers import CodeMismatch, FunctionConfig, Outcome, WorkerPool, extract_code
 
 NOW = 1_800_000_000
-POOL = UserPool("eu-west-1", "eu-west-1_pool")
-OTHER_POOL = UserPool("eu-west-1", "eu-west-1_other")
+POOL = UserPool("eu-west-1", "eu-west-1_pool", "123456789012")
+OTHER_POOL = UserPool("eu-west-1", "eu-west-1_other", "123456789012")
 CLIENT = "client-1"
 SCOPE = "payments/write"
 PAYMENT_MODEL = {
@@ -197,6 +212,7 @@ def test_an_access_token_is_refused_where_an_id_token_is_required(
 def test_a_pool_arn_gives_the_issuer() -> None:
     pool = UserPool.from_arn("arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc")
     assert pool.issuer == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
+    assert pool.account == "123456789012"
     with pytest.raises(ValueError):
         UserPool.from_arn("arn:aws:s3:::bucket")
 
@@ -582,7 +598,8 @@ def test_the_handler_runs_in_a_warm_worker_with_only_lambda_environment(
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9999"
-    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")  # no role credentials
+    assert "AWS_SESSION_TOKEN" not in env
     assert (env["_HANDLER"], env["TZ"], env["PYTHONDONTWRITEBYTECODE"]) == ("app.handler", ":UTC", "1")
     assert env["LAMBDA_TASK_ROOT"] == env["PYTHONPATH"] == result["cwd"] == result["path0"]
     assert "SERVER_ONLY_SECRET" not in env and "HOME" not in env and "VIRTUAL_ENV" not in env
@@ -706,6 +723,7 @@ def door(authorizer: CognitoAuthorizer) -> tuple[FrontDoor, FakeWorkers]:
     )
     definition = ApiDefinition(
         api_id="api1",
+        account_id="123456789012",
         region="eu-west-1",
         stage="v1",
         deployment_id="d1",
@@ -722,7 +740,6 @@ def door(authorizer: CognitoAuthorizer) -> tuple[FrontDoor, FakeWorkers]:
         authorizer,
         FakeFunctions(),  # type: ignore[arg-type]
         workers,  # type: ignore[arg-type]
-        lambda: "123456789012",
     )
     return front_door, workers
 
@@ -787,16 +804,10 @@ def test_lambda_failures_are_502_and_a_late_integration_504(
 class FakeApiGateway:
     """Just the API Gateway calls the reader makes, answering from dictionaries."""
 
-    def __init__(self, holds_the_api: bool = True) -> None:
-        self.holds_the_api = holds_the_api
+    def __init__(self) -> None:
         self.deployment = "d1"
         self.calls: list[str] = []
         self.schema = json.dumps(json.dumps(PAYMENT_MODEL))  # encoded twice, as the emulator's CloudFormation does
-
-    def get_rest_api(self, restApiId: str) -> dict[str, Any]:
-        if restApiId != "api1" or not self.holds_the_api:
-            raise ClientError({"Error": {"Code": "NotFoundException", "Message": "no"}}, "GetRestApi")
-        return {"id": restApiId}
 
     def get_stage(self, restApiId: str, stageName: str) -> dict[str, Any]:
         self.calls.append("get_stage")
@@ -830,18 +841,35 @@ class FakeApiGateway:
         return Paginator()
 
 
+def _account_clients(client: Any, asked: list[tuple[str, str, str]]) -> Any:
+    """clients(account)(service, region), recording what was asked for, always `client`."""
+
+    def clients(account: str) -> Any:
+        def factory(service: str, region: str) -> Any:
+            asked.append((account, service, region))
+            return client
+
+        return factory
+
+    return clients
+
+
 def test_the_definition_is_read_once_per_deployment_and_rechecked_each_second() -> None:
-    gateway, elsewhere, clock = FakeApiGateway(), FakeApiGateway(holds_the_api=False), Clock()
+    gateway, clock = FakeApiGateway(), Clock()
+    asked: list[tuple[str, str, str]] = []
 
-    def clients(service: str, region: str) -> Any:
-        return gateway if region == "us-east-1" else elsewhere
+    def locate(api_id: str, regions: Sequence[str]) -> tuple[str, str] | None:
+        assert list(regions) == ["eu-west-1", "us-east-1"]
+        return ("111111111111", "us-east-1") if api_id == "api1" else None
 
-    reader = DefinitionReader(clients, ["eu-west-1", "us-east-1"], clock=clock)
+    reader = DefinitionReader(_account_clients(gateway, asked), ["eu-west-1", "us-east-1"], locate=locate, clock=clock)
     with pytest.raises(UnknownApi):
         reader.get("other", "v1")
     definition = reader.get("api1", "v1")
     assert definition is not None
-    assert (definition.region, definition.deployment_id, definition.throttling) == ("us-east-1", "d1", Throttling(5, 5))
+    assert (definition.account_id, definition.region) == ("111111111111", "us-east-1")
+    assert (definition.deployment_id, definition.throttling) == ("d1", Throttling(5, 5))
+    assert set(asked) == {("111111111111", "apigateway", "us-east-1"), ("111111111111", "wafv2", "us-east-1")}
     assert definition.models["Pay"] == PAYMENT_MODEL and "Empty" in definition.models
     assert definition.gateway_responses["THROTTLED"].status_code == 429
     assert definition.router.match("/p", "POST") is not None
@@ -1002,8 +1030,8 @@ def test_a_web_acl_statement_the_front_door_does_not_evaluate_is_refused_by_name
         evaluate(dataclasses.replace(ORIGIN_ACL, rules=(rule,)), Request("GET", "/", "", []))
 
 
-def test_a_distribution_origin_is_read_as_a_stage_with_its_custom_headers() -> None:
-    config = {
+def _distribution_config() -> dict[str, Any]:
+    return {
         "DefaultCacheBehavior": {"TargetOriginId": "api"},
         "Origins": {
             "Items": [
@@ -1016,6 +1044,244 @@ def test_a_distribution_origin_is_read_as_a_stage_with_its_custom_headers() -> N
             ]
         },
     }
+
+
+def test_a_distribution_origin_is_read_as_a_stage_with_its_custom_headers() -> None:
+    config = _distribution_config()
     assert distribution_origin(config) == Origin("abc123", "v1", (("X-Origin-Verify", "s"),))
-    config["Origins"]["Items"][0]["DomainName"] = "bucket.s3.amazonaws.com"  # type: ignore[index]
+    config["Origins"]["Items"][0]["DomainName"] = "bucket.s3.amazonaws.com"
     assert distribution_origin(config) is None
+
+
+# --- accounts: where an API or distribution lives, and credentials acting there -------------
+
+OTHER = "111111111111"
+DEFAULT = "123456789012"
+
+
+class FakeGatewayBackend(BaseBackend):
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.apis: dict[str, object] = {}
+
+
+class FakeCloudFrontBackend(BaseBackend):
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.distributions: dict[str, object] = {}
+
+
+@pytest.fixture
+def moto_backends() -> Any:
+    """Backend dictionaries of moto's own kind (per account, then per region or partition)."""
+    gateways = BackendDict(FakeGatewayBackend, "apigateway")
+    distributions = BackendDict(
+        FakeCloudFrontBackend, "cloudfront", use_boto3_regions=False, additional_regions=["aws"]
+    )
+    yield gateways, distributions
+    instances: list[Any] = BackendDict._instances  # type: ignore[misc]  # moto's registry of backends in use
+    for made in (gateways, distributions):
+        if made in instances:
+            instances.remove(made)
+
+
+def test_a_rest_api_is_found_in_any_account_in_the_front_doors_regions(moto_backends: Any) -> None:
+    gateways, _ = moto_backends
+    gateways[DEFAULT]["eu-west-1"].apis["default1"] = object()
+    gateways[OTHER]["us-east-1"].apis["api1"] = object()
+    gateways["222222222222"]["ap-south-1"].apis["far"] = object()
+    regions = ["eu-west-1", "us-east-1"]
+    assert rest_api_location("api1", regions, gateways) == (OTHER, "us-east-1")
+    assert rest_api_location("default1", regions, gateways) == (DEFAULT, "eu-west-1")
+    assert rest_api_location("far", regions, gateways) is None  # not in the front door's regions
+    assert rest_api_location("nope", regions, gateways) is None
+    # looking creates no backend in any account or region
+    assert sorted(gateways) == sorted([DEFAULT, OTHER, "222222222222"])
+    assert list(gateways[OTHER]) == ["us-east-1"] and list(gateways[DEFAULT]) == ["eu-west-1"]
+
+
+def test_a_distribution_is_found_in_any_account(moto_backends: Any) -> None:
+    _, distributions = moto_backends
+    distributions[DEFAULT]["aws"].distributions["D0"] = object()
+    distributions[OTHER]["aws"].distributions["D1"] = object()
+    assert distribution_account("D1", distributions) == OTHER
+    assert distribution_account("D0", distributions) == DEFAULT
+    assert distribution_account("D9", distributions) is None
+
+
+def test_the_distribution_is_read_in_its_account() -> None:
+    class FakeCloudFront:
+        def get_distribution_config(self, Id: str) -> dict[str, Any]:
+            return {"DistributionConfig": _distribution_config()}
+
+    asked: list[tuple[str, str, str]] = []
+    reader = DistributionReader(
+        _account_clients(FakeCloudFront(), asked), locate=lambda distribution: OTHER if distribution == "D1" else None
+    )
+    assert reader.get("D1") == Origin("abc123", "v1", (("X-Origin-Verify", "s"),))
+    assert asked == [(OTHER, "cloudfront", "us-east-1")]
+    with pytest.raises(UnknownDistribution):
+        reader.get("D2")
+    assert len(asked) == 1  # an id no account holds is not asked for
+
+
+def test_a_function_and_a_user_pool_are_read_in_the_account_their_arn_names() -> None:
+    class FakeAws:
+        def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:
+            return {
+                "FunctionArn": FunctionName,
+                "FunctionName": "f",
+                "CodeSha256": "abc=",
+                "Role": f"arn:aws:iam::{OTHER}:role/f-role",
+            }
+
+        def describe_user_pool_client(self, UserPoolId: str, ClientId: str) -> dict[str, Any]:
+            return {"UserPoolClient": {"ClientId": ClientId}}
+
+    asked: list[tuple[str, str, str]] = []
+    functions = DeployedFunctions(_account_clients(FakeAws(), asked), code_bytes=lambda config: b"")
+    config = functions.configuration(f"arn:aws:lambda:eu-west-1:{OTHER}:function:f")
+    assert (config.account, config.region, config.role) == (OTHER, "eu-west-1", f"arn:aws:iam::{OTHER}:role/f-role")
+    pools = PoolDirectory(_account_clients(FakeAws(), asked), "http://127.0.0.1:9")
+    assert pools.has_client(UserPool.from_arn(f"arn:aws:cognito-idp:us-east-1:{OTHER}:userpool/us-east-1_p"), "c")
+    assert asked == [(OTHER, "lambda", "eu-west-1"), (OTHER, "cognito-idp", "us-east-1")]
+
+
+def test_the_event_names_the_apis_account(door: tuple[FrontDoor, FakeWorkers], issuers: dict[str, Issuer]) -> None:
+    front_door, workers = door
+    definitions = front_door._definitions  # the fake: its API now lives in another account
+    definitions.definition = dataclasses.replace(definitions.definition, account_id=OTHER)  # type: ignore[attr-defined]
+    headers = [("Authorization", issuers["pool"].token()), ("Idempotency-Key", "k")]
+    assert front_door.handle(Request("POST", "/restapis/api1/v1/payments", "", headers, VALID_BODY)).status == 200
+    assert workers.events[0]["requestContext"]["accountId"] == OTHER
+
+
+class StsClock(Clock):
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0  # epoch seconds, as time.time
+
+
+def _sts(clock: Clock, calls: list[tuple[str, str, int]]) -> Any:
+    def assume_role(role_arn: str, session_name: str, seconds: int) -> dict[str, Any]:
+        calls.append((role_arn, session_name, seconds))
+        return {
+            "AccessKeyId": f"ASIA{len(calls)}",
+            "SecretAccessKey": f"secret{len(calls)}",
+            "SessionToken": f"token{len(calls)}",
+            "Expiration": datetime.fromtimestamp(clock.now + seconds, tz=UTC),
+        }
+
+    return assume_role
+
+
+def test_role_credentials_are_assumed_once_per_role_and_renewed_when_due() -> None:
+    clock, calls = StsClock(), list[tuple[str, str, int]]()
+    sessions = RoleSessions(_sts(clock, calls), clock=clock)
+    first = sessions.for_account(OTHER)
+    assert calls == [(f"arn:aws:iam::{OTHER}:role/OrganizationAccountAccessRole", "local-frontdoor", SESSION_SECONDS)]
+    assert first.expiration == clock.now + SESSION_SECONDS
+    assert first.environment() == {
+        "AWS_ACCESS_KEY_ID": "ASIA1",
+        "AWS_SECRET_ACCESS_KEY": "secret1",
+        "AWS_SESSION_TOKEN": "token1",
+    }
+    assert sessions.for_account(OTHER) is first
+    assert sessions.for_account(DEFAULT).access_key_id == "ASIA2"  # each account its own
+    role = f"arn:aws:iam::{OTHER}:role/f-role"
+    assert sessions.for_role(role, "f").access_key_id == "ASIA3"
+    assert calls[-1] == (role, "f", SESSION_SECONDS)
+    clock.now += SESSION_SECONDS - REFRESH_MARGIN - 1
+    assert sessions.for_account(OTHER) is first  # not due yet
+    clock.now += 1
+    renewed = sessions.for_account(OTHER)
+    assert renewed.access_key_id == "ASIA4" and not renewed.due(clock.now)
+    with pytest.raises(ValueError, match="no role"):
+        sessions.for_role("")
+
+
+def test_account_clients_are_one_per_account_service_and_region_and_follow_renewed_credentials() -> None:
+    current = {OTHER: Credentials("a1", "s", "t"), DEFAULT: Credentials("b1", "s", "t")}
+    made: list[tuple[str, str, str]] = []
+
+    def new_client(service: str, region: str, credentials: Credentials) -> object:
+        made.append((service, region, credentials.access_key_id))
+        return object()
+
+    clients = AccountClients(new_client, lambda account: current[account])
+    one = clients(OTHER)("apigateway", "eu-west-1")
+    assert clients(OTHER)("apigateway", "eu-west-1") is one
+    assert clients(DEFAULT)("apigateway", "eu-west-1") is not one
+    assert clients(OTHER)("apigateway", "us-east-1") is not one
+    current[OTHER] = Credentials("a2", "s", "t")
+    assert clients(OTHER)("apigateway", "eu-west-1") is not one
+    assert made == [
+        ("apigateway", "eu-west-1", "a1"),
+        ("apigateway", "eu-west-1", "b1"),
+        ("apigateway", "us-east-1", "a1"),
+        ("apigateway", "eu-west-1", "a2"),
+    ]
+    with pytest.raises(ValueError, match="no account"):
+        clients("")
+
+
+def test_the_worker_runs_with_its_execution_role_credentials_until_they_are_due(tmp_path: Path) -> None:
+    clock, calls = StsClock(), list[tuple[str, str, int]]()
+    sessions = RoleSessions(_sts(clock, calls), clock=clock)
+    pool = WorkerPool(
+        tmp_path,
+        "http://127.0.0.1:9999",
+        python=sys.executable,
+        credentials=lambda config: sessions.for_role(config.role, config.name),
+        clock=clock,
+    )
+    role = f"arn:aws:iam::{OTHER}:role/echo-role"
+    config = dataclasses.replace(_config(_package()), role=role)
+    try:
+        first = _invoke(pool, config, {})
+        assert first.kind == "result", first
+        env = first.payload["env"]
+        assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"]) == (
+            "ASIA1",
+            "secret1",
+            "token1",
+        )
+        assert calls == [(role, "echo", SESSION_SECONDS)]  # the session is named after the function
+        clock.now += SESSION_SECONDS - REFRESH_MARGIN - 1
+        warm = _invoke(pool, config, {})
+        assert warm.payload["pid"] == first.payload["pid"] and len(calls) == 1
+        clock.now += 1  # due: a new worker with renewed credentials
+        renewed = _invoke(pool, config, {})
+        assert renewed.payload["pid"] != first.payload["pid"]
+        assert renewed.payload["env"]["AWS_ACCESS_KEY_ID"] == "ASIA2" and renewed.payload["count"] == 1
+        other_role = _invoke(pool, dataclasses.replace(config, role=f"arn:aws:iam::{OTHER}:role/other"), {})
+        assert other_role.payload["pid"] != renewed.payload["pid"]  # a new role is a new worker
+        assert other_role.payload["env"]["AWS_ACCESS_KEY_ID"] == "ASIA3"
+    finally:
+        pool.shutdown()
+
+
+def test_a_role_that_cannot_be_assumed_fails_the_invocation_without_a_worker(tmp_path: Path) -> None:
+    def refuse(config: FunctionConfig) -> Credentials:
+        raise RuntimeError("STS says no")
+
+    pool = WorkerPool(tmp_path, "http://127.0.0.1:9999", python=sys.executable, credentials=refuse)
+    try:
+        outcome = _invoke(pool, _config(_package()), {})
+        assert outcome.kind == "error"
+        assert outcome.payload["errorType"] == "Runtime.AssumeRoleFailed"
+        assert "STS says no" in outcome.payload["errorMessage"]
+        assert pool.workers() == []
+    finally:
+        pool.shutdown()
+
+
+def test_a_function_config_carries_its_execution_role() -> None:
+    described = {
+        "FunctionArn": f"arn:aws:lambda:eu-west-1:{OTHER}:function:f",
+        "FunctionName": "f",
+        "CodeSha256": "abc=",
+        "Role": f"arn:aws:iam::{OTHER}:role/f-role",
+    }
+    config = FunctionConfig.from_api(described)
+    assert (config.account, config.role) == (OTHER, described["Role"])
+    assert config.version != dataclasses.replace(config, role=f"arn:aws:iam::{OTHER}:role/g").version

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from blueprints.consistency import NEUTRAL_NAME, check, format_report
+from blueprints.core import ConfigError
 from blueprints.environments import load_project
 from blueprints.sceptre_adapter import render_environment
 from scripts import new_environment
@@ -30,8 +31,15 @@ def snapshot(root: Path) -> dict[str, object]:
     }
 
 
-def add(root: Path, name: str, source: str) -> int:
-    return main(["--name", name, "--from", source, "--project", str(root)])
+def add(root: Path, name: str, source: str, account: str | None = None) -> int:
+    """Add `name` from `source`, in `account` (default: one no environment of root has)."""
+    if account is None:
+        try:
+            taken = {env.settings.account_id for env in load_project(root).environments.values()}
+        except ConfigError:  # a test of a project that does not load
+            taken = set()
+        account = next(a for a in (f"{n:012d}" for n in range(444444444444, 10**12, 111111111111)) if a not in taken)
+    return main(["--name", name, "--from", source, "--account", account, "--project", str(root)])
 
 
 @pytest.fixture
@@ -70,6 +78,8 @@ def test_qa_has_its_own_domain_and_cidr_and_every_other_setting_of_staging(qa):
     project = load_project(root)
     new = project.environments["qa"]
     assert new.settings.domain == "api.qa.example.com"
+    assert new.settings.account_id == "444444444444"
+    assert "account_id: 444444444444" in out
     cidr = ipaddress.IPv4Network(new.blueprint("network").config.cidr)
     assert cidr.prefixlen == 16 and cidr.subnet_of(ipaddress.IPv4Network("10.0.0.0/8"))
     for name, env in project.environments.items():
@@ -77,8 +87,8 @@ def test_qa_has_its_own_domain_and_cidr_and_every_other_setting_of_staging(qa):
             assert env.settings.domain != new.settings.domain
             assert not cidr.overlaps(ipaddress.IPv4Network(env.blueprint("network").config.cidr))
     staging = project.environments["staging"]
-    assert new.settings.model_dump(exclude={"domain", "stacks"}) == staging.settings.model_dump(
-        exclude={"domain", "stacks"}
+    assert new.settings.model_dump(exclude={"domain", "account_id", "stacks"}) == staging.settings.model_dump(
+        exclude={"domain", "account_id", "stacks"}
     )
     for stack in staging.stacks:
         ours, theirs = new.blueprint(stack).config.model_dump(), staging.blueprint(stack).config.model_dump()
@@ -101,7 +111,7 @@ def test_the_files_are_written_like_the_others(qa):
         else:
             assert ours.partition(":")[0] == theirs.partition(":")[0]
             keys.append(ours.partition(":")[0].strip())
-    assert sorted(keys) == ["cidr", "domain"]
+    assert sorted(keys) == ["account_id", "cidr", "domain"]
     for link in (config / "staging").glob("*.yaml"):
         if link.name != "config.yaml":
             ours = config / "qa" / link.name
@@ -161,6 +171,21 @@ def test_a_taken_domain_is_refused(project_copy, capsys):
     assert snapshot(root) == before
 
 
+@pytest.mark.parametrize(
+    ("account", "reason"),
+    [
+        ("222222222222", "account 222222222222 is staging's: each environment has its own account"),
+        ("12345", "'12345' is not an AWS account id (12 digits)"),
+    ],
+)
+def test_an_account_taken_or_invalid_is_refused(project_copy, capsys, account, reason):
+    root = project_copy()
+    before = snapshot(root)
+    assert add(root, "qa", "staging", account) == 1
+    assert reason in capsys.readouterr().err
+    assert snapshot(root) == before
+
+
 def test_a_project_that_does_not_load_is_refused(project_copy, capsys):
     root = project_copy("dev", lambda data: data["environment"]["stacks"]["network"].update(cidr="10.20.0.0/16"))
     before = snapshot(root)
@@ -183,7 +208,7 @@ def test_an_invalid_result_is_rolled_back(project_copy, capsys, monkeypatch):
 def test_a_failure_while_writing_is_rolled_back(project_copy, monkeypatch):
     root = project_copy()
     before = snapshot(root)
-    plan = new_environment.plan(root, "qa", "staging")
+    plan = new_environment.plan(root, "qa", "staging", "444444444444")
 
     def broken(project_dir):
         raise KeyboardInterrupt
@@ -219,9 +244,13 @@ def test_domains_and_cidrs():
 
 def test_make_environment_runs_the_command():
     shown = subprocess.run(
-        ["make", "-n", "environment", "NAME=qa", "FROM=staging"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "-n", "environment", "NAME=qa", "FROM=staging", "ACCOUNT=444444444444"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    assert "-m scripts.new_environment --name qa --from staging" in shown
+    assert "-m scripts.new_environment --name qa --from staging --account 444444444444" in shown
 
 
 def test_a_stack_file_without_a_shared_definition_is_refused(project_copy, capsys):

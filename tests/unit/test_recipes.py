@@ -37,9 +37,10 @@ def _recipe(title: str) -> str:
 def test_add_an_environment(project_copy, capsys):
     """The recipe's command, on a copy of the project: the new environment loads, renders
     through Sceptre and is consistent with the others."""
-    name, source = re.search(r"make environment NAME=(\w+) FROM=(\w+)", _recipe("Add an environment")).groups()
+    recipe = _recipe("Add an environment")
+    name, source, account = re.search(r"make environment NAME=(\w+) FROM=(\w+) ACCOUNT=(\d+)", recipe).groups()
     root = project_copy()
-    assert new_environment(["--name", name, "--from", source, "--project", str(root)]) == 0
+    assert new_environment(["--name", name, "--from", source, "--account", account, "--project", str(root)]) == 0
     out = capsys.readouterr().out
     assert "domain:" in out and ".cidr:" in out  # the differences made unique, printed for review
     project = load_project(root)

@@ -1,0 +1,305 @@
+"""The bootstrap of an environment's account, like `cdk bootstrap`: what must exist before
+the environment's first stack, made once per account by an administrator
+(`make bootstrap ENV=<env>`, scripts/bootstrap.py), as the stack `<project>-<env>-bootstrap`
+in the environment's region.
+
+- `DeployRole` (`<project>-<env>-deploy`): the role every launch acts through (Sceptre's
+  `sceptre_role`), trusting only the environment's `deployers`. It may manage the
+  environment's stacks, hand them the CloudFormation role, upload and sign function
+  packages, read and rotate the origin secret (and read what the distribution sends), read
+  its functions' configuration (the replication report) and look up managed prefix lists;
+  nothing else.
+- `CloudFormationRole` (`<project>-<env>-cloudformation`): the role CloudFormation acts with
+  (Sceptre's `cloudformation_service_role`), allowed what the handlers of the environment's
+  resource types need (blueprints.permissions), never `*` actions or administrator access.
+- The account-and-region-wide API Gateway CloudWatch role (stage execution logs).
+
+The function packages' bucket is not here: the environment's storage stack makes it at the
+first launch level, before any package is uploaded, under the stack's key and the guard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from awacs.aws import (
+    Action,
+    Allow,
+    AWSPrincipal,
+    Condition,
+    PolicyDocument,
+    Statement,
+    StringEquals,
+    StringLike,
+)
+from pydantic import Field
+from troposphere import GetAtt, Ref, Sub, Template, encode_to_dict, iam
+
+from blueprints.blocks.rest_api import api_gateway_account
+from blueprints.core import Blueprint, Context, PrincipalArn, StackConfig, add_output
+from blueprints.core.iam import allow, document, trust_policy
+from blueprints.edge import EDGE_REGION, origin_secret_name
+from blueprints.packaging import SIGNING_JOBS_PREFIX
+from blueprints.permissions import SERVICES, grouped, handler_permissions
+
+# IAM counts a managed policy's size without white space; 6,144 characters at most.
+MANAGED_POLICY_LIMIT = 6144
+# Sceptre's calls for a launch: stacks, their templates, policies and protection, change sets.
+STACK_ACTIONS = (
+    "CreateStack",
+    "UpdateStack",
+    "DeleteStack",
+    "DescribeStacks",
+    "DescribeStackEvents",
+    "DescribeStackResource",
+    "DescribeStackResources",
+    "ListStackResources",
+    "GetTemplate",
+    "GetTemplateSummary",
+    "GetStackPolicy",
+    "SetStackPolicy",
+    "UpdateTerminationProtection",
+    "CreateChangeSet",
+    "DescribeChangeSet",
+    "ExecuteChangeSet",
+    "DeleteChangeSet",
+    "ListChangeSets",
+    "DetectStackDrift",
+    "DescribeStackDriftDetectionStatus",
+    "DescribeStackResourceDrifts",
+)
+
+
+def deploy_role_name(context: Context) -> str:
+    return context.name("deploy")
+
+
+def cloudformation_role_name(context: Context) -> str:
+    return context.name("cloudformation")
+
+
+def bootstrap_stack_name(context: Context) -> str:
+    return context.name("bootstrap")
+
+
+def role_arn(account_id: str, name: str, region: str) -> str:
+    """`arn:<partition>:iam::<account>:role/<name>`, in the region's partition."""
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return f"arn:{partition}:iam::{account_id}:role/{name}"
+
+
+class BootstrapConfig(StackConfig):
+    """Inputs of an account's bootstrap."""
+
+    deployers: tuple[PrincipalArn, ...] = Field(
+        min_length=1, description="IAM principals (role or account-root ARNs) the deploy role trusts."
+    )
+    regions: tuple[str, ...] = Field(
+        min_length=1,
+        description=(
+            "Regions the environment's stacks live in (its own and us-east-1, where CloudFront, Route 53 and IAM "
+            "are called): the roles act nowhere else."
+        ),
+    )
+    resource_types: tuple[str, ...] = Field(
+        min_length=1,
+        description="Every resource type the environment's templates use: the CloudFormation role may manage these.",
+    )
+    api_gateway_account: bool = Field(
+        True, description="Own the account-and-region-wide API Gateway CloudWatch role (default true)."
+    )
+
+
+class BootstrapBlueprint(Blueprint[BootstrapConfig]):
+    name = "bootstrap"
+    description = "Deploy and CloudFormation roles and account-wide settings of an environment's account"
+    config_model = BootstrapConfig
+
+    def define(self, t: Template) -> None:
+        cloudformation = t.add_resource(
+            iam.Role(
+                "CloudFormationRole",
+                RoleName=cloudformation_role_name(self.context),
+                Description=f"CloudFormation manages the {self.context.environment} stacks with it",
+                # Only CloudFormation assumes it, and only principals allowed iam:PassRole on it
+                # (the deploy role) can hand it to CloudFormation.
+                AssumeRolePolicyDocument=trust_policy("cloudformation", source_account=False),
+            )
+        )
+        self._cloudformation_policies(t, cloudformation)
+        deploy = t.add_resource(
+            iam.Role(
+                "DeployRole",
+                RoleName=deploy_role_name(self.context),
+                Description=f"Launches the {self.context.environment} stacks",
+                AssumeRolePolicyDocument=PolicyDocument(
+                    Version="2012-10-17",
+                    Statement=[
+                        Statement(
+                            Effect=Allow,
+                            Principal=AWSPrincipal(list(self.config.deployers)),
+                            Action=[Action("sts", "AssumeRole")],
+                        )
+                    ],
+                ),
+                MaxSessionDuration=3600,
+                Policies=[iam.Policy(PolicyName="launch", PolicyDocument=document(*self._deploy_statements()))],
+            )
+        )
+        if self.config.api_gateway_account:
+            api_gateway_account(t)
+        add_output(t, "DeployRoleArn", GetAtt(deploy, "Arn"), "Role every launch acts through (sceptre_role)")
+        add_output(
+            t,
+            "CloudFormationRoleArn",
+            GetAtt(cloudformation, "Arn"),
+            "Role CloudFormation acts with (cloudformation_service_role)",
+        )
+
+    def _in_regions(self) -> Condition:
+        return Condition(StringEquals("aws:RequestedRegion", list(self.config.regions)))
+
+    def cloudformation_statements(self) -> list[Statement]:
+        """One statement per group of `blueprints.permissions.grouped`."""
+        prefix = self.context.name("")
+        groups = grouped(handler_permissions(self.config.resource_types))
+        statements = []
+        for group, names in groups.items():
+            actions = [Action(*name.split(":", 1)) for name in names]
+            sid = "".join(part.capitalize() for part in group.replace(":", "-").split("-"))
+            if group == "iam-roles":
+                resources: list[object] = [Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{prefix}*")]
+                statements.append(allow(actions, resources, sid=sid))
+            elif group == "iam-service-linked-roles":
+                resources = [Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*")]
+                statements.append(allow(actions, resources, sid=sid))
+            else:
+                statement = allow(actions, ["*"], sid=sid)  # why "*": SERVICES[group]
+                statement.Condition = self._in_regions()
+                statements.append(statement)
+        return statements
+
+    def _cloudformation_policies(self, t: Template, role: iam.Role) -> list[iam.ManagedPolicy]:
+        """The statements packed into as few managed policies, attached to `role`, as IAM's
+        size limit allows."""
+        policies: list[list[Statement]] = [[]]
+        for statement in self.cloudformation_statements():
+            if _size([*policies[-1], statement]) > MANAGED_POLICY_LIMIT:
+                policies.append([])
+            policies[-1].append(statement)
+        return [
+            t.add_resource(
+                iam.ManagedPolicy(
+                    f"CloudFormationPolicy{number}",
+                    Description=f"What CloudFormation needs for the {self.context.environment} stacks ({number})",
+                    PolicyDocument=document(*statements),
+                    Roles=[Ref(role)],
+                )
+            )
+            for number, statements in enumerate(policies, start=1)
+        ]
+
+    def _deploy_statements(self) -> list[Statement]:
+        prefix = self.context.name("")
+        stacks = [
+            Sub(f"arn:${{AWS::Partition}}:cloudformation:{region}:${{AWS::AccountId}}:stack/{prefix}*/*")
+            for region in self.config.regions
+        ]
+        bucket = self.context.name("artifacts")  # the storage stack's artifacts bucket, in this region
+        artifacts = f"arn:${{AWS::Partition}}:s3:::{bucket}-${{AWS::AccountId}}-${{AWS::Region}}"
+        secret = origin_secret_name(self.context.project, self.context.environment)
+        validate = allow([Action("cloudformation", "ValidateTemplate")], ["*"], sid="ValidateTemplates")
+        pass_role = allow(
+            [Action("iam", "PassRole")],
+            [Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{cloudformation_role_name(self.context)}")],
+            sid="PassTheCloudFormationRole",
+        )
+        pass_role.Condition = Condition(StringEquals("iam:PassedToService", "cloudformation.amazonaws.com"))
+        keys = allow(
+            [Action("kms", "Decrypt"), Action("kms", "GenerateDataKey")],
+            [Sub("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*")],
+            sid="KeysThroughS3AndSecretsManager",
+        )
+        keys.Condition = Condition(
+            StringLike(
+                "kms:ViaService",
+                [f"s3.{region}.amazonaws.com" for region in self.config.regions]
+                + [f"secretsmanager.{EDGE_REGION}.amazonaws.com"],
+            )
+        )
+        prefix_lists = allow(
+            [Action("ec2", "DescribeManagedPrefixLists")], ["*"], sid="FindManagedPrefixLists"
+        )  # a Describe action takes no resource
+        return [
+            allow([Action("cloudformation", a) for a in STACK_ACTIONS], stacks, sid="ManageTheEnvironmentsStacks"),
+            validate,  # takes no resource
+            pass_role,
+            allow(
+                [Action("s3", "GetObject"), Action("s3", "GetObjectVersion"), Action("s3", "PutObject")],
+                [Sub(f"{artifacts}/*")],
+                sid="UploadFunctionPackages",  # and copy the signed ones under their content address
+            ),
+            allow(
+                [Action("s3", "DeleteObject")],
+                [Sub(f"{artifacts}/{SIGNING_JOBS_PREFIX}*")],
+                sid="RemoveSigningJobOutputs",  # once copied
+            ),
+            allow(
+                [Action("s3", "ListBucket"), Action("s3", "GetBucketLocation"), Action("s3", "GetBucketVersioning")],
+                [Sub(artifacts)],
+                sid="FindFunctionPackages",
+            ),
+            allow(
+                [
+                    Action("signer", "StartSigningJob"),
+                    Action("signer", "DescribeSigningJob"),
+                    Action("signer", "GetSigningProfile"),
+                ],
+                [
+                    Sub("arn:${AWS::Partition}:signer:${AWS::Region}:${AWS::AccountId}:/signing-profiles/*"),
+                    Sub("arn:${AWS::Partition}:signer:${AWS::Region}:${AWS::AccountId}:/signing-jobs/*"),
+                ],
+                sid="SignFunctionPackages",
+            ),
+            keys,
+            allow(
+                [
+                    Action("secretsmanager", "DescribeSecret"),
+                    Action("secretsmanager", "GetSecretValue"),
+                    Action("secretsmanager", "PutSecretValue"),
+                ],
+                [Sub(f"arn:${{AWS::Partition}}:secretsmanager:{EDGE_REGION}:${{AWS::AccountId}}:secret:{secret}-*")],
+                sid="ReadAndRotateTheOriginSecret",
+            ),
+            allow(
+                [Action("lambda", "GetFunctionConfiguration")],
+                [
+                    Sub(f"arn:${{AWS::Partition}}:lambda:{region}:${{AWS::AccountId}}:function:{prefix}*")
+                    for region in self.config.regions
+                ],
+                sid="CompareTheDeployedCode",  # the replication report: what runs is what the stack names
+            ),
+            allow(
+                [Action("cloudfront", "GetDistributionConfig")],
+                [Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")],
+                sid="ReadWhatTheDistributionSends",  # the origin secret's rotation checks it
+            ),
+            prefix_lists,
+        ]
+
+
+def _size(statements: Sequence[Statement]) -> int:
+    """A policy's size as IAM counts it (no white space), with `Fn::Sub` strings as written."""
+    return len("".join(json.dumps(encode_to_dict(document(*statements)), separators=(",", ":")).split()))
+
+
+__all__ = [
+    "SERVICES",
+    "BootstrapBlueprint",
+    "BootstrapConfig",
+    "bootstrap_stack_name",
+    "cloudformation_role_name",
+    "deploy_role_name",
+    "role_arn",
+]
