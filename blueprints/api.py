@@ -12,12 +12,14 @@ import json
 from pydantic import Field
 from troposphere import Ref, Sub, Template
 
-from blueprints.blocks import ApiStage, RestApi
+from blueprints.blocks import ApiStage, MetricAlarm, RestApi
+from blueprints.blocks.alarms import alarm_topic_arn
 from blueprints.blocks.key import log_group_arn, stack_key
 from blueprints.blocks.web_acl import OriginWebAcl, secret_parameter
 from blueprints.contract import ROUTES, SCHEMAS
 from blueprints.core import (
     Blueprint,
+    Context,
     EncryptionSettings,
     LogRetentionDays,
     PositiveInt,
@@ -68,6 +70,15 @@ class ApiConfig(EncryptionSettings):
     retain_data: RetainData
     stage_name: str = Field(
         "v1", pattern="^[a-z][a-z0-9]{0,15}$", description="Stage name, also the CloudFront origin path (default v1)."
+    )
+    alarm_5xx_rate_percent: float = per_environment(
+        1.0, gt=0, le=100, description="Share of requests answered 5XX, over a minute, that alarms (default 1)."
+    )
+    alarm_p99_latency_ms: int = per_environment(
+        3000,
+        ge=100,
+        le=29000,
+        description="99th percentile of the stage's latency, over a minute, that alarms (default 3000).",
     )
 
 
@@ -136,8 +147,51 @@ class ApiBlueprint(Blueprint[ApiConfig]):
                 f"/stages/${{{stage.stage.title}}}"
             ),
         )
+        self._alarms(t)
         host = f"${{{api.api.title}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
         add_output(t, "RestApiId", Ref(api.api), "REST API id")
         add_output(t, "StageName", Ref(stage.stage), "Deployed stage")
         add_output(t, "ApiDomainName", Sub(host), "Regional execute-api host name (CloudFront origin only)")
         add_output(t, "AccessLogGroupName", Ref(stage.access_logs), "Access log group")
+
+    def _alarms(self, t: Template) -> None:
+        """The stage's error rate and latency, as its callers see them (API Gateway's metrics
+        by API name and stage)."""
+        cfg = self.config
+        dimensions: dict[str, object] = {"ApiName": self.context.name("api"), "Stage": cfg.stage_name}
+        MetricAlarm(
+            t,
+            "Api5xxRateAlarm",
+            name=api_alarm_name(self.context, "5xx-rate"),
+            description=(
+                f"More than {cfg.alarm_5xx_rate_percent}% of API requests failed with a 5XX (a function failing, "
+                "timing out or throttled, or API Gateway itself): payments are failing."
+            ),
+            namespace="AWS/ApiGateway",
+            metric="5XXError",
+            dimensions=dimensions,
+            statistic="Average",  # 5XXError is 1 or 0 per request: its average is the rate
+            threshold=cfg.alarm_5xx_rate_percent / 100,
+            topic_arn=alarm_topic_arn(self.context),
+        )
+        MetricAlarm(
+            t,
+            "ApiLatencyAlarm",
+            name=api_alarm_name(self.context, "p99-latency"),
+            description=f"The slowest 1% of API requests took more than {cfg.alarm_p99_latency_ms} ms.",
+            namespace="AWS/ApiGateway",
+            metric="Latency",
+            dimensions=dimensions,
+            percentile="p99",
+            threshold=cfg.alarm_p99_latency_ms,
+            topic_arn=alarm_topic_arn(self.context),
+        )
+
+
+def api_alarm_name(context: Context, signal: str) -> str:
+    return context.name("api", signal)
+
+
+def api_alarm_names(context: Context) -> list[str]:
+    """The names of the API's alarms (for the composite alarm)."""
+    return [api_alarm_name(context, signal) for signal in ("5xx-rate", "p99-latency")]

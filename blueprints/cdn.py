@@ -6,6 +6,10 @@ certificate's ARN as a parameter (certificate stack first), and the alias record
 the distribution's `DomainName` attribute (distribution before records). The edge stack's
 web ACL inspects every request, and the distribution adds the origin secret
 (`X-Origin-Verify`) the API stage's web ACL requires.
+
+The stack lives in us-east-1 (a template rule refuses any other region), where CloudFront's
+metrics are: its 5xx-rate alarm can only be there, and it pages on its own (a composite alarm
+cannot combine alarms of two regions).
 """
 
 from __future__ import annotations
@@ -13,9 +17,20 @@ from __future__ import annotations
 from pydantic import Field
 from troposphere import Ref, Sub, Template
 
-from blueprints.blocks import AliasRecords, ApiDistribution
+from blueprints.blocks import AliasRecords, ApiDistribution, MetricAlarm
+from blueprints.blocks.alarms import alarm_topic_arn
 from blueprints.blocks.web_acl import ORIGIN_VERIFY_HEADER, secret_parameter
-from blueprints.core import Blueprint, DomainName, StackConfig, accept_finding, add_output, add_parameter
+from blueprints.core import (
+    Blueprint,
+    DomainName,
+    StackConfig,
+    accept_finding,
+    add_output,
+    add_parameter,
+    per_environment,
+    require_region,
+)
+from blueprints.edge import EDGE_REGION
 
 
 class CdnConfig(StackConfig):
@@ -31,6 +46,12 @@ class CdnConfig(StackConfig):
     hsts_max_age_seconds: int = Field(
         63072000, ge=31536000, description="Strict-Transport-Security max-age (default two years)."
     )
+    alarm_5xx_rate_percent: float = per_environment(
+        1.0,
+        gt=0,
+        le=100,
+        description="Share of viewer requests answered 5xx, over a minute, that pages (default 1).",
+    )
 
 
 class CdnBlueprint(Blueprint[CdnConfig]):
@@ -40,6 +61,7 @@ class CdnBlueprint(Blueprint[CdnConfig]):
 
     def define(self, t: Template) -> None:
         cfg = self.config
+        require_region(t, "EdgeRegion", EDGE_REGION, "CloudFront's metrics, and so its alarm, are in us-east-1 only")
         stage = add_parameter(t, "StageName", "API stage, used as the origin path")
         origin_verify = secret_parameter(t, "OriginVerify", f"Value CloudFront sends in {ORIGIN_VERIFY_HEADER}")
         distribution = ApiDistribution(
@@ -67,6 +89,21 @@ class CdnBlueprint(Blueprint[CdnConfig]):
         zone_id = add_parameter(t, "HostedZoneId", "Hosted zone of the domain", "AWS::Route53::HostedZone::Id")
         AliasRecords(t, "Alias", zone_id=Ref(zone_id), name=cfg.domain, distribution=distribution)
 
+        MetricAlarm(
+            t,
+            "Distribution5xxRateAlarm",
+            name=self.context.name("edge", "5xx-rate"),
+            description=(
+                f"More than {cfg.alarm_5xx_rate_percent}% of requests to {cfg.domain} were answered 5xx by CloudFront "
+                "(the API failing behind it, or CloudFront unable to reach it): callers cannot pay."
+            ),
+            namespace="AWS/CloudFront",
+            metric="5xxErrorRate",
+            dimensions={"DistributionId": Ref(distribution.distribution), "Region": "Global"},
+            statistic="Average",
+            threshold=cfg.alarm_5xx_rate_percent,  # CloudFront reports the rate in percent
+            topic_arn=alarm_topic_arn(self.context, "pages"),
+        )
         add_output(t, "DistributionId", Ref(distribution.distribution), "CloudFront distribution id")
         add_output(t, "DistributionDomainName", distribution.domain_name, "CloudFront domain name")
         add_output(t, "ApiUrl", f"https://{cfg.domain}", "Public URL of the API")

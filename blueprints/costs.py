@@ -1,9 +1,10 @@
 """The monthly fixed cost of an environment: what its resources cost per month while they
 exist, before a single request, from AWS's public prices (USD, 730 hours a month).
 
-Only resources with a fixed charge are counted: customer-managed KMS keys, WAF web ACLs and
-their rules, Secrets Manager secrets, NAT gateways and their public IPv4 addresses, interface
-VPC endpoints and hosted zones. Usage (requests, GB processed, invocations, log ingestion and storage, provisioned
+Only resources with a fixed charge are counted: customer-managed KMS keys, CloudWatch alarms
+(beyond an account's 10 free ones, counted as if none were free), WAF web ACLs and their
+rules, Secrets Manager secrets, NAT gateways and their public IPv4 addresses, interface VPC
+endpoints and hosted zones. Usage (requests, GB processed, invocations, log ingestion and storage, provisioned
 DynamoDB capacity, KMS requests) is not: it depends on traffic. A region without a recorded
 price is reported as such, not guessed.
 """
@@ -64,6 +65,17 @@ PRICES = {
     "hosted-zone": Price(
         "Route 53 hosted zone", {ANY_REGION: Decimal("0.50")}, "https://aws.amazon.com/route53/pricing/"
     ),
+    # A standard-resolution alarm costs $0.10 per metric it watches (a metric math alarm, one per
+    # metric of its expression; a percentile, the same). The first 10 of an account are free:
+    # not counted here. One dashboard per account is within the 3 free ones.
+    "alarm-metric": Price(
+        "CloudWatch alarm, per metric watched",
+        {ANY_REGION: Decimal("0.10")},
+        "https://aws.amazon.com/cloudwatch/pricing/",
+    ),
+    "composite-alarm": Price(
+        "CloudWatch composite alarm", {ANY_REGION: Decimal("0.50")}, "https://aws.amazon.com/cloudwatch/pricing/"
+    ),
 }
 
 
@@ -107,6 +119,10 @@ def _items(resource: Mapping[str, Any]) -> Iterable[tuple[str, int]]:
         yield "interface-endpoint-az", len(subnets) if isinstance(subnets, list) else 1
     elif kind == "AWS::Route53::HostedZone":
         yield "hosted-zone", 1
+    elif kind == "AWS::CloudWatch::Alarm":
+        yield "alarm-metric", sum(1 for q in props.get("Metrics", []) if "MetricStat" in q) or 1
+    elif kind == "AWS::CloudWatch::CompositeAlarm":
+        yield "composite-alarm", 1
 
 
 def environment_charges(stacks: Mapping[str, tuple[str, str]]) -> list[Charge]:

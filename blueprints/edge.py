@@ -21,12 +21,15 @@ from typing import Literal
 from pydantic import Field
 from troposphere import GetAtt, Ref, Template, secretsmanager
 
+from blueprints.blocks.alarms import AlarmTopics, MetricAlarm, alarm_topic_arn
 from blueprints.blocks.key import EncryptionKey, log_group_arn, stack_key
 from blueprints.blocks.web_acl import RATE_LIMIT_MAX, RATE_LIMIT_MIN, EdgeWebAcl
 from blueprints.core import (
+    AlarmSubscriptions,
     Blueprint,
     EncryptionSettings,
     LogRetentionDays,
+    PageSubscriptions,
     RetainData,
     accept_finding,
     add_output,
@@ -67,13 +70,23 @@ class EdgeConfig(EncryptionSettings):
     rate_window_seconds: Literal[60, 120, 300, 600] = Field(
         300, description="The window the rate limit counts over, seconds: 60, 120, 300 (default) or 600."
     )
+    alarm_blocked_requests: int = per_environment(
+        1000,
+        ge=1,
+        description=(
+            "Requests the edge web ACL refuses in 5 minutes that alarm (default 1000): an attack, or a rule "
+            "refusing real callers."
+        ),
+    )
+    alarm_subscriptions: AlarmSubscriptions = ()
+    page_subscriptions: PageSubscriptions = ()
     log_retention_days: LogRetentionDays
     retain_data: RetainData
 
 
 class EdgeBlueprint(Blueprint[EdgeConfig]):
     name = "edge"
-    description = "Edge web ACL for CloudFront with its logs, and the origin secret, in us-east-1"
+    description = "Edge web ACL for CloudFront with its logs and alarm, the origin secret, and us-east-1's alarm topics"
     config_model = EdgeConfig
 
     def define(self, t: Template) -> None:
@@ -104,6 +117,33 @@ class EdgeBlueprint(Blueprint[EdgeConfig]):
             kms_key=key.arn if key else None,
         )
         secret = t.add_resource(self._origin_secret(key))
+        # The alarm topics of us-east-1, where CloudFront's and the edge web ACL's metrics are.
+        AlarmTopics(
+            t,
+            "AlarmTopics",
+            context=self.context,
+            alarm_subscriptions=cfg.alarm_subscriptions,
+            page_subscriptions=cfg.page_subscriptions,
+            key_deletion_window_days=cfg.key_deletion_window_days,
+        )
+        MetricAlarm(
+            t,
+            "BlockedRequestsAlarm",
+            name=self.context.name("edge", "blocked-requests"),
+            description=(
+                f"The edge web ACL refused more than {cfg.alarm_blocked_requests} requests in 5 minutes: an attack "
+                "(see the WAF logs), or a rule refusing real callers."
+            ),
+            namespace="AWS/WAFV2",
+            metric="BlockedRequests",
+            dimensions={"WebACL": self.context.name("edge"), "Rule": "ALL"},  # CloudFront ACLs have no Region
+            statistic="Sum",
+            period_seconds=300,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            threshold=cfg.alarm_blocked_requests,
+            topic_arn=alarm_topic_arn(self.context),
+        )
         add_output(t, "WebAclArn", acl.arn, "Edge web ACL (CloudFront's WebACLId)")
         add_output(t, "WebAclId", GetAtt(acl.acl, "Id"), "Edge web ACL id")
         add_output(t, "WafLogGroupName", Ref(acl.log_group), "Log group of the edge web ACL")

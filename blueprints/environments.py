@@ -40,6 +40,7 @@ from blueprints.cdn import CdnBlueprint
 from blueprints.certificate import CertificateBlueprint
 from blueprints.core import (
     AccountId,
+    AlarmSubscriptions,
     Blueprint,
     ConfigError,
     Context,
@@ -48,6 +49,7 @@ from blueprints.core import (
     DomainName,
     KeyDeletionWindowDays,
     LogRetentionDays,
+    PageSubscriptions,
     PrincipalArn,
     RetainData,
 )
@@ -55,6 +57,7 @@ from blueprints.data import DataBlueprint
 from blueprints.edge import EDGE_REGION, EdgeBlueprint
 from blueprints.functions import FunctionsBlueprint
 from blueprints.identity import IdentityBlueprint
+from blueprints.monitoring import MonitoringBlueprint
 from blueprints.network import NetworkBlueprint
 from blueprints.storage import StorageBlueprint
 from blueprints.zone import ZoneBlueprint
@@ -72,6 +75,7 @@ BLUEPRINTS: dict[str, type[Blueprint[Any]]] = {
         FunctionsBlueprint,
         ApiBlueprint,
         CdnBlueprint,
+        MonitoringBlueprint,
     )
 }
 
@@ -113,6 +117,16 @@ class SharedSettings(BaseModel):
     )
     key_deletion_window_days: KeyDeletionWindowDays | None = Field(
         None, description="Days a deleted customer-managed key can still be recovered (7 to 30)."
+    )
+    alarm_subscriptions: AlarmSubscriptions | None = Field(
+        None, description="Who hears of every alarm (the `alarms` topics): email, https or sms endpoints."
+    )
+    page_subscriptions: PageSubscriptions | None = Field(
+        None,
+        description=(
+            "Who is paged (the `pages` topics: the composite payments-unhealthy alarm and the edge's 5xx rate), "
+            "e.g. the on-call service's https endpoint."
+        ),
     )
 
 
@@ -518,6 +532,13 @@ def _check_accounts_distinct(project: Project) -> None:
         owners[account] = env.name
 
 
+def _item(value: object) -> str:
+    """An item of a list setting in one cell: a subscription as `<protocol>: <endpoint>`."""
+    if isinstance(value, BaseModel):
+        return ": ".join(str(v) for v in value.model_dump().values())
+    return str(value)
+
+
 def settings_table(project: Project) -> str:
     """Markdown table: every declared setting (rows) by environment (columns)."""
     envs = list(project.environments.values())
@@ -532,7 +553,7 @@ def settings_table(project: Project) -> str:
 
     def cell(value: object) -> str:
         if isinstance(value, tuple):
-            return ", ".join(value) or "-"
+            return ", ".join(_item(v) for v in value) or "-"
         return "on" if value is True else "off" if value is False else "-" if value is None else str(value)
 
     lines = ["| setting | " + " | ".join(e.name for e in envs) + " |", "|---" * (len(envs) + 1) + "|"]

@@ -6,25 +6,38 @@ encrypts the functions' environments, log groups and the cursor secret, and each
 decrypt the tables' key (the data stack's, by its alias) through DynamoDB.
 
 Secrets Manager rotates the cursor signing key on a schedule through the `secret-rotator`
-function (lambda_code/secret_rotator), which is not behind the API."""
+function (lambda_code/secret_rotator), which is not behind the API.
+
+Every function is invoked through its `live` alias (the API's integrations and permissions
+name it, and so does the rotation schedule), on a version published whenever its package or
+its versioned configuration changes (`blueprints.blocks.LiveAlias`). `deployment` says how a
+new version takes the alias's traffic: at once, or gradually by CodeDeploy, stopped and
+rolled back when the deployment fails or one of the function's alarms fires. Each function
+has four alarms (errors, throttles, duration near its timeout, concurrency near its
+reservation) telling the environment's alarm topic; `function_alarm_names` lists them for
+the monitoring stack's composite alarm."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from awacs import dynamodb as awsddb
 from awacs import kms as awskms
 from awacs import secretsmanager as awssm
 from awacs.aws import Action
-from pydantic import Field
-from troposphere import AccountId, GetAtt, Ref, Template, awslambda, secretsmanager
+from pydantic import Field, ValidationInfo, field_validator
+from troposphere import AccountId, GetAtt, Ref, Template, awslambda, codedeploy, secretsmanager
 
 from blueprints.blocks import KeyReference, TableReference, VpcFunction
+from blueprints.blocks.alarms import MetricAlarm, alarm_topic_arn
+from blueprints.blocks.function import DeploymentConfig, LambdaDeploymentGroup, LiveAlias
 from blueprints.blocks.key import log_group_arn, stack_key, stack_key_alias
 from blueprints.core import (
     Blueprint,
+    Context,
     EncryptionSettings,
     LogRetentionDays,
     PositiveInt,
@@ -42,6 +55,8 @@ ARCHITECTURE = "arm64"
 HANDLER = "handler.handler"
 ROTATOR_MEMORY_MB = 128
 ROTATOR_TIMEOUT_SECONDS = 30
+ROTATOR_RESERVED_CONCURRENCY = 1  # Secrets Manager runs one step at a time for the one secret it rotates
+LIVE_ALIAS = "live"  # what every caller of a function invokes
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ class FunctionSpec:
     tables: tuple[TableAccess, ...]
     settings_in_environment: tuple[str, ...] = ()  # FunctionsConfig fields exported as env vars
     reads_cursor_secret: bool = False  # gets CURSOR_SECRET_ARN and may read that one secret
+    provisioned: bool = False  # its live alias gets `provisioned_concurrency` (the payments path)
 
     @property
     def code_key_parameter(self) -> str:
@@ -88,6 +104,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         settings_in_environment=("max_payment_amount", "allowed_currencies", "idempotency_ttl_seconds"),
         reads_cursor_secret=True,
+        provisioned=True,
     ),
     FunctionSpec(
         title="SessionManager",
@@ -115,6 +132,22 @@ DEPLOYED: tuple[FunctionSpec, ...] = (*FUNCTIONS, SECRET_ROTATOR)
 # Currencies the handler knows the minor units of (lambda_code/payment_processor).
 Currency = Literal["EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY"]
 
+# What each function's alarms watch, in the order of their names' last part.
+AlarmSignal = Literal["errors", "throttles", "duration", "concurrency"]
+ALARM_SIGNALS: tuple[AlarmSignal, ...] = get_args(AlarmSignal)
+
+
+def function_alarm_name(context: Context, spec: FunctionSpec, signal: AlarmSignal) -> str:
+    """`<project>-<env>-<function>-<signal>`, e.g. payments-prod-payment-processor-errors."""
+    return context.name(spec.name, signal)
+
+
+def function_alarm_names(context: Context) -> list[str]:
+    """The names of every function alarm of the environment (each function of `DEPLOYED`,
+    each signal of `ALARM_SIGNALS`), in the functions stack's region: what a composite alarm
+    combines. Names, not ARNs: they follow from the context alone."""
+    return [function_alarm_name(context, spec, signal) for spec in DEPLOYED for signal in ALARM_SIGNALS]
+
 
 class FunctionsConfig(EncryptionSettings):
     """Inputs of the functions stack (applied to every function)."""
@@ -126,6 +159,52 @@ class FunctionsConfig(EncryptionSettings):
         ge=1, le=29, description="Timeout of each function; at most 29 s, API Gateway's integration limit."
     )
     reserved_concurrency: PositiveInt = per_environment(description="Reserved concurrent executions of each function.")
+    deployment: DeploymentConfig = per_environment(
+        "AllAtOnce",
+        description=(
+            "How a new version takes the traffic of a function's live alias: one of CodeDeploy's predefined "
+            "Lambda configurations, e.g. AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute (default "
+            "AllAtOnce: the alias moves at once, no CodeDeploy). Any other shifts traffic gradually through a "
+            "deployment group per function, rolled back automatically when the deployment fails or one of the "
+            "function's alarms fires."
+        ),
+    )
+    provisioned_concurrency: int = per_environment(
+        0,
+        ge=0,
+        description=(
+            "Execution environments kept initialised on the payment processor's live alias (default 0: none); at "
+            "most reserved_concurrency. They are paid for around the clock."
+        ),
+    )
+    alarm_errors: PositiveInt = per_environment(
+        1,
+        description=(
+            "Failed invocations of a function in a minute (unhandled errors, timeouts) that alarm when it "
+            "happens in 3 of 5 minutes (default 1)."
+        ),
+    )
+    alarm_throttles: PositiveInt = per_environment(
+        1, description="Throttled invocations of a function in a minute that alarm, in 3 of 5 minutes (default 1)."
+    )
+    alarm_duration_percent: int = per_environment(
+        80,
+        ge=1,
+        le=100,
+        description=(
+            "p99 duration of a function, as a percentage of its timeout, that alarms in 3 of 5 minutes "
+            "(default 80: close to timing out)."
+        ),
+    )
+    alarm_concurrency_percent: int = per_environment(
+        80,
+        ge=1,
+        le=100,
+        description=(
+            "Concurrent executions of a function, as a percentage of its reserved concurrency, that alarm in "
+            "3 of 5 minutes (default 80: close to being throttled)."
+        ),
+    )
     log_retention_days: LogRetentionDays
     retain_data: RetainData
     log_level: str = Field(
@@ -157,6 +236,18 @@ class FunctionsConfig(EncryptionSettings):
         ),
     )
 
+    @field_validator("provisioned_concurrency")
+    @classmethod
+    def _provisioned_within_reserved(cls, provisioned: int, info: ValidationInfo) -> int:
+        """provisioned_concurrency is at most reserved_concurrency."""
+        reserved = info.data.get("reserved_concurrency")
+        if reserved is not None and provisioned > reserved:
+            raise ValueError(
+                f"{provisioned} exceeds reserved_concurrency ({reserved}): Lambda never runs more environments of "
+                "a function than its reservation; lower provisioned_concurrency or raise reserved_concurrency"
+            )
+        return provisioned
+
     def environment_value(self, setting: str) -> str:
         """A setting as an environment variable's text (sequences comma-separated)."""
         value = getattr(self, setting)
@@ -165,7 +256,7 @@ class FunctionsConfig(EncryptionSettings):
 
 class FunctionsBlueprint(Blueprint[FunctionsConfig]):
     name = "functions"
-    description = "Lambda functions with their roles and log groups"
+    description = "Lambda functions with their roles, log groups, live aliases, deployments and alarms"
     config_model = FunctionsConfig
 
     def define(self, t: Template) -> None:
@@ -200,9 +291,106 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
             )
             for spec in DEPLOYED
         }
+        if self.config.deployment != "AllAtOnce":
+            self.deployments: codedeploy.Application | None = t.add_resource(
+                codedeploy.Application(
+                    "DeploymentApplication", ApplicationName=self.context.name(self.name), ComputePlatform="Lambda"
+                )
+            )
+        else:
+            self.deployments = None
         for spec in FUNCTIONS:
-            self._function(t, spec, *network, code_keys[spec.name], tables)
+            function = self._function(t, spec, *network, code_keys[spec.name], tables)
+            self._publish(t, spec, function)
         self._rotate_cursor_key(t, *network, code_keys[SECRET_ROTATOR.name])
+
+    def _publish(self, t: Template, spec: FunctionSpec, function: VpcFunction) -> LiveAlias:
+        """The function's alarms, its live alias on its current version, and (with a gradual
+        `deployment`) the deployment group that moves the alias, watching those alarms."""
+        alarms = self._alarms(t, spec, function)
+        deployment = None
+        if self.deployments is not None:
+            group = LambdaDeploymentGroup(
+                t,
+                f"{spec.title}DeploymentGroup",
+                application=Ref(self.deployments),
+                name=spec.name,
+                function_name=function.options.name,
+                alias_name=LIVE_ALIAS,
+                config=self.config.deployment,
+                alarms=tuple(a.alarm for a in alarms),
+            )
+            deployment = (Ref(self.deployments), Ref(group.group))
+        return LiveAlias(
+            t,
+            spec.title,
+            function=function,
+            name=LIVE_ALIAS,
+            provisioned_concurrency=self.config.provisioned_concurrency if spec.provisioned else 0,
+            deployment=deployment,
+        )
+
+    def _alarms(self, t: Template, spec: FunctionSpec, function: VpcFunction) -> list[MetricAlarm]:
+        """Errors, throttles, duration near the timeout, concurrency near the reservation: each
+        tells the environment's alarm topic (made by the monitoring stack, addressed by name)."""
+        cfg, options = self.config, function.options
+        timeout_ms = options.timeout_seconds * 1000
+        reserved = options.reserved_concurrency or 0
+        duration_ms = round(timeout_ms * cfg.alarm_duration_percent / 100)
+        # At least the percentage of the reservation, in whole executions (the rotator's 1 is all of it).
+        concurrency = math.ceil(reserved * cfg.alarm_concurrency_percent / 100)
+        name = options.name
+        where = f"Logs: /aws/lambda/{name}."
+        signals: dict[AlarmSignal, dict[str, Any]] = {
+            "errors": {
+                "metric": "Errors",
+                "statistic": "Sum",
+                "threshold": cfg.alarm_errors,
+                "description": (
+                    f"{name} failed {cfg.alarm_errors} or more invocations a minute (unhandled errors or timeouts) in "
+                    f"3 of 5 minutes: callers get errors. During a deployment, CodeDeploy rolls back. {where}"
+                ),
+            },
+            "throttles": {
+                "metric": "Throttles",
+                "statistic": "Sum",
+                "threshold": cfg.alarm_throttles,
+                "description": (
+                    f"{name} refused {cfg.alarm_throttles} or more invocations a minute in 3 of 5 minutes: all "
+                    f"{reserved} environments of its reservation were busy (functions.reserved_concurrency). {where}"
+                ),
+            },
+            "duration": {
+                "metric": "Duration",
+                "percentile": "p99",
+                "threshold": duration_ms,
+                "description": (
+                    f"{name}'s p99 duration reached {duration_ms} ms ({cfg.alarm_duration_percent}% of its "
+                    f"{options.timeout_seconds} s timeout) in 3 of 5 minutes: requests are about to time out. {where}"
+                ),
+            },
+            "concurrency": {
+                "metric": "ConcurrentExecutions",
+                "statistic": "Maximum",
+                "threshold": concurrency,
+                "description": (
+                    f"{name} ran {concurrency} or more invocations at once (at least {cfg.alarm_concurrency_percent}% "
+                    f"of its reservation of {reserved}) in 3 of 5 minutes: it is about to be throttled. {where}"
+                ),
+            },
+        }
+        return [
+            MetricAlarm(
+                t,
+                f"{spec.title}{signal.capitalize()}Alarm",
+                name=function_alarm_name(self.context, spec, signal),
+                namespace="AWS/Lambda",
+                dimensions={"FunctionName": name},
+                topic_arn=alarm_topic_arn(self.context),
+                **signals[signal],
+            )
+            for signal in ALARM_SIGNALS
+        ]
 
     def _code_signing_config(self, t: Template) -> awslambda.CodeSigningConfig:
         """Every function deploys only packages signed by the storage stack's signing profile
@@ -229,9 +417,15 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
         bucket: Ref,
         code_key: Ref,
         tables: dict[str, tuple[object, object]],
-    ) -> None:
+    ) -> VpcFunction:
         cfg = self.config
-        environment: dict[str, object] = {"LOG_LEVEL": cfg.log_level}
+        environment: dict[str, object] = {
+            "LOG_LEVEL": cfg.log_level,
+            # The handlers' metrics (lambda_code/common/metrics.py), in Powertools' variables;
+            # the account is the environment's own, so the project names them.
+            "POWERTOOLS_METRICS_NAMESPACE": self.context.project,
+            "POWERTOOLS_SERVICE_NAME": spec.name,
+        }
         grants = []
         for access in spec.tables:
             name, arn = tables[access.table]
@@ -251,7 +445,7 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
                     self.key.reference().grant_decrypt(sid="DecryptCursorSigningKey", via_service="secretsmanager")
                 )
             environment["CURSOR_SECRET_ARN"] = Ref(secret)
-        self._vpc_function(
+        return self._vpc_function(
             t,
             spec,
             (subnets, security_group, bucket, code_key),
@@ -290,7 +484,8 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
 
     def _rotate_cursor_key(self, t: Template, subnets: Ref, security_group: Ref, bucket: Ref, code_key: Ref) -> None:
         """Secrets Manager rotates the cursor signing key every `cursor_key_rotation_days`
-        through the rotator function; the payment processor keeps accepting the previous key."""
+        through the rotator function's live alias; the payment processor keeps accepting the
+        previous key."""
         secret = Ref(self.cursor_secret)
         grants = [
             allow(
@@ -310,16 +505,17 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
             (subnets, security_group, bucket, code_key),
             memory_mb=ROTATOR_MEMORY_MB,
             timeout_seconds=ROTATOR_TIMEOUT_SECONDS,
-            # Secrets Manager runs one step at a time for the one secret it rotates.
-            reserved_concurrency=1,
+            reserved_concurrency=ROTATOR_RESERVED_CONCURRENCY,
             invoked_synchronously_by="Secrets Manager (one invocation per rotation step)",
             environment={"LOG_LEVEL": self.config.log_level},
             grants=tuple(grants),
         )
+        alias = self._publish(t, SECRET_ROTATOR, rotator)
         permission = t.add_resource(
             awslambda.Permission(
                 "SecretRotatorInvokePermission",
-                FunctionName=GetAtt(rotator.function, "Arn"),
+                # On the alias Secrets Manager invokes: a permission applies to the ARN it names only.
+                FunctionName=alias.arn,
                 Action="lambda:InvokeFunction",
                 Principal="secretsmanager.amazonaws.com",
                 SourceAccount=AccountId,
@@ -331,7 +527,7 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
                 "CursorSigningSecretRotation",
                 DependsOn=permission.title,
                 SecretId=secret,
-                RotationLambdaARN=GetAtt(rotator.function, "Arn"),
+                RotationLambdaARN=alias.arn,
                 RotationRules=secretsmanager.RotationRules(AutomaticallyAfterDays=self.config.cursor_key_rotation_days),
                 # The first rotation comes on schedule, not in the middle of a deployment.
                 RotateImmediatelyOnUpdate=False,

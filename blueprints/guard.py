@@ -3,11 +3,11 @@ replace or delete data.
 
 A resource is stateful if it keeps data (tables, buckets, hosted zones, log groups, user
 pools), is a KMS key (losing the key loses everything encrypted with it), or is retained on
-deletion. For each, the new template must keep its logical ID and type, leave its
-create-only properties alone (the `createOnlyProperties` and
-`conditionalCreateOnlyProperties` of the CloudFormation resource schemas cfn-lint ships: a
-table's KeySchema is only in the second) and keep a Retain policy it had. Anything else is a
-destructive change.
+deletion (but never a Lambda version: `NEVER_STATEFUL_TYPES`). For each, the new template
+must keep its logical ID and type, leave its create-only properties alone (the
+`createOnlyProperties` and `conditionalCreateOnlyProperties` of the CloudFormation resource
+schemas cfn-lint ships: a table's KeySchema is only in the second) and keep a Retain policy it
+had. Anything else is a destructive change.
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ STATEFUL_TYPES = frozenset(
         "AWS::KMS::Key",  # a new key cannot decrypt what the old one encrypted
     }
 )
+# Never stateful, whatever their policies say. A Lambda version is an immutable snapshot of a
+# function's package and settings, replaced on purpose by every change of either (a new one is
+# published and the live alias moves to it, blueprints.blocks.LiveAlias): it holds no data,
+# its package stays in the artifacts bucket under its content address, and refusing its
+# replacement would refuse every code change. Retained versions would be replaced the same way.
+NEVER_STATEFUL_TYPES = frozenset({"AWS::Lambda::Version"})
 _ABSENT = "(absent)"
 
 
@@ -76,6 +82,8 @@ def _lookup(properties: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def is_stateful(resource: dict[str, Any]) -> bool:
+    if resource["Type"] in NEVER_STATEFUL_TYPES:
+        return False
     return resource["Type"] in STATEFUL_TYPES or resource.get("DeletionPolicy") == "Retain"
 
 

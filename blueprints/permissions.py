@@ -29,7 +29,10 @@ HANDLERS = ("create", "read", "update", "delete")  # what a stack operation call
 SERVICES: Mapping[str, str] = {
     "acm": "certificates get generated ids",
     "apigateway": "REST APIs, stages and every sub-resource get generated ids",
+    "application-autoscaling": "scalable targets and scaling policies get generated ids",
     "cloudfront": "distributions and policies get generated ids",
+    "cloudwatch": "DescribeAlarms and ListDashboards take no resource; alarms share their actions",
+    "codedeploy": "deployments and deployment configs get generated ids",
     "cognito-idp": "user pools and their clients get generated ids",
     "dynamodb": "DescribeLimits and ListTables take no resource; the tables' own names share their actions",
     "ec2": "VPCs, subnets, groups, endpoints and flow logs get generated ids",
@@ -40,6 +43,7 @@ SERVICES: Mapping[str, str] = {
     "s3": "bucket policies and configurations act on buckets of several name patterns",
     "secretsmanager": "GetRandomPassword takes no resource; secrets get a generated suffix",
     "signer": "signing profiles get generated names",
+    "sns": "ListTopics takes no resource; the topics share their actions",
     "wafv2": "web ACLs get generated ids; the association acts on the stage's ARN",
 }
 

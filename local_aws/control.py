@@ -105,6 +105,7 @@ def code_version() -> str:
     digest = hashlib.sha256()
     for path in (
         ROOT / "local_aws" / "models.py",
+        ROOT / "local_aws" / "observability.py",
         ROOT / "local_aws" / "oauth.py",
         ROOT / "local_aws" / "protection.py",
         ROOT / "local_aws" / "server.py",

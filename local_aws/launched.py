@@ -27,7 +27,7 @@ import yaml
 from blueprints import contract
 from blueprints.accounts import deploy_session
 from blueprints.environments import load_project
-from blueprints.functions import DEPLOYED, FunctionSpec
+from blueprints.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
 from local_aws import control
 from local_aws.accounts import deployer_credentials
@@ -143,8 +143,9 @@ class LaunchedEnvironment:
     def code_hashes(self) -> dict[str, str]:
         """Function name -> the SHA-256 of the unsigned package its stack deploys (the
         content address in its code key: signed packages differ per environment, as each
-        signature does, while the source is the same), or "drift" when the function runs
-        other code than the object its stack names (a change made outside CloudFormation)."""
+        signature does, while the source is the same), or "drift" when the function (its
+        $LATEST, or the version its live alias points at, which callers run) holds other code
+        than the object its stack names (a change made outside CloudFormation)."""
         client = self.client("lambda")
         s3 = self.client("s3")
         bucket = self.output("storage", "ArtifactsBucketName")
@@ -154,11 +155,13 @@ class LaunchedEnvironment:
         hashes = {}
         for spec in DEPLOYED:
             key = parameters[spec.code_key_parameter]
-            deployed = client.get_function_configuration(
-                FunctionName=self.output("functions", f"{spec.title}FunctionName")
-            )
+            name = self.output("functions", f"{spec.title}FunctionName")
+            deployed = {
+                client.get_function_configuration(FunctionName=name, **qualifier)["CodeSha256"]
+                for qualifier in ({}, {"Qualifier": LIVE_ALIAS})
+            }
             named = hashlib.sha256(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).digest()
-            same = deployed["CodeSha256"] == base64.b64encode(named).decode()
+            same = deployed == {base64.b64encode(named).decode()}
             hashes[spec.name] = key.rpartition("/")[2].removesuffix(".zip") if same else "drift"
         return hashes
 

@@ -3,7 +3,12 @@ service backends support them. Imported by the emulator process only (see server
 
 Each model creates the resource through moto's own service backend, so what a stack
 creates is visible through the ordinary service APIs (ACM, CloudFront, API Gateway, S3,
-Cognito, WAFv2).
+Cognito, WAFv2, Lambda versions and aliases, CodeDeploy).
+
+Stack updates run in dependency order, and a resource that refers to one an update replaced
+(a Lambda version) is updated too, as CloudFormation does; a replaced version is deleted
+after the update, as in CloudFormation's cleanup phase. CodeDeploy deployments are not run:
+an alias under a `CodeDeployLambdaAliasUpdate` policy moves to the new version at once.
 Written against moto 5.2.5 (pinned in requirements-emulator.txt); the emulator's tests
 fail if a new moto changes the backend calls these rely on.
 """
@@ -12,19 +17,28 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import json
+import re
 import uuid
+from graphlib import TopologicalSorter
 from typing import Any, ClassVar
+from urllib.parse import unquote
 
 from moto.acm.models import acm_backends
 from moto.apigateway.exceptions import RestAPINotFound
 from moto.apigateway.models import Method, apigateway_backends
+from moto.awslambda import urls as lambda_urls
+from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.awslambda.responses import LambdaResponse
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudformation.models import Stack as CloudFormationStack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudfront.models import cloudfront_backends
+from moto.codedeploy.models import codedeploy_backends
 from moto.cognitoidp.exceptions import ResourceNotFoundError as CognitoNotFound
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.common_models import CloudFormationModel
@@ -935,6 +949,331 @@ class WafLoggingConfiguration(_Emulated, CloudFormationModel):
             wafv2_backends[account_id][region_name].delete_logging_configuration(self.acl_arn)
 
 
+# --- Lambda versions and aliases, CodeDeploy ---------------------------------------------
+
+
+def _lambda_storage(account_id: str, region_name: str) -> Any:
+    return lambda_backends[account_id][region_name]._lambdas
+
+
+class FunctionVersion(_Emulated, CloudFormationModel):
+    """AWS::Lambda::Version (in place of moto's, which has neither Ref nor attributes): publishes
+    the function's current code and configuration under the next number, never reused, as
+    Lambda does; refused, as Lambda refuses it, when nothing changed since the last version.
+    Ref is the version's ARN. Every property is create-only: an update publishes a new version,
+    and the replaced one is deleted once the stack's update is done, unless the template
+    retains it (`_update_then_clean_up`)."""
+
+    ATTRIBUTES = ("FunctionArn", "Version")
+
+    def __init__(self, function: LambdaFunction) -> None:
+        self.physical_resource_id = self.function_arn = function.function_arn
+        self.function_name = function.function_name
+        self.version = str(function.version)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Version"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        return cls(publish_version(account_id, region_name, props["FunctionName"], props.get("Description", "")))
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        """A new version; the original stays until the update is done (the alias may still
+        point at it)."""
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        # Gone already when its function was deleted first (a stack's deletion).
+        with contextlib.suppress(UnknownFunctionException, KeyError):
+            lambda_backends[account_id][region_name].delete_function(self.function_name, self.version)
+
+
+def publish_version(account_id: str, region_name: str, function_name: str, description: str) -> LambdaFunction:
+    """PublishVersion as Lambda does it: a new number each time (moto numbers by count, so a
+    number comes back after an older version is deleted), and an error if the function has
+    not changed since its last version."""
+    storage = _lambda_storage(account_id, region_name)
+    latest = storage.get_function_by_name_or_arn_forbid_qualifier(function_name)
+    versions = storage._functions[latest.function_name]["versions"]
+    last = getattr(latest, "emulator_last_version", max((int(v.version) for v in versions), default=0))
+    if versions and not latest.code_or_config_updated:
+        raise ValidationError(
+            message=f"A version for this Lambda function exists ( {last} ). "
+            "Modify the function to create a new version."
+        )
+    latest.code_or_config_updated = False
+    number = latest.emulator_last_version = last + 1
+    # What moto's publish_version makes: a copy of $LATEST, attributes shared until either
+    # is updated (an update replaces them).
+    version = copy.copy(latest)
+    version.set_version(number)
+    if description:
+        version.description = description
+    versions.append(version)
+    storage._arns[version.function_arn] = version
+    return version
+
+
+class FunctionAlias(_Emulated, CloudFormationModel):
+    """AWS::Lambda::Alias through moto's Lambda backend; updated in place (same ARN), so a new
+    FunctionVersion moves it at once: the traffic shifting of a `CodeDeployLambdaAliasUpdate`
+    policy (CodeDeploy) is not emulated. ProvisionedConcurrencyConfig is kept on the alias and
+    answered by GetProvisionedConcurrencyConfig, READY at once. Ref is the alias's ARN."""
+
+    ATTRIBUTES = ("AliasArn",)
+
+    def __init__(self, alias: Any, function_name: str) -> None:
+        self.physical_resource_id = self.alias_arn = alias.arn
+        self.name = alias.name
+        self.function_name = function_name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Alias"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        alias = lambda_backends[account_id][region_name].create_alias(
+            props["Name"],
+            props["FunctionName"],
+            str(props["FunctionVersion"]),
+            props.get("Description", ""),
+            props.get("RoutingConfig"),
+        )
+        _provision(alias, props)
+        return cls(alias, props["FunctionName"])
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        props = cloudformation_json["Properties"]
+        if (props["Name"], props["FunctionName"]) != (original_resource.name, original_resource.function_name):
+            original_resource.delete(account_id, region_name)  # create-only properties: replaced
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        alias = lambda_backends[account_id][region_name].update_alias(
+            props["Name"],
+            props["FunctionName"],
+            str(props["FunctionVersion"]),
+            props.get("Description", ""),
+            props.get("RoutingConfig"),
+        )
+        _provision(alias, props)
+        return cls(alias, props["FunctionName"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        with contextlib.suppress(UnknownFunctionException, KeyError):
+            lambda_backends[account_id][region_name].delete_alias(self.name, self.function_name)
+
+
+def _provision(alias: Any, props: dict[str, Any]) -> None:
+    config = props.get("ProvisionedConcurrencyConfig") or {}
+    requested = int(config.get("ProvisionedConcurrentExecutions", 0))
+    alias.provisioned_concurrency = requested or None
+
+
+_PROVISIONED_CONCURRENCY_PATH = (
+    r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/provisioned-concurrency/?$"
+)
+
+
+def _get_provisioned_concurrency_config(self: LambdaResponse) -> Any:
+    """GetProvisionedConcurrencyConfig, which moto lacks: what the alias's template asked
+    for, allocated at once."""
+    function_name = unquote(self.path.rsplit("/", 2)[-2])
+    qualifier = self._get_param("Qualifier", "")
+    try:
+        alias = self.backend.get_alias(qualifier, function_name)
+    except Exception:  # an unknown function or alias has no configuration either
+        alias = None
+    requested = getattr(alias, "provisioned_concurrency", None)
+    if not requested:
+        body = {"Type": "User", "Message": "No Provisioned Concurrency Config found for this function"}
+        # moto takes the status from the headers' "status", not from the tuple.
+        headers = {"status": 404, "x-amzn-errortype": "ProvisionedConcurrencyConfigNotFoundException"}
+        return 404, headers, json.dumps(body)
+    return (
+        200,
+        {},
+        json.dumps(
+            {
+                "RequestedProvisionedConcurrentExecutions": requested,
+                "AvailableProvisionedConcurrentExecutions": requested,
+                "AllocatedProvisionedConcurrentExecutions": requested,
+                "Status": "READY",
+                "LastModified": "2020-01-01T00:00:00.000+0000",
+            }
+        ),
+    )
+
+
+def _camel(value: Any) -> Any:
+    """A CloudFormation property in the CodeDeploy API's shape (lower camel case keys)."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+class DeploymentApplication(_Emulated, CloudFormationModel):
+    """AWS::CodeDeploy::Application through moto's CodeDeploy backend. Ref is its name."""
+
+    def __init__(self, name: str, compute_platform: str) -> None:
+        self.physical_resource_id = self.name = name
+        self.compute_platform = compute_platform
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodeDeploy::Application"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        name = props.get("ApplicationName") or f"{resource_name}-{uuid.uuid4().hex[:12]}"
+        platform = props.get("ComputePlatform", "Server")
+        codedeploy_backends[account_id][region_name].create_application(name, platform, props.get("Tags") or [])
+        return cls(name, platform)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        """In place unless a create-only property (name, compute platform) changed."""
+        props = cloudformation_json["Properties"]
+        if (
+            props.get("ApplicationName") == original_resource.name
+            and props.get("ComputePlatform", "Server") == original_resource.compute_platform
+        ):
+            return original_resource
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = codedeploy_backends[account_id][region_name]
+        backend.applications.pop(self.name, None)
+        backend.deployment_groups.pop(self.name, None)
+
+
+class DeploymentGroup(_Emulated, CloudFormationModel):
+    """AWS::CodeDeploy::DeploymentGroup through moto's CodeDeploy backend (GetDeploymentGroup
+    reads its configuration, deployment style and rollback settings back; moto answers its
+    alarm configuration empty). Ref is its name. No deployment ever runs on the emulator."""
+
+    def __init__(self, application: str, name: str) -> None:
+        self.application = application
+        self.physical_resource_id = self.name = name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodeDeploy::DeploymentGroup"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        application = props["ApplicationName"]
+        name = props.get("DeploymentGroupName") or f"{resource_name}-{uuid.uuid4().hex[:12]}"
+        codedeploy_backends[account_id][region_name].create_deployment_group(
+            application_name=application,
+            deployment_group_name=name,
+            deployment_config_name=props.get("DeploymentConfigName"),
+            ec2_tag_filters=None,
+            on_premises_instance_tag_filters=None,
+            auto_scaling_groups=None,
+            service_role_arn=props["ServiceRoleArn"],
+            alarm_configuration=_camel(props.get("AlarmConfiguration")),
+            auto_rollback_configuration=_camel(props.get("AutoRollbackConfiguration")),
+            deployment_style=_camel(props.get("DeploymentStyle")),
+            tags=props.get("Tags") or [],
+        )
+        return cls(application, name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        codedeploy_backends[account_id][region_name].deployment_groups.get(self.application, {}).pop(self.name, None)
+
+
+# --- stack updates as CloudFormation orders them -----------------------------------------
+
+# Every update of these makes a new resource (a new physical id): what refers to them is
+# updated too.
+REPLACED_ON_EVERY_UPDATE = frozenset({FunctionVersion.cloudformation_type()})
+
+
+def references(node: Any) -> set[str]:
+    """The logical ids (and parameters) a template fragment refers to: Ref, Fn::GetAtt,
+    Fn::Sub's ${Name} and ${Name.Attribute}, DependsOn."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                if isinstance(value, list):
+                    found |= references(value[1])
+            elif key == "DependsOn":
+                found |= {value} if isinstance(value, str) else set(value)
+            else:
+                found |= references(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= references(item)
+    return found
+
+
+_build_resource_diff = parsing.ResourceMap.build_resource_diff
+
+
+def _diff_in_dependency_order(self: parsing.ResourceMap, other_template: dict[str, Any], parameters: Any = None) -> Any:
+    """moto's resource diff, with what refers to a replaced resource modified too, and the
+    modifications in dependency order (moto updates in template order: an alias before its
+    new version would stay on the old one)."""
+    diff = _build_resource_diff(self, other_template, parameters)
+    new = other_template["Resources"]
+    depends = {name: references(resource) & set(new) for name, resource in new.items()}
+    modified = list(diff["Modify"])
+    replaced = {name for name in modified if new[name]["Type"] in REPLACED_ON_EVERY_UPDATE}
+    for name in new:
+        if name in self._resource_json_map and name not in modified and depends[name] & replaced:
+            modified.append(name)
+    sorter = TopologicalSorter({name: depends[name] & set(modified) for name in modified})
+    diff["Modify"] = list(sorter.static_order())
+    return diff
+
+
+_update_resources = parsing.ResourceMap.update
+
+
+def _update_then_clean_up(self: parsing.ResourceMap, template: dict[str, Any], parameters: Any = None) -> None:
+    """The update, then CloudFormation's cleanup: versions it replaced are deleted unless
+    their UpdateReplacePolicy retains them."""
+    before = dict(self._parsed_resources)
+    _update_resources(self, template, parameters)
+    for name, old in before.items():
+        now = self._parsed_resources.get(name)
+        retained = template["Resources"].get(name, {}).get("UpdateReplacePolicy") == "Retain"
+        if isinstance(old, FunctionVersion) and now is not None and now is not old and not retained:
+            old.delete(self._account_id, self._region_name)
+
+
 EMULATED_TYPES = tuple(
     m.cloudformation_type()
     for m in (
@@ -956,6 +1295,10 @@ EMULATED_TYPES = tuple(
         WebACL,
         WebACLAssociation,
         WafLoggingConfiguration,
+        FunctionVersion,
+        FunctionAlias,
+        DeploymentApplication,
+        DeploymentGroup,
     )
 )
 
@@ -1160,11 +1503,18 @@ def _delete_unless_protected(self: CloudFormationBackend, name_or_stack_id: str)
 def register() -> None:
     """Make moto's CloudFormation see the models above (its registry is cached)."""
     __import__("local_aws.signing", fromlist=["register"]).register()  # Lambda code signing (imports this module)
+    parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     missing = [t for t in EMULATED_TYPES if t not in parsing.get_model_map()]
     if missing:
         raise RuntimeError(f"emulated CloudFormation models not registered: {missing}")
+    if parsing.get_model_map()[FunctionVersion.cloudformation_type()] is not FunctionVersion:
+        raise RuntimeError("moto's own AWS::Lambda::Version model is still the one CloudFormation uses")
+    parsing.ResourceMap.build_resource_diff = _diff_in_dependency_order  # type: ignore[method-assign]
+    parsing.ResourceMap.update = _update_then_clean_up  # type: ignore[method-assign]
+    lambda_urls.url_paths[_PROVISIONED_CONCURRENCY_PATH] = LambdaResponse.dispatch
+    LambdaResponse.get_provisioned_concurrency_config = _get_provisioned_concurrency_config  # type: ignore[attr-defined]
     CloudFormationResponse._validate_different_update = _no_update_without_changes  # type: ignore[method-assign]
     FakeZone.get_cfn_attribute = _zone_attribute  # type: ignore[method-assign]
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]

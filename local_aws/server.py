@@ -14,7 +14,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from local_aws import protection
+from local_aws import observability, protection
 from local_aws.frontdoor import serve_in_thread
 from local_aws.models import register
 from local_aws.oauth import TokenEndpoint
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--frontdoor-port", type=int, help="also serve the API Gateway front door on this port")
     args = parser.parse_args()
     register()
+    observability.register()
     protection.register()
     # What moto.server.main does, with the token endpoint wrapped around moto's app.
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it

@@ -12,6 +12,7 @@ how to reach and stop the emulator. Running it again launches nothing new.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import uuid
@@ -19,6 +20,7 @@ import uuid
 from blueprints.accounts import BootstrapError, WrongAccountError
 from blueprints.contract import BACKOFFICE_READ
 from blueprints.core import ConfigError
+from blueprints.edge import EDGE_REGION
 from blueprints.environments import load_project
 from local_aws import control
 from local_aws.accounts import bootstrap_account
@@ -33,6 +35,32 @@ def show_outputs(env: LaunchedEnvironment) -> None:
         print(f"{name} ({stack.rendered.external_name}, {stack.rendered.region}, {stack.status})")
         for key, value in sorted(stack.outputs.items()):
             print(f"  {key:<{width}}  {value}")
+
+
+def show_monitoring(env: LaunchedEnvironment) -> None:
+    """The environment's alarms (threshold and whom they tell) and its dashboard."""
+    print(f"\n== {env.name}: alarms and dashboard\n")
+    for region in sorted({env.region(), EDGE_REGION}):
+        cloudwatch = env.client("cloudwatch", region)
+        described = cloudwatch.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        for alarm in described.get("MetricAlarms", []):
+            told = ", ".join(a.rpartition(":")[2] for a in alarm.get("AlarmActions", [])) or "-"
+            statistic = alarm.get("ExtendedStatistic") or alarm.get("Statistic") or "expression"
+            print(
+                f"  {region:<10} {alarm['AlarmName']:<52} {statistic} {_operator(alarm['ComparisonOperator'])} "
+                f"{alarm['Threshold']:g} -> {told}"
+            )
+        for alarm in described.get("CompositeAlarms", []):
+            told = ", ".join(a.rpartition(":")[2] for a in alarm.get("AlarmActions", []))
+            members = alarm["AlarmRule"].count("ALARM(")
+            print(f"  {region:<10} {alarm['AlarmName']:<52} any of {members} alarms -> {told}")
+    name = env.output("monitoring", "DashboardName")
+    widgets = json.loads(env.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])["widgets"]
+    print(f"\n  dashboard {name}: {sum(w['type'] == 'metric' for w in widgets)} graphs")
+
+
+def _operator(comparison: str) -> str:
+    return {"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">"}.get(comparison, comparison)
 
 
 def show_requests(env: Environment) -> bool:
@@ -108,6 +136,7 @@ def main() -> int:
 
     launched = LaunchedEnvironment(args.env)
     show_outputs(launched)
+    show_monitoring(launched)
     gaps = launched.gaps()
     if gaps:
         print("\n== NOT emulated (the launch says so rather than hiding it):")

@@ -1,5 +1,5 @@
 """Write docs/environments.md: the stack graph per environment (with regions), the
-settings matrix, the monthly fixed cost, and every structural difference between
+settings matrix, the alarms and their thresholds, the monthly fixed cost, and every structural difference between
 environments with its cause.
 
     python -m scripts.report          # rewrite the page
@@ -9,6 +9,7 @@ environments with its cause.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from blueprints import costs
@@ -44,6 +45,44 @@ def _charges(environment: str) -> list[costs.Charge]:
     return costs.environment_charges({name: (s.region, s.template) for name, s in stacks.items()})
 
 
+def _alarms(environment: str, prefix: str) -> dict[str, str]:
+    """Alarm (its name without `<project>-<env>-`) -> what fires it and whom it tells."""
+    found = {}
+    for stack in render_environment(PROJECT_DIR, environment).values():
+        for resource in json.loads(stack.template)["Resources"].values():
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::CloudWatch::Alarm":
+                watched = props.get("MetricName") or "+".join(
+                    q["MetricStat"]["Metric"]["MetricName"] for q in props["Metrics"] if "MetricStat" in q
+                )
+                statistic = props.get("ExtendedStatistic") or props.get("Statistic") or "sum"
+                period = props.get("Period", 60)
+                over = f" over {period // 60} min" if period != 60 else ""
+                condition = (
+                    f"{watched} {statistic}{over} {_OPERATORS[props['ComparisonOperator']]} {props['Threshold']:g}"
+                )
+            elif resource["Type"] == "AWS::CloudWatch::CompositeAlarm":
+                condition = f"any of {props['AlarmRule'].count('ALARM(')} alarms"
+            else:
+                continue
+            told = ", ".join(a["Fn::Sub"].rpartition("-")[2] for a in props["AlarmActions"])
+            found[props["AlarmName"].removeprefix(prefix)] = f"{condition} -> {told} ({stack.region})"
+    return found
+
+
+_OPERATORS = {"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">"}
+
+
+def alarms_table(project_name: str, environments: list[str]) -> str:
+    by_environment = {env: _alarms(env, f"{project_name}-{env}-") for env in environments}
+    names = sorted({name for alarms in by_environment.values() for name in alarms})
+    lines = ["| alarm | " + " | ".join(environments) + " |", "|---" * (len(environments) + 1) + "|"]
+    for name in names:
+        cells = [by_environment[env].get(name, "-").replace("|", "\\|") for env in environments]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def build() -> str:
     project = load_project(PROJECT_DIR)
     report = check(project, PROJECT_DIR)
@@ -57,7 +96,17 @@ def build() -> str:
     ]
     for environment in project.environments:
         lines += ["", f"### {environment}", "", *_graph(environment)]
-    lines += ["", "## Settings", "", settings_table(project), "", "## Monthly fixed cost", ""]
+    lines += ["", "## Settings", "", settings_table(project), "", "## Alarms", ""]
+    lines += [
+        "Each alarm, what fires it (metric, statistic over a minute unless said, threshold) and the topic it "
+        "tells when it fires and when it recovers: `alarms` (every alarm) or `pages` (what wakes someone). "
+        "Thresholds are settings of the stack the alarm is in (see reference.md).",
+        "",
+        alarms_table(project.name, list(project.environments)),
+        "",
+        "## Monthly fixed cost",
+        "",
+    ]
     lines += [costs.__doc__.split("\n\n")[0].replace("\n", " ").strip(), ""]
     lines.append(costs.table({env: _charges(env) for env in project.environments}))
     lines += ["", "## Differences between environments", ""]

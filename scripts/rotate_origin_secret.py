@@ -72,7 +72,7 @@ def rotate(environment: str, project_dir: Path = PROJECT_DIR, *, echo: bool = Tr
     name = origin_secret_name(env.project, environment)
     session = deploy_session(env, doing=f"rotate {name}")
     secretsmanager = session.client("secretsmanager", region_name=EDGE_REGION)
-    cloudformation = session.client("cloudformation", region_name=env.region)
+    cloudformation = session.client("cloudformation", region_name=EDGE_REGION)  # the cdn stack's region
     cdn_stack = f"{env.project}-{environment}-cdn"
     try:
         values = json.loads(secretsmanager.get_secret_value(SecretId=name)["SecretString"])

@@ -47,14 +47,19 @@ def main() -> int:
             if args.write:
                 out = args.write / env / f"{name}.json"
                 out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_text(stack.template)
+                out.write_text(_readable(stack.template))
         if args.write:
-            (args.write / env / "bootstrap.json").write_text(project.environments[env].bootstrap().render())
+            (args.write / env / "bootstrap.json").write_text(_readable(project.environments[env].bootstrap().render()))
         types = Counter(r["Type"] for s in stacks.values() for r in json.loads(s.template)["Resources"].values())
         print("  resource types: " + ", ".join(f"{t.split('::', 1)[1]} x{n}" for t, n in sorted(types.items())))
     if args.write:
         print(f"\ntemplates written under {args.write}/")
     return 0
+
+
+def _readable(template: str) -> str:
+    """A template indented for people (CloudFormation gets it compact)."""
+    return json.dumps(json.loads(template), indent=2, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":

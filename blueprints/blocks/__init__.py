@@ -7,10 +7,11 @@ documented with its default (`<Block>.Options`); a refused option or combination
 `blueprints.<stack>` are composed from them; other projects can compose their own.
 """
 
+from blueprints.blocks.alarms import AlarmTopics, MathAlarm, MetricAlarm, MetricQuery, alarm_topic_arn
 from blueprints.blocks.base import Block, BlockError, Options
 from blueprints.blocks.bucket import SecureBucket
 from blueprints.blocks.distribution import AliasRecords, ApiDistribution
-from blueprints.blocks.function import VpcFunction
+from blueprints.blocks.function import LambdaDeploymentGroup, LiveAlias, VpcFunction
 from blueprints.blocks.key import EncryptionKey, KeyReference
 from blueprints.blocks.rest_api import ApiStage, RestApi, api_gateway_account
 from blueprints.blocks.table import READ_DATA, WRITE_DATA, Attribute, GlobalIndex, Table, TableReference
@@ -21,6 +22,7 @@ from blueprints.blocks.web_acl import EdgeWebAcl, OriginWebAcl
 __all__ = [
     "READ_DATA",
     "WRITE_DATA",
+    "AlarmTopics",
     "AliasRecords",
     "ApiDistribution",
     "ApiStage",
@@ -32,6 +34,11 @@ __all__ = [
     "EndpointGrant",
     "GlobalIndex",
     "KeyReference",
+    "LambdaDeploymentGroup",
+    "LiveAlias",
+    "MathAlarm",
+    "MetricAlarm",
+    "MetricQuery",
     "Options",
     "OriginWebAcl",
     "RestApi",
@@ -41,5 +48,6 @@ __all__ = [
     "UserPool",
     "Vpc",
     "VpcFunction",
+    "alarm_topic_arn",
     "api_gateway_account",
 ]

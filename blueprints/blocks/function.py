@@ -1,19 +1,26 @@
-"""A Lambda function in a VPC, with its own least-privilege role and log group."""
+"""A Lambda function in a VPC, with its own least-privilege role and log group; the live
+alias its callers invoke, moved to a new version on every change (`LiveAlias`), and the
+CodeDeploy deployment group that moves it gradually (`LambdaDeploymentGroup`)."""
 
 from __future__ import annotations
 
-from typing import Literal
+import hashlib
+import json
+from typing import Any, Literal
 
+from awacs import awslambda as awslambda_actions
+from awacs import cloudwatch as awscloudwatch
 from awacs import ec2 as awsec2
 from awacs import logs as awslogs
 from awacs import xray as awsxray
 from awacs.aws import Statement
-from pydantic import Field
-from troposphere import GetAtt, Ref, Sub, awslambda
+from pydantic import Field, model_validator
+from troposphere import AWSObject, GetAtt, Ref, Sub, awslambda, codedeploy
+from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
 
 from blueprints.blocks.base import Block, Options
 from blueprints.blocks.key import KeyReference
-from blueprints.core import LOG_RETENTION_DAYS, accept_finding, add_output, log_group
+from blueprints.core import LOG_RETENTION_DAYS, accept_finding, add_output, log_group, set_removal_policy
 from blueprints.core.iam import allow, service_role
 
 
@@ -184,3 +191,224 @@ class VpcFunction(Block):
     @property
     def label(self) -> str:
         return self.options.label or self.options.name
+
+
+# CodeDeploy's predefined Lambda deployment configurations (`CodeDeployDefault.Lambda<name>`):
+# https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
+DeploymentConfig = Literal[
+    "AllAtOnce",
+    "Canary10Percent5Minutes",
+    "Canary10Percent10Minutes",
+    "Canary10Percent15Minutes",
+    "Canary10Percent30Minutes",
+    "Linear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes",
+]
+
+# What a published version is made of besides its code (Lambda's versioned configuration):
+# a change to any of them must publish a new version, or the alias keeps running the old
+# settings. Function-level settings (FunctionName, ReservedConcurrentExecutions,
+# CodeSigningConfigArn, Tags, Description) are not part of a version and are left out: a
+# version whose description changed while the function did not cannot be published.
+VERSIONED_PROPERTIES = (
+    "Architectures",
+    "DeadLetterConfig",
+    "Environment",
+    "EphemeralStorage",
+    "FileSystemConfigs",
+    "Handler",
+    "ImageConfig",
+    "KmsKeyArn",
+    "Layers",
+    "LoggingConfig",
+    "MemorySize",
+    "Role",
+    "Runtime",
+    "SnapStart",
+    "Timeout",
+    "TracingConfig",
+    "VpcConfig",
+)
+
+
+def configuration_digest(function: awslambda.Function) -> str:
+    """A digest of the function's versioned configuration as the template writes it (a value
+    arriving through a parameter counts by its parameter's name; the package by its key)."""
+    properties = function.to_dict()["Properties"]
+    versioned = {k: properties[k] for k in VERSIONED_PROPERTIES if k in properties}
+    return hashlib.sha256(json.dumps(versioned, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class AliasOptions(Options):
+    function: VpcFunction = Field(description="The function whose versions the alias points at.")
+    name: str = Field(
+        default="live",
+        pattern=r"^[a-zA-Z_-][a-zA-Z0-9_-]{0,127}$",
+        description="The alias's name (default live): what callers invoke; not a version number.",
+    )
+    provisioned_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Execution environments kept initialised for the alias (default 0: none); at most the "
+            "function's reserved concurrency."
+        ),
+    )
+    deployment: tuple[object, object] | None = Field(
+        default=None,
+        description=(
+            "(application name, deployment group name) of the CodeDeploy deployment group that shifts the "
+            "alias's traffic to a new version (default none: the alias moves at once)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _provisioned_within_reserved(self) -> AliasOptions:
+        reserved = self.function.options.reserved_concurrency
+        if reserved is not None and self.provisioned_concurrency > reserved:
+            raise ValueError(
+                f"provisioned_concurrency ({self.provisioned_concurrency}) exceeds the function's reserved "
+                f"concurrency ({reserved})"
+            )
+        return self
+
+
+class LiveAlias(Block):
+    """The alias callers invoke (`live`), on a version published from the function's current
+    package and configuration: `<id>Version`, `<id>Alias` and the output `<id>AliasArn`.
+
+    The version's description names the package's (content-addressed) key and a digest of
+    the versioned configuration, and every property of a version is create-only: a new
+    package or a changed setting replaces the version (a new one is published) and moves
+    the alias; an unchanged function changes nothing. The old version is deleted in
+    CloudFormation's cleanup, after the alias has moved (with `deployment`, after CodeDeploy
+    shifted all traffic, which CloudFormation waits for; a failed or alarmed deployment rolls
+    the stack back to it), so one version per function stays at rest. A value that reaches the
+    function only through another parameter (a new subnet, say) updates the function but
+    publishes no version: as CDK's version hash, the digest sees the template, not the values."""
+
+    Options = AliasOptions
+    options: AliasOptions
+
+    def build(self) -> None:
+        o = self.options
+        function = o.function.function
+        version = awslambda.Version(
+            f"{self.logical_id}Version",
+            FunctionName=Ref(function),
+            Description=Sub(
+                f"package ${{Package}}; configuration {configuration_digest(function)}",
+                Package=o.function.options.code_key,
+            ),
+        )
+        # Not retained: see the class's documentation (nothing piles up, and the guard never
+        # counts a version as data: blueprints.guard).
+        self.version = self.template.add_resource(set_removal_policy(version, retain=False))
+        alias = awslambda.Alias(
+            f"{self.logical_id}Alias",
+            FunctionName=Ref(function),
+            FunctionVersion=GetAtt(self.version, "Version"),
+            Name=o.name,
+            Description=f"What callers of {o.function.label} invoke",
+        )
+        if o.provisioned_concurrency:
+            alias.ProvisionedConcurrencyConfig = awslambda.ProvisionedConcurrencyConfiguration(
+                ProvisionedConcurrentExecutions=o.provisioned_concurrency
+            )
+        if o.deployment is not None:
+            application, group = o.deployment
+            alias.UpdatePolicy = UpdatePolicy(
+                CodeDeployLambdaAliasUpdate=CodeDeployLambdaAliasUpdate(
+                    ApplicationName=application, DeploymentGroupName=group
+                )
+            )
+        self.alias = self.template.add_resource(alias)
+        add_output(
+            self.template, f"{self.logical_id}AliasArn", Ref(self.alias), f"{o.function.label} {o.name} alias ARN"
+        )
+
+    @property
+    def arn(self) -> Ref:
+        return Ref(self.alias)
+
+
+ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
+
+
+class DeploymentGroupOptions(Options):
+    application: object = Field(description="Name of the CodeDeploy application (ComputePlatform Lambda).")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.+=,@-]{1,100}$", description="The group's name in the application.")
+    function_name: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,53}$",
+        description="Physical name of the function (at most 53 characters: its role is `<name>-codedeploy`).",
+    )
+    alias_name: str = Field(default="live", description="The alias whose traffic it shifts (default live).")
+    config: DeploymentConfig = Field(description="How traffic shifts: CodeDeployDefault.Lambda<config>.")
+    alarms: tuple[AWSObject, ...] = Field(
+        default=(),
+        max_length=10,
+        description=(
+            "CloudWatch alarms (AWS::CloudWatch::Alarm resources of the template) that stop and roll back a "
+            "deployment when one fires (at most 10, CodeDeploy's limit)."
+        ),
+    )
+
+
+def _arn(service: str, resource: str) -> Sub:
+    return Sub(f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
+
+
+class LambdaDeploymentGroup(Block):
+    """A CodeDeploy deployment group that shifts a function alias's traffic to a new version
+    by a predefined configuration, stopped and rolled back automatically when the deployment
+    fails or one of `alarms` fires, with a service role of its own allowed only to read those
+    alarms and move that alias (no managed policy). Referenced by the alias's
+    `CodeDeployLambdaAliasUpdate` update policy (`LiveAlias(deployment=...)`)."""
+
+    Options = DeploymentGroupOptions
+    options: DeploymentGroupOptions
+
+    def build(self) -> None:
+        o = self.options
+        # The alias's ARN from its name, not a Ref: the alias's update policy names this group.
+        alias_arn = _arn("lambda", f"function:{o.function_name}:{o.alias_name}")
+        statements: list[Statement] = [
+            allow(
+                [
+                    awslambda_actions.GetAlias,
+                    awslambda_actions.UpdateAlias,
+                    awslambda_actions.GetProvisionedConcurrencyConfig,
+                ],
+                [alias_arn],
+                sid="ShiftAliasTraffic",
+            )
+        ]
+        if o.alarms:
+            statements.append(
+                allow([awscloudwatch.DescribeAlarms], [GetAtt(a, "Arn") for a in o.alarms], sid="WatchDeploymentAlarms")
+            )
+        role = service_role(f"{self.logical_id}Role", "codedeploy", f"{o.name}-deployments", statements)
+        # Named after the function: a name CloudFormation generates from a long stack name and
+        # logical ID is cut to IAM's 64 characters, and may lose the environment's prefix that
+        # the account's CloudFormation role is allowed to manage.
+        role.RoleName = f"{o.function_name}-codedeploy"
+        self.role = self.template.add_resource(role)
+        group: dict[str, Any] = {
+            "ApplicationName": o.application,
+            "DeploymentGroupName": o.name,
+            "DeploymentConfigName": f"CodeDeployDefault.Lambda{o.config}",
+            "DeploymentStyle": codedeploy.DeploymentStyle(
+                DeploymentType="BLUE_GREEN", DeploymentOption="WITH_TRAFFIC_CONTROL"
+            ),
+            "ServiceRoleArn": GetAtt(self.role, "Arn"),
+            "AutoRollbackConfiguration": codedeploy.AutoRollbackConfiguration(
+                Enabled=True, Events=list(ROLLBACK_EVENTS)
+            ),
+        }
+        if o.alarms:
+            group["AlarmConfiguration"] = codedeploy.AlarmConfiguration(
+                Enabled=True, Alarms=[codedeploy.Alarm(Name=Ref(a)) for a in o.alarms]
+            )
+        self.group = self.template.add_resource(codedeploy.DeploymentGroup(self.logical_id, **group))

@@ -16,6 +16,8 @@ The key policy (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
 - `LogDelivery`: AWS log delivery may generate data keys for objects it writes for this
   account (CloudFront standard logs into an SSE-KMS bucket).
+- `ServicesPublish`: named AWS services (CloudWatch alarms) may generate data keys and decrypt
+  for this account only (aws:SourceAccount), to publish to an SNS topic under the key.
 """
 
 from __future__ import annotations
@@ -122,6 +124,13 @@ class KeyOptions(Options):
         ),
     )
 
+    publishing_services: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Services (e.g. cloudwatch) that publish to an SNS topic under the key for this account (default none)."
+        ),
+    )
+
     @field_validator("alias")
     @classmethod
     def _not_reserved(cls, alias: str) -> str:
@@ -190,6 +199,18 @@ class EncryptionKey(Block):
                     Effect="Allow",
                     Principal=Principal("Service", ["delivery.logs.amazonaws.com"]),
                     Action=[awskms.GenerateDataKey],
+                    Resource=["*"],
+                    Condition=Condition(StringEquals("aws:SourceAccount", AccountId)),
+                )
+            )
+        if o.publishing_services:
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+            statements.append(
+                Statement(
+                    Sid="ServicesPublish",
+                    Effect="Allow",
+                    Principal=Principal("Service", [f"{s}.amazonaws.com" for s in o.publishing_services]),
+                    Action=[awskms.Decrypt, awskms.GenerateDataKey],
                     Resource=["*"],
                     Condition=Condition(StringEquals("aws:SourceAccount", AccountId)),
                 )

@@ -8,7 +8,7 @@ from typing import Literal
 from awacs import dynamodb as awsddb
 from awacs.aws import Action, Statement
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from troposphere import GetAtt, Ref, Sub
+from troposphere import GetAtt, Ref, Sub, applicationautoscaling
 from troposphere import dynamodb as ddb
 
 from blueprints.blocks.base import Block, Options
@@ -37,6 +37,29 @@ class GlobalIndex(BaseModel):
     sort_key: Attribute | None = Field(default=None, description="The index's sort key (default none).")
 
 
+class AutoScaling(BaseModel):
+    """Provisioned capacity that follows load: target tracking on the consumed share of it,
+    between a minimum and a maximum, for the table and each index, reads and writes apart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_read_capacity: int = Field(gt=0, description="Fewest read capacity units (also the starting value).")
+    max_read_capacity: int = Field(gt=0, description="Most read capacity units.")
+    min_write_capacity: int = Field(gt=0, description="Fewest write capacity units (also the starting value).")
+    max_write_capacity: int = Field(gt=0, description="Most write capacity units.")
+    target_utilization_percent: int = Field(
+        default=70, ge=20, le=90, description="Consumed share of the provisioned capacity to aim for (default 70)."
+    )
+
+    @model_validator(mode="after")
+    def _minimum_below_maximum(self) -> AutoScaling:
+        for kind in ("read", "write"):
+            low, high = getattr(self, f"min_{kind}_capacity"), getattr(self, f"max_{kind}_capacity")
+            if low > high:
+                raise ValueError(f"min_{kind}_capacity ({low}) exceeds max_{kind}_capacity ({high})")
+        return self
+
+
 class TableOptions(Options):
     name: object = Field(
         description=(
@@ -60,6 +83,13 @@ class TableOptions(Options):
     write_capacity: int | None = Field(
         default=None, gt=0, description="Write capacity units of the table and each index."
     )
+    autoscaling: AutoScaling | None = Field(
+        default=None,
+        description=(
+            "With billing PROVISIONED: scale capacity with load between its minimum (the starting capacity, "
+            "given instead of read_capacity and write_capacity) and maximum (default none: fixed capacity)."
+        ),
+    )
     point_in_time_recovery: bool = Field(default=True, description="Continuous backups, 35 days (default on).")
     deletion_protection: bool = Field(default=True, description="DynamoDB deletion protection (default on).")
     kms_key: object | None = Field(
@@ -77,10 +107,18 @@ class TableOptions(Options):
     @model_validator(mode="after")
     def _capacity_fits_billing(self) -> TableOptions:
         given = self.read_capacity is not None or self.write_capacity is not None
-        if self.billing == "PROVISIONED" and (self.read_capacity is None or self.write_capacity is None):
-            raise ValueError("billing PROVISIONED needs read_capacity and write_capacity")
-        if self.billing == "PAY_PER_REQUEST" and given:
-            raise ValueError("billing PAY_PER_REQUEST takes no read_capacity or write_capacity")
+        if self.billing == "PAY_PER_REQUEST" and (given or self.autoscaling is not None):
+            raise ValueError("billing PAY_PER_REQUEST takes no read_capacity, write_capacity or autoscaling")
+        if self.billing == "PROVISIONED" and self.autoscaling is not None and given:
+            raise ValueError(
+                "with autoscaling, the starting capacity is its minimum: no read_capacity or write_capacity"
+            )
+        if (
+            self.billing == "PROVISIONED"
+            and self.autoscaling is None
+            and not (self.read_capacity is not None and self.write_capacity is not None)
+        ):
+            raise ValueError("billing PROVISIONED needs read_capacity and write_capacity, or autoscaling")
         names = [self.partition_key.name] + ([self.sort_key.name] if self.sort_key else [])
         if self.ttl_attribute in names:
             raise ValueError(f"ttl_attribute {self.ttl_attribute!r} cannot be a key attribute")
@@ -119,6 +157,8 @@ class Table(Block):
             table.ProvisionedThroughput = self._throughput()
         if o.indexes:
             table.GlobalSecondaryIndexes = [self._index(index) for index in o.indexes]
+        if o.autoscaling is not None:
+            self._scale(table, o.autoscaling)
         if o.ttl_attribute:
             table.TimeToLiveSpecification = ddb.TimeToLiveSpecification(AttributeName=o.ttl_attribute, Enabled=True)
         set_removal_policy(table, retain=o.retain)
@@ -144,9 +184,48 @@ class Table(Block):
         return self.logical_id.removesuffix("Table")
 
     def _throughput(self) -> ddb.ProvisionedThroughput:
-        return ddb.ProvisionedThroughput(
-            ReadCapacityUnits=self.options.read_capacity, WriteCapacityUnits=self.options.write_capacity
-        )
+        o = self.options
+        if o.autoscaling is not None:
+            return ddb.ProvisionedThroughput(
+                ReadCapacityUnits=o.autoscaling.min_read_capacity, WriteCapacityUnits=o.autoscaling.min_write_capacity
+            )
+        return ddb.ProvisionedThroughput(ReadCapacityUnits=o.read_capacity, WriteCapacityUnits=o.write_capacity)
+
+    def _scale(self, table: ddb.Table, scaling: AutoScaling) -> None:
+        """Application Auto Scaling of reads and writes of the table and each index (through its
+        service-linked role, created on first use), tracking the consumed share of capacity."""
+        targets = [("", Sub("table/${Table}", Table=Ref(table)), "table")]
+        targets += [
+            (index.name, Sub(f"table/${{Table}}/index/{index.name}", Table=Ref(table)), "index")
+            for index in self.options.indexes
+        ]
+        for prefix, resource_id, kind in targets:
+            for dimension in ("Read", "Write"):
+                title = f"{self.logical_id}{prefix}{dimension}"
+                target = self.template.add_resource(
+                    applicationautoscaling.ScalableTarget(
+                        f"{title}Scaling",
+                        ServiceNamespace="dynamodb",
+                        ResourceId=resource_id,
+                        ScalableDimension=f"dynamodb:{kind}:{dimension}CapacityUnits",
+                        MinCapacity=getattr(scaling, f"min_{dimension.lower()}_capacity"),
+                        MaxCapacity=getattr(scaling, f"max_{dimension.lower()}_capacity"),
+                    )
+                )
+                self.template.add_resource(
+                    applicationautoscaling.ScalingPolicy(
+                        f"{title}ScalingPolicy",
+                        PolicyName=f"{title}-utilization",
+                        PolicyType="TargetTrackingScaling",
+                        ScalingTargetId=Ref(target),
+                        TargetTrackingScalingPolicyConfiguration=applicationautoscaling.TargetTrackingScalingPolicyConfiguration(
+                            TargetValue=float(scaling.target_utilization_percent),
+                            PredefinedMetricSpecification=applicationautoscaling.PredefinedMetricSpecification(
+                                PredefinedMetricType=f"DynamoDB{dimension}CapacityUtilization"
+                            ),
+                        ),
+                    )
+                )
 
     def _index(self, index: GlobalIndex) -> ddb.GlobalSecondaryIndex:
         keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])

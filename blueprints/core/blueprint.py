@@ -157,8 +157,10 @@ class Blueprint(abc.ABC, Generic[ConfigT]):
         return template
 
     def render(self) -> str:
-        """The template as CloudFormation JSON (sorted keys, so byte-stable)."""
-        body: str = self.build().to_json(indent=2)
+        """The template as CloudFormation receives it: compact JSON with sorted keys, so
+        byte-stable and well within the 51,200 bytes CloudFormation accepts as a template body
+        (`make render` writes it indented, for people)."""
+        body: str = self.build().to_json(indent=None, separators=(",", ":"))
         return body
 
 

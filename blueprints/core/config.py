@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 
@@ -158,6 +158,40 @@ def _check_principal(value: str) -> str:
 AccountId = Annotated[str, BeforeValidator(_check_account)]
 # An IAM principal a role may trust: a role, or an account's root (every principal the account allows).
 PrincipalArn = Annotated[str, AfterValidator(_check_principal)]
+
+
+class Subscription(BaseModel):
+    """Who an alarm topic tells, and how."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    protocol: Literal["email", "https", "sms"] = Field(description="How the topic delivers: email, https or sms.")
+    endpoint: str = Field(min_length=3, description="The address: an email address, an https URL or a phone number.")
+
+    @model_validator(mode="after")
+    def _endpoint_fits_protocol(self) -> Subscription:
+        if self.protocol == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.endpoint):
+            raise ValueError(f"{self.endpoint!r} is not an email address")
+        if self.protocol == "https" and not self.endpoint.startswith("https://"):
+            raise ValueError(f"{self.endpoint!r} is not an https:// URL")
+        if self.protocol == "sms" and not re.fullmatch(r"\+\d{7,15}", self.endpoint):
+            raise ValueError(f"{self.endpoint!r} is not a phone number in E.164 form (+<digits>)")
+        return self
+
+
+AlarmSubscriptions = Annotated[
+    tuple[Subscription, ...],
+    per_environment(description="Who hears of every alarm: email, https or sms endpoints (environment-wide setting)."),
+]
+PageSubscriptions = Annotated[
+    tuple[Subscription, ...],
+    per_environment(
+        description=(
+            "Who is paged when payments are unhealthy (the composite alarm) or the edge fails: e.g. the "
+            "on-call service's https endpoint (environment-wide setting)."
+        )
+    ),
+]
 
 
 class EncryptionSettings(StackConfig):

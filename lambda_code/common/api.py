@@ -1,7 +1,9 @@
 """API Gateway proxy plumbing: routing from the API contract (404/405), the caller taken
 from the verified token (401 without one, 403 without a scope of the route), JSON bodies
 with limits, located errors, and a wrapper that turns any unexpected failure into a 500
-without internals."""
+without internals. Every invocation writes its metrics (common.metrics) when it ends:
+`Refusals` by error code, `AuthorizationRefusals`, `InternalErrors`, a cold start, and
+what the operation itself counted."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 from contract import CUSTOMER_SCOPE, MAX_BODY_BYTES, fields, routes_of
 
 from common.log import Logger  # Powertools Logger's log lines, without its import cost (see common.log)
+from common.metrics import Metrics  # and Powertools Metrics' EMF lines, likewise
 
 Event = dict[str, Any]
 Response = dict[str, Any]
@@ -34,18 +37,29 @@ def environment(*names: str) -> dict[str, str]:
 
 @dataclass
 class ApiError(Exception):
-    """A refusal: status, machine-readable code, message, and the field it concerns."""
+    """A refusal: status, machine-readable code (one of a fixed few: it is also a metric
+    dimension), message, the field it concerns, and headers of its response.
+
+    `authorization`: the caller may not do this (a scope it lacks, another customer's
+    data). Every 403 is; a 404 that answers another customer's payment or session exactly
+    as a missing one says so here, for the metrics only: the response is the same."""
 
     status: int
     code: str
     message: str
     field: str | None = None
+    headers: Mapping[str, str] | None = None
+    authorization: bool = False
 
     def response(self) -> Response:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.field is not None:
             error["field"] = self.field
-        return json_response(self.status, {"error": error})
+        return json_response(self.status, {"error": error}, self.headers)
+
+    @property
+    def refuses_caller(self) -> bool:
+        return self.status == 403 or self.authorization
 
 
 def bad_request(field: str, message: str, code: str = "ValidationError") -> ApiError:
@@ -137,7 +151,8 @@ Operation = Callable[[Event, Caller], Response]
 
 class Api:
     """Routes the contract's routes of one function to its operations; logs each request
-    by its request id."""
+    by its request id and writes its metrics when it ends (the service dimension is
+    POWERTOOLS_SERVICE_NAME, else the function's name)."""
 
     def __init__(self, function: str, operations: Mapping[str, Operation]) -> None:
         routes = routes_of(function)
@@ -147,6 +162,7 @@ class Api:
                 f"{function} must implement exactly {sorted(declared)}, implements {sorted(operations)}"
             )
         self.logger = Logger(service=function)
+        self.metrics = Metrics(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or function)
         self.routes = {(r.method, r.path): (frozenset(r.scopes), operations[r.operation_id]) for r in routes}
 
     def __call__(self, event: Event, context: object) -> Response:
@@ -158,11 +174,21 @@ class Api:
         except ApiError as err:
             response = err.response()
             self.logger.info("refused", extra={"status": err.status, "code": err.code, "field": err.field})
+            # Refusals under `service` and under `service` and `Code`, in the line of this invocation.
+            self.metrics.add_metric("Refusals")
+            self.metrics.add_dimensions(service=str(self.metrics.service), Code=err.code)
+            if err.refuses_caller:
+                self.metrics.add_metric("AuthorizationRefusals")
         except Exception:
             # The traceback goes to the log, never to the caller; the event is not logged.
             self.logger.exception("internal error", extra={"route": f"{method} {resource}"})
             response = ApiError(500, "InternalError", "internal error").response()
+            self.metrics.add_metric("InternalErrors")
         self.logger.info("handled", extra={"route": f"{method} {resource}", "status": response["statusCode"]})
+        # As Powertools' log_metrics(capture_cold_start_metric=True): the cold start line, then the
+        # invocation's line. Neither can fail the response.
+        self.metrics.add_cold_start_metric(context)
+        self.metrics.flush()
         return response
 
     def _dispatch(self, method: str, resource: str, event: Event) -> Response:
@@ -170,10 +196,9 @@ class Api:
         if not allowed:
             raise ApiError(404, "NotFound", f"no route {resource or '(none)'}")
         if method not in allowed:
-            error = ApiError(405, "MethodNotAllowed", f"{method} not allowed on {resource}")
-            response = error.response()
-            response["headers"]["Allow"] = ", ".join(allowed)
-            return response
+            raise ApiError(
+                405, "MethodNotAllowed", f"{method} not allowed on {resource}", None, {"Allow": ", ".join(allowed)}
+            )
         scopes, operation = self.routes[(method, resource)]
         who = caller(event)
         if not scopes & who.scopes:

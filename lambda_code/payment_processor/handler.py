@@ -13,6 +13,10 @@ transaction, each conditional on not existing. Of any number of concurrent ident
 requests one transaction commits; the others read the committed record and answer with
 the same payment. A record and its payment therefore never exist without each other, and
 a refused or failed request writes nothing.
+
+Metrics (common.metrics; the router adds refusals and cold starts): `PaymentsRecorded`
+when a payment is written, `IdempotentReplays` when a retry is answered with the payment
+an earlier request recorded.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from common.api import (
     query_parameter,
 )
 from common.dynamodb import from_item, to_item
+from common.metrics import Metrics
 from contract import DESCRIPTION_MAX, PAGE_DEFAULT, PAGE_MAX, PATTERNS
 
 SETTINGS = environment(
@@ -79,6 +84,7 @@ IDEMPOTENCY = SETTINGS["IDEMPOTENCY_TABLE"]
 # Secrets Manager, so its client is made on the first request that makes or reads one.
 SESSION = botocore.session.get_session()
 DYNAMODB = SESSION.create_client("dynamodb")
+METRICS = Metrics()  # shares the invocation's metrics with the router, which writes them
 
 
 @functools.cache
@@ -137,6 +143,7 @@ def create_payment(event: Event, caller: Caller) -> Response:
         if not _lost_to_an_earlier_request(err):
             raise
         return _replay(record["idempotencyKey"], fingerprint)
+    METRICS.add_metric("PaymentsRecorded")
     return json_response(201, _public(payment))
 
 
@@ -155,6 +162,7 @@ def _replay(key: str, fingerprint: str) -> Response:
             422, "IdempotencyKeyReused", "Idempotency-Key: already used for a different request", "Idempotency-Key"
         )
     stored = _get_item(TRANSACTIONS, {"transactionId": record["transactionId"], "timestamp": record["timestamp"]})
+    METRICS.add_metric("IdempotentReplays")
     return json_response(201, _public(stored))
 
 
@@ -199,9 +207,11 @@ def get_payment(event: Event, caller: Caller) -> Response:
         ExpressionAttributeValues=to_item({":id": transaction_id}),
         Limit=1,
     )
-    # Another customer's payment is answered exactly as an unknown one: nothing says it exists.
-    if not found or (caller.is_customer and found[0]["customerId"] != caller.id):
-        raise ApiError(404, "NotFound", "transactionId: no such payment", "transactionId")
+    # Another customer's payment is answered exactly as an unknown one: nothing says it exists
+    # (but the metrics count it as an authorization refusal).
+    someone_elses = bool(found) and caller.is_customer and found[0]["customerId"] != caller.id
+    if not found or someone_elses:
+        raise ApiError(404, "NotFound", "transactionId: no such payment", "transactionId", authorization=someone_elses)
     return json_response(200, _public(found[0]))
 
 

@@ -9,6 +9,9 @@ DELETE /sessions/{sessionId}   end one of the caller's sessions (204, also when 
                                longer exists or is not the caller's: then nothing changes)
 
 `expiresAt` is in epoch seconds: it is the table's TTL attribute.
+
+Metrics (common.metrics; the router adds refusals and cold starts): `SessionsStarted` when
+a session is created, `SessionsEnded` when its owner ends a session that was still live.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from common.api import (
     path_parameter,
 )
 from common.dynamodb import from_item, to_item
+from common.metrics import Metrics
 from contract import PATTERNS
 
 SETTINGS = environment("SESSIONS_TABLE", "SESSION_TTL_SECONDS")
@@ -44,6 +48,7 @@ TABLE = SETTINGS["SESSIONS_TABLE"]
 # The client is created once per container and reused by every invocation: botocore's own,
 # since boto3 would add its import (s3transfer, resources) to every cold start.
 DYNAMODB = botocore.session.get_session().create_client("dynamodb")
+METRICS = Metrics()  # shares the invocation's metrics with the router, which writes them
 
 
 def create_session(event: Event, caller: Caller) -> Response:
@@ -57,6 +62,7 @@ def create_session(event: Event, caller: Caller) -> Response:
         "expiresAt": now + TTL_SECONDS,
     }
     DYNAMODB.put_item(TableName=TABLE, Item=to_item(session), ConditionExpression="attribute_not_exists(sessionId)")
+    METRICS.add_metric("SessionsStarted")
     return json_response(201, session)
 
 
@@ -70,8 +76,11 @@ def _session_id(event: Event) -> str:
 def get_session(event: Event, caller: Caller) -> Response:
     stored = DYNAMODB.get_item(TableName=TABLE, Key=to_item({"sessionId": _session_id(event)}), ConsistentRead=True)
     item = from_item(stored["Item"]) if "Item" in stored else None
-    if item is None or item["customerId"] != caller.id or int(item["expiresAt"]) <= time.time():
-        raise ApiError(404, "NotFound", "sessionId: no such live session", "sessionId")
+    someone_elses = item is not None and item["customerId"] != caller.id
+    if item is None or someone_elses or int(item["expiresAt"]) <= time.time():
+        # Another customer's session is answered as a missing one (the metrics count an
+        # authorization refusal).
+        raise ApiError(404, "NotFound", "sessionId: no such live session", "sessionId", authorization=someone_elses)
     return json_response(200, item)
 
 
@@ -79,12 +88,16 @@ def end_session(event: Event, caller: Caller) -> Response:
     session_id = _session_id(event)
     # Only the owner's delete takes effect; any other is answered as for a missing session.
     with contextlib.suppress(DYNAMODB.exceptions.ConditionalCheckFailedException):
-        DYNAMODB.delete_item(
+        ended = DYNAMODB.delete_item(
             TableName=TABLE,
             Key=to_item({"sessionId": session_id}),
             ConditionExpression="customerId = :caller",
             ExpressionAttributeValues=to_item({":caller": caller.id}),
+            ReturnValues="ALL_OLD",
         )
+        # The owner's session was there (the condition held); one already expired did not end now.
+        if int(from_item(ended.get("Attributes") or {}).get("expiresAt", 0)) > time.time():
+            METRICS.add_metric("SessionsEnded")
     return empty_response(204)
 
 

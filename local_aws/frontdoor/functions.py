@@ -1,6 +1,10 @@
 """Deployed Lambda functions: configuration through the Lambda API (in the function's
 account, named by its ARN), code package bytes from moto's Lambda backend in this process
-(moto's GetFunction Code.Location cannot be downloaded)."""
+(moto's GetFunction Code.Location cannot be downloaded).
+
+An integration URI may name the function (its $LATEST), a version or an alias (a qualified
+ARN, `...:function:<name>:live`): the configuration and the code are then those of the
+version the alias points at when the request arrives."""
 
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ def function_arn(uri: str | None, stage_variables: Mapping[str, str] | None = No
 def moto_code_bytes(config: FunctionConfig) -> bytes:
     from moto.awslambda.models import lambda_backends  # noqa: PLC0415 - only inside the emulator
 
-    code: bytes = lambda_backends[config.account][config.region].get_function(config.name).code_bytes
+    # config.arn is the version's ARN when the integration named an alias or a version.
+    code: bytes = lambda_backends[config.account][config.region].get_function(config.arn).code_bytes
     return code
 
 
@@ -42,7 +47,7 @@ class DeployedFunctions:
     def configuration(self, arn: str) -> FunctionConfig:
         _, _, _, region, account, *_ = arn.split(":")
         described = self._clients(account)("lambda", region).get_function_configuration(FunctionName=arn)
-        return FunctionConfig.from_api(described)
+        return FunctionConfig.from_api(described, invoked_arn=arn)
 
     def code(self, config: FunctionConfig) -> bytes:
         return self._code_bytes(config)

@@ -1,6 +1,7 @@
 """Run Lambda handlers as Lambda does: the deployed package extracted once per code hash,
-one warm worker process per function and code+configuration version (reused across
-requests, replaced when either changes, one request at a time), an environment made of the
+one warm worker process per function, running one version's code and configuration (reused
+across requests, replaced when either changes, e.g. when the alias invoked moves to a new
+version; one request at a time), an environment made of the
 function's variables and what Lambda sets (nothing inherited) including the credentials of
 the function's execution role, and a hard timeout that kills the worker.
 
@@ -56,9 +57,13 @@ class FunctionConfig:
     code_sha256: str  # base64 of the package's SHA-256, as Lambda reports it
     environment: Mapping[str, str] = field(default_factory=dict)
     role: str = ""  # the execution role's ARN
+    function_version: str = "$LATEST"  # the published version (a number) an alias or version ARN resolved to
+    invoked_arn: str = ""  # the ARN the caller named (e.g. an alias's), if not `arn`
 
     @classmethod
-    def from_api(cls, configuration: Mapping[str, Any]) -> FunctionConfig:
+    def from_api(cls, configuration: Mapping[str, Any], invoked_arn: str = "") -> FunctionConfig:
+        """From GetFunctionConfiguration's answer for `invoked_arn` (FunctionArn is then the
+        version's ARN when `invoked_arn` names an alias or a version)."""
         arn = configuration["FunctionArn"]
         parts = arn.split(":")
         return cls(
@@ -73,7 +78,14 @@ class FunctionConfig:
             code_sha256=configuration["CodeSha256"],
             environment=dict((configuration.get("Environment") or {}).get("Variables") or {}),
             role=configuration.get("Role", ""),
+            function_version=str(configuration.get("Version") or "$LATEST"),
+            invoked_arn=invoked_arn,
         )
+
+    @property
+    def function_arn(self) -> str:
+        """The function's ARN without a qualifier (version or alias)."""
+        return ":".join(self.arn.split(":")[:7])
 
     @property
     def version(self) -> tuple[Any, ...]:
@@ -86,6 +98,7 @@ class FunctionConfig:
             self.memory_size,
             tuple(sorted(self.environment.items())),
             self.role,
+            self.function_version,
         )
 
 
@@ -132,10 +145,10 @@ def worker_environment(
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
         "AWS_LAMBDA_FUNCTION_NAME": config.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_VERSION": config.function_version,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": time.strftime("%Y/%m/%d/[$LATEST]") + os.urandom(16).hex(),
+        "AWS_LAMBDA_LOG_STREAM_NAME": time.strftime(f"%Y/%m/%d/[{config.function_version}]") + os.urandom(16).hex(),
         "_HANDLER": config.handler,
         "LAMBDA_TASK_ROOT": str(code_dir),
         "PATH": "/usr/local/bin:/usr/bin/:/bin",
@@ -219,7 +232,10 @@ class Worker:
         request = {
             "event": event,
             "timeout_ms": int(self.config.timeout * 1000),
-            "context": {"aws_request_id": request_id, "invoked_function_arn": self.config.arn},
+            "context": {
+                "aws_request_id": request_id,
+                "invoked_function_arn": self.config.invoked_arn or self.config.arn,
+            },
         }
         try:
             assert self._process.stdin is not None
@@ -308,7 +324,8 @@ class WorkerPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool is shut down")
-            slot = self._slots.setdefault(config.arn, _Slot())
+            # One warm worker per function: a new version (the alias moved) replaces it.
+            slot = self._slots.setdefault(config.function_arn, _Slot())
         if not slot.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return Outcome("integration_timeout")  # the warm worker stayed busy until the deadline
         try:

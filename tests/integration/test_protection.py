@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from blueprints.functions import DEPLOYED, SECRET_ROTATOR
+from blueprints.functions import DEPLOYED, LIVE_ALIAS, SECRET_ROTATOR
 from local_aws.launched import LaunchedEnvironment
 
 pytestmark = pytest.mark.integration
@@ -56,7 +56,9 @@ def test_prod_keeps_its_data_under_its_own_rotating_keys(launched):
 def test_dev_uses_aws_managed_keys_as_its_settings_say(launched):
     dev = launched["dev"]
     aliases = [a["AliasName"] for a in _client("kms", dev, "data").list_aliases()["Aliases"]]
-    assert not [a for a in aliases if a.startswith("alias/payments-dev-")]
+    # Only the alarm topics' key, which every environment has (CloudWatch cannot publish under
+    # the AWS managed SNS key).
+    assert [a for a in aliases if a.startswith("alias/payments-dev-")] == ["alias/payments-dev-alarm-topics"]
     table = _client("dynamodb", dev, "data").describe_table(TableName=dev.output("data", "SessionsTableName"))
     assert "SSEDescription" not in table["Table"]
     name = dev.output("functions", "PaymentProcessorFunctionName")
@@ -87,6 +89,7 @@ def test_the_cursor_key_is_rotated_on_schedule_by_the_rotator(launched, env):
     secret = secrets.describe_secret(SecretId=arn)
     assert secret["Name"] == f"payments-{env}-cursor-signing-key"
     assert secret["RotationEnabled"] is True
-    assert secret["RotationLambdaARN"] == rotator["FunctionArn"]
+    # Secrets Manager invokes the rotator's live alias, like every caller of a function.
+    assert secret["RotationLambdaARN"] == f"{rotator['FunctionArn']}:{LIVE_ALIAS}"
     assert secret["RotationRules"]["AutomaticallyAfterDays"] == 30
     assert (secret.get("KmsKeyId") is not None) == (env == "prod")

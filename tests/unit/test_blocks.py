@@ -61,11 +61,22 @@ def test_a_table_is_secure_and_retained_by_default():
     table.has_output("OrdersTableArn")
 
 
+SCALING = {"min_read_capacity": 1, "max_read_capacity": 5, "min_write_capacity": 1, "max_write_capacity": 5}
+
+
 @pytest.mark.parametrize(
     ("options", "words"),
     [
-        ({"read_capacity": None}, "billing PROVISIONED needs read_capacity and write_capacity"),
-        ({"billing": "PAY_PER_REQUEST"}, "billing PAY_PER_REQUEST takes no read_capacity or write_capacity"),
+        ({"read_capacity": None}, "billing PROVISIONED needs read_capacity and write_capacity, or autoscaling"),
+        (
+            {"billing": "PAY_PER_REQUEST"},
+            "billing PAY_PER_REQUEST takes no read_capacity, write_capacity or autoscaling",
+        ),
+        ({"autoscaling": SCALING}, "with autoscaling, the starting capacity is its minimum"),
+        (
+            {"read_capacity": None, "write_capacity": None, "autoscaling": {**SCALING, "min_read_capacity": 9}},
+            "min_read_capacity (9) exceeds max_read_capacity (5)",
+        ),
         ({"ttl_attribute": "orderId"}, "ttl_attribute 'orderId' cannot be a key attribute"),
         ({"read_capacity": 0}, "read_capacity"),
         ({"colour": "blue"}, "colour"),

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 from sceptre.cli import cli
+from sceptre.connection_manager import ConnectionManager
 
 from blueprints.api import ApiBlueprint, ApiConfig
 from blueprints.core import Context
@@ -118,6 +119,9 @@ def test_a_valid_environment_passes_the_hook_and_goes_on_to_aws(monkeypatch):
         raise ConnectionAbortedError("no AWS in unit tests")
 
     monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", record)
+    # Sceptre keeps sessions and clients per process: start without those of earlier tests.
+    for cache in ("_boto_sessions", "_boto_session_expirations", "_clients", "_stack_keys"):
+        monkeypatch.setattr(ConnectionManager, cache, {})
 
     result = CliRunner().invoke(cli, ["--dir", str(PROJECT_DIR), "launch", "--yes", "dev/data.yaml"])
     assert result.exit_code != 0

@@ -41,7 +41,7 @@ CASES = [
     # (environment edited, change, expected environment, stack, field, words in the message)
     ("dev", _set("stacks.data.read_capacty", 5), "dev", "data", "read_capacty", "Extra inputs"),
     ("staging", _set("stacks.functions.memory_mb", "lots"), "staging", "functions", "memory_mb", "valid integer"),
-    ("prod", _set("stacks.data.read_capacity", -5), "prod", "data", "read_capacity", "greater than 0"),
+    ("prod", _set("stacks.data.alarm_throttle_events", -5), "prod", "data", "alarm_throttle_events", "greater than 0"),
     ("dev", _set("stacks.network.cidr", "10.10.0.0/33"), "dev", "network", "cidr", "CIDR"),
     ("dev", _set("stacks.network.cidr", "10.10.0.1/16"), "dev", "network", "cidr", "host bits"),
     ("dev", _set("stacks.network.cidr", "8.8.0.0/16"), "dev", "network", "cidr", "private"),
@@ -99,12 +99,12 @@ def test_bad_setting_is_named(project_copy, env, change, where_env, stack, field
 
 def test_several_problems_are_all_reported(project_copy):
     def change(data: dict) -> None:
-        data["environment"]["stacks"]["data"].update(read_capacity=0, write_capacity=-1)
+        data["environment"]["stacks"]["data"].update(alarm_throttle_events=0, alarm_system_errors=-1)
 
     with pytest.raises(ConfigError) as caught:
         load_project(project_copy("dev", change))
-    assert caught.value.field == "read_capacity"
-    assert "write_capacity" in str(caught.value)
+    assert caught.value.field == "alarm_throttle_events"
+    assert "alarm_system_errors" in str(caught.value)
 
 
 def test_unknown_environment_is_named(project):
@@ -232,11 +232,11 @@ def test_absent_stacks_must_be_absent_and_real(project_copy, absent, words):
 
 def test_blueprint_config_errors_without_sceptre():
     """Library users get the same located errors when building a blueprint directly."""
-    with pytest.raises(ConfigError, match="environment 'test', stack 'data', field 'write_capacity'"):
+    with pytest.raises(ConfigError, match="environment 'test', stack 'data', field 'alarm_system_errors'"):
         DataBlueprint.from_mapping(
             {
-                "read_capacity": 1,
-                "write_capacity": 0,
+                "capacity": {"mode": "on_demand"},
+                "alarm_system_errors": 0,
                 "point_in_time_recovery": True,
                 "deletion_protection": True,
                 "retain_data": True,
@@ -246,8 +246,8 @@ def test_blueprint_config_errors_without_sceptre():
 
 
 def test_sceptre_generate_reports_the_error_and_renders_nothing(project_copy):
-    root = project_copy("dev", _set("stacks.data.read_capacity", 0))
-    with pytest.raises(ConfigError, match="environment 'dev', stack 'data', field 'read_capacity'"):
+    root = project_copy("dev", _set("stacks.data.alarm_throttle_events", 0))
+    with pytest.raises(ConfigError, match="environment 'dev', stack 'data', field 'alarm_throttle_events'"):
         render_environment(root, "dev")
 
 
@@ -269,4 +269,4 @@ def test_errors_name_the_stack_file_when_it_differs_from_its_blueprint(project_c
         _add_stack(target, env, "ledger", "data")
     with pytest.raises(ConfigError) as caught:
         load_project(target)
-    assert (caught.value.stack, caught.value.field) == ("ledger", "read_capacity")
+    assert (caught.value.stack, caught.value.field) == ("ledger", "capacity")

@@ -39,8 +39,13 @@ class _Broken(Blueprint[StackConfig]):
 
 def _data(**overrides) -> DataBlueprint:
     values = {
-        "read_capacity": 1,
-        "write_capacity": 1,
+        "capacity": {
+            "mode": "provisioned",
+            "min_read_capacity": 1,
+            "max_read_capacity": 5,
+            "min_write_capacity": 1,
+            "max_write_capacity": 5,
+        },
         "point_in_time_recovery": True,
         "deletion_protection": True,
         "retain_data": True,
@@ -63,7 +68,7 @@ def test_blueprint_refuses_another_blueprints_config():
 def test_config_is_frozen():
     blueprint = _data()
     with pytest.raises(ValueError, match="frozen"):
-        blueprint.config.read_capacity = 5  # type: ignore[misc]
+        blueprint.config.alarm_throttle_events = 5  # type: ignore[misc]
 
 
 def test_every_config_field_is_described():

@@ -250,22 +250,23 @@ def test_a_bad_function_package_is_located_in_the_stack_file_before_any_aws_call
 
 # --- did you mean -------------------------------------------------------------------------
 
-DATA = {"read_capacity": 5, "write_capacity": 5, "point_in_time_recovery": True, "deletion_protection": True}
+DATA = {"capacity": {"mode": "on_demand"}, "point_in_time_recovery": True, "deletion_protection": True}
 
 
 def test_a_misspelt_blueprint_setting_gets_the_closest_field():
     with pytest.raises(ConfigError) as caught:
-        DataBlueprint.from_mapping({**DATA, "retain_data": True, "read_capacty": 5}, Context("shop", "qa"))
-    assert caught.value.field == "read_capacty"
-    assert caught.value.reason == "Extra inputs are not permitted; did you mean 'read_capacity'?"
+        DataBlueprint.from_mapping({**DATA, "retain_data": True, "alarm_throttle_event": 5}, Context("shop", "qa"))
+    assert caught.value.field == "alarm_throttle_event"
+    assert caught.value.reason == "Extra inputs are not permitted; did you mean 'alarm_throttle_events'?"
 
 
 def test_a_misspelt_required_setting_is_reported_as_the_misspelling():
-    values = {k: v for k, v in DATA.items() if k != "write_capacity"} | {"retain_data": True, "write_capasity": 5}
+    values = {k: v for k, v in DATA.items() if k != "point_in_time_recovery"}
+    values |= {"retain_data": True, "point_in_time_recovry": True}
     with pytest.raises(ConfigError) as caught:
         DataBlueprint.from_mapping(values, Context("shop", "qa"))
-    assert caught.value.field == "write_capasity"
-    assert "did you mean 'write_capacity'?" in caught.value.reason
+    assert caught.value.field == "point_in_time_recovry"
+    assert "did you mean 'point_in_time_recovery'?" in caught.value.reason
     assert "required" not in caught.value.reason
 
 
@@ -273,7 +274,7 @@ def test_an_unknown_setting_like_no_field_lists_the_known_ones():
     with pytest.raises(ConfigError) as caught:
         DataBlueprint.from_mapping({**DATA, "retain_data": True, "colour": "blue"}, Context("shop", "qa"))
     assert caught.value.field == "colour"
-    assert re.search(r"\(known: .*read_capacity.*write_capacity", caught.value.reason)
+    assert re.search(r"\(known: .*capacity.*point_in_time_recovery", caught.value.reason)
 
 
 # --- names every physical name can carry ---------------------------------------------------

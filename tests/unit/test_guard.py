@@ -32,7 +32,11 @@ def test_an_unchanged_template_is_not_destructive(data):
 
 def test_changes_that_keep_the_data_pass(data):
     new = copy.deepcopy(data)
-    new["Resources"]["TransactionsTable"]["Properties"]["ProvisionedThroughput"]["ReadCapacityUnits"] = 500
+    # Another capacity mode is an update in place (DynamoDB switches a table's billing mode).
+    properties = new["Resources"]["TransactionsTable"]["Properties"]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    properties["BillingMode"] = "PROVISIONED"
+    properties["ProvisionedThroughput"] = {"ReadCapacityUnits": 500, "WriteCapacityUnits": 5}
     new["Resources"]["TransactionsTable"]["Properties"]["Tags"] = []
     assert destructive_changes("data", data, new) == []
 

@@ -135,7 +135,7 @@ def test_every_data_store_is_under_its_own_stacks_key_where_the_environment_says
                 assert reasons, where
                 assert all("settings" in r or "SSE-S3 buckets" in r for r in reasons), (where, reasons)
         if not keyed:
-            assert not keys, f"{env}/{stack} has keys but the environment asks for none"
+            assert not keys - ALARM_TOPIC_KEYS, f"{env}/{stack} has keys but the environment asks for none"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -175,14 +175,31 @@ def test_the_functions_decrypt_the_tables_key_by_its_alias_through_dynamodb_only
     assert "DecryptTables" not in json.dumps(dev)
 
 
+# The alarm topics' key exists in every environment: CloudWatch cannot publish to a topic
+# under the AWS managed SNS key (blueprints/blocks/alarms.py).
+ALARM_TOPIC_KEYS = {"AlarmTopicsKey"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_alarm_topics_key_exists_in_every_environment(project, env):
+    for stack in ("edge", "monitoring"):
+        assert "AlarmTopicsKey" in _templates(project, env)[stack]["Resources"], (env, stack)
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_keys_are_retained_where_data_is_and_wait_the_configured_window(project, env):
     settings = project.environments[env].settings
-    for template in _templates(project, env).values():
-        for resource in template["Resources"].values():
-            if resource["Type"] == "AWS::KMS::Key":
+    for name, template in _templates(project, env).items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::KMS::Key":
+                continue
+            window = resource["Properties"]["PendingWindowInDays"]
+            if logical_id in ALARM_TOPIC_KEYS:  # it encrypts messages in flight only
+                assert resource["DeletionPolicy"] == "Delete", f"{env}/{name}"
+                assert window == (settings.key_deletion_window_days or 30)
+            else:
                 assert resource["DeletionPolicy"] == ("Retain" if settings.retain_data else "Delete")
-                assert resource["Properties"]["PendingWindowInDays"] == settings.key_deletion_window_days
+                assert window == settings.key_deletion_window_days
 
 
 def test_prod_keeps_a_year_of_logs_everywhere(project):

@@ -95,7 +95,7 @@ def test_no_python_reprs_leak_into_the_page():
 def test_types_are_written_for_a_person():
     rows = _rows(build())
     assert rows["functions.timeout_seconds"][0] == "integer 1-29"
-    assert rows["data.read_capacity"][0] == "integer >= 1"
+    assert rows["data.alarm_throttle_events"][0] == "integer >= 1"
     assert rows["identity.mfa"][0] == "one of OFF, OPTIONAL, ON"
     assert rows["functions.log_level"][0] == "one of DEBUG, INFO, WARNING, ERROR"
     assert rows["functions.allowed_currencies"][0].startswith("list of EUR, USD, GBP, ")

@@ -117,10 +117,12 @@ def test_dependency_graph_is_at_most_four_levels(rendered):
         assert levels["cdn"] > levels["api"] > levels["functions"]
 
 
-def test_certificate_and_edge_stacks_live_in_us_east_1_and_the_rest_in_the_env_region(project, rendered):
+def test_certificate_edge_and_cdn_stacks_live_in_us_east_1_and_the_rest_in_the_env_region(project, rendered):
+    """CloudFront takes its certificate and web ACL from us-east-1, and its metrics (the cdn
+    stack's alarm) exist only there."""
     for env in ENVIRONMENTS:
         for stack, item in rendered[env].items():
-            expected = "us-east-1" if stack in {"certificate", "edge"} else project.environments[env].region
+            expected = "us-east-1" if stack in {"certificate", "edge", "cdn"} else project.environments[env].region
             assert item.region == expected, (env, stack)
 
 
@@ -174,3 +176,14 @@ def test_every_stack_runs_its_own_hooks():
         ]
         assert [type(h).__name__ for h in stack.hooks["before_delete"]] == ["CheckAccountHook"]
         assert [type(h).__name__ for h in stack.hooks["after_launch"]] == ["ProtectStackHook"]
+
+
+# CloudFormation accepts a template body of at most 51,200 bytes (larger ones must come from S3).
+TEMPLATE_BODY_LIMIT = 51_200
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_template_fits_a_cloudformation_template_body(project, rendered, env):
+    for stack in STACKS:
+        assert len(rendered[env][stack].template.encode()) <= TEMPLATE_BODY_LIMIT, stack
+    assert len(project.environments[env].bootstrap().render().encode()) <= TEMPLATE_BODY_LIMIT

@@ -288,7 +288,9 @@ def test_functions_are_configured_per_environment_and_isolated(project, template
         props = t.properties(f"{spec.title}Function")
         assert props["Role"] == {"Fn::GetAtt": [f"{spec.title}Role", "Arn"]}
         assert props["LoggingConfig"] == {"LogGroup": {"Ref": f"{spec.title}LogGroup"}}
-    t.resource_count_is("AWS::IAM::Role", len(DEPLOYED))
+    # One execution role per function, and where deployments are gradual one CodeDeploy role per function.
+    gradual = cfg.get("deployment", "AllAtOnce") != "AllAtOnce"
+    t.resource_count_is("AWS::IAM::Role", len(DEPLOYED) * (2 if gradual else 1))
     t.has_resource_properties(
         "AWS::Lambda::Function",
         {"Environment": {"Variables": {"TRANSACTIONS_TABLE": {"Ref": "TransactionsTableName"}}}},

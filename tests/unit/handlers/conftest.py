@@ -49,9 +49,20 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             "ALLOWED_CURRENCIES": "EUR,USD,GBP,JPY",
             "IDEMPOTENCY_TTL_SECONDS": "86400",
             "SESSION_TTL_SECONDS": "600",
+            "POWERTOOLS_METRICS_NAMESPACE": "payments/dev",  # as the functions stack sets it
         }
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
+        # The service dimension defaults to the function's name; metrics are on; no Lambda context.
+        for key in (
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_DISABLED",
+            "POWERTOOLS_DEV",
+            "POWERTOOLS_METRICS_FUNCTION_NAME",
+            "AWS_LAMBDA_FUNCTION_NAME",
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+        ):
+            monkeypatch.delenv(key, raising=False)
         yield environment
 
 

@@ -66,7 +66,7 @@ def test_the_same_key_with_another_body_is_refused(pay, aws):
     assert len(items(aws["TRANSACTIONS_TABLE"])) == 1
 
 
-def test_fifty_concurrent_identical_requests_make_one_payment(pay, aws, monkeypatch):
+def test_fifty_concurrent_identical_requests_make_one_payment(pay, aws, monkeypatch, capsys):
     # moto's DynamoDB is not thread-safe (a cancelled transaction restores an old copy of
     # the table): one lock makes each mocked call atomic, as each DynamoDB call is.
     lock = threading.Lock()
@@ -82,6 +82,14 @@ def test_fifty_concurrent_identical_requests_make_one_payment(pay, aws, monkeypa
     assert {r["statusCode"] for r in responses} == {201}
     assert len({body(r)["transactionId"] for r in responses}) == 1
     assert len(items(aws["TRANSACTIONS_TABLE"])) == 1
+    # One payment recorded, 49 replays: however the invocations' lines interleave, each is counted once.
+    counted: dict[str, float] = {}
+    for line in capsys.readouterr().out.splitlines():
+        if line.startswith('{"_aws"'):
+            for name, values in json.loads(line).items():
+                if name in ("PaymentsRecorded", "IdempotentReplays"):
+                    counted[name] = counted.get(name, 0) + sum(values)
+    assert counted == {"PaymentsRecorded": 1, "IdempotentReplays": 49}
 
 
 @pytest.mark.parametrize(
