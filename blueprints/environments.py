@@ -25,7 +25,7 @@ import importlib
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -502,34 +502,30 @@ def _check_cidrs_disjoint(project: Project) -> None:
 
 
 def _check_domains_distinct(project: Project) -> None:
-    owners: dict[str, str] = {}
-    for env in project.environments.values():
-        domain = env.settings.domain
-        if domain is None:
-            continue
-        if domain in owners:
-            raise ConfigError(
-                f"{domain!r} is already the domain of {owners[domain]!r}",
-                environment=env.name,
-                stack=ANY_STACK,
-                field="environment.domain",
-            )
-        owners[domain] = env.name
+    _check_distinct(project, "domain", lambda value, owner: f"{value!r} is already the domain of {owner!r}")
 
 
 def _check_accounts_distinct(project: Project) -> None:
     """One account per environment: nothing of one environment may land in another's."""
-    owners: dict[str, str] = {}
+    _check_distinct(
+        project,
+        "account_id",
+        lambda value, owner: f"{value} is already the account of {owner!r}: each environment has its own account",
+    )
+
+
+def _check_distinct(project: Project, setting: str, taken: Callable[[object, str], str]) -> None:
+    """No two environments set `environment.<setting>` to one value (unset values aside)."""
+    owners: dict[object, str] = {}
     for env in project.environments.values():
-        account = env.settings.account_id
-        if account in owners:
+        value = getattr(env.settings, setting)
+        if value is None:
+            continue
+        if value in owners:
             raise ConfigError(
-                f"{account} is already the account of {owners[account]!r}: each environment has its own account",
-                environment=env.name,
-                stack=ANY_STACK,
-                field="environment.account_id",
+                taken(value, owners[value]), environment=env.name, stack=ANY_STACK, field=f"environment.{setting}"
             )
-        owners[account] = env.name
+        owners[value] = env.name
 
 
 def _item(value: object) -> str:
@@ -545,10 +541,15 @@ def settings_table(project: Project) -> str:
     rows: list[tuple[str, list[object]]] = [("region", [e.region for e in envs])]
     environment_wide = [key for key in EnvironmentSettings.model_fields if key != "stacks"]
     rows += [(key, [getattr(e.settings, key) for e in envs]) for key in environment_wide]
-    declared = sorted({(stack, key) for e in envs for stack, values in e.settings.stacks.items() for key in values})
+    declared = {(stack, key) for e in envs for stack, values in e.settings.stacks.items() for key in values}
+    # Alarm thresholds are shown even where every environment keeps the default.
+    declared |= {
+        (stack, key) for e in envs for stack in e.stacks for key in e.blueprint(stack).config_model.model_fields
+        if key.startswith("alarm_") and key != "alarm_subscriptions"
+    }  # fmt: skip
     rows += [
         (f"{stack}.{key}", [getattr(e.blueprint(stack).config, key) if stack in e.stacks else None for e in envs])
-        for stack, key in declared
+        for stack, key in sorted(declared)
     ]
 
     def cell(value: object) -> str:

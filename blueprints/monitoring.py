@@ -32,7 +32,7 @@ from blueprints.core import (
 )
 from blueprints.data import TABLES, table_alarm_names, table_name
 from blueprints.edge import EDGE_REGION
-from blueprints.functions import DEPLOYED, function_alarm_names
+from blueprints.functions import DEPLOYED, FunctionSpec, function_alarm_names
 
 
 class MonitoringConfig(StackConfig):
@@ -44,6 +44,10 @@ class MonitoringConfig(StackConfig):
     dashboard_period_seconds: int = Field(
         60, ge=60, multiple_of=60, description="Seconds per point on the dashboard's graphs (default 60)."
     )
+
+
+def _function(title: str) -> FunctionSpec:
+    return next(spec for spec in DEPLOYED if spec.title == title)
 
 
 def unhealthy_alarm_name(context: Context) -> str:
@@ -151,8 +155,8 @@ class MonitoringBlueprint(Blueprint[MonitoringConfig]):
             search = f"SEARCH('{{{namespace},service}} MetricName=\"{metric}\"', 'Sum')"
             return {"expression": search, "id": metric[0].lower() + metric[1:]}
 
-        payments = ["service", "payment-processor"]
-        sessions = ["service", "session-manager"]
+        payments = ["service", _function("PaymentProcessor").name]
+        sessions = ["service", _function("SessionManager").name]
         return [
             self._graph(
                 "Payments recorded and replayed",

@@ -54,14 +54,21 @@ def _queries(metrics: list[dict[str, Any]] | None) -> list[MetricDataQuery] | No
     return queries
 
 
-class Alarm(_Emulated, CloudFormationModel):
-    """AWS::CloudWatch::Alarm, on one metric or a metric math expression."""
+class _Alarm(_Emulated):
+    """What metric and composite alarms share: the name is the id, moto's backend holds them."""
 
     ATTRIBUTES = ("Arn",)
 
     def __init__(self, name: str, arn: str) -> None:
         self.physical_resource_id = name
         self.arn = arn
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_resource_id])
+
+
+class Alarm(_Alarm, CloudFormationModel):
+    """AWS::CloudWatch::Alarm, on one metric or a metric math expression."""
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -93,22 +100,10 @@ class Alarm(_Emulated, CloudFormationModel):
         )
         return cls(alarm.name, alarm.alarm_arn)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_resource_id])
 
-
-class CompositeAlarm(_Emulated, CloudFormationModel):
+class CompositeAlarm(_Alarm, CloudFormationModel):
     """AWS::CloudWatch::CompositeAlarm: a rule over other alarms (kept as written). moto's
     CloudFormation sees direct subclasses of CloudFormationModel only: not a subclass of Alarm."""
-
-    ATTRIBUTES = ("Arn",)
-
-    def __init__(self, name: str, arn: str) -> None:
-        self.physical_resource_id = name
-        self.arn = arn
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_resource_id])
 
     @staticmethod
     def cloudformation_type() -> str:

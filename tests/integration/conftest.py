@@ -10,6 +10,7 @@ environment's resources in its account: `launched[env].client(service)`, or
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,16 @@ def account_client(
     settings = load_project(project_dir).environment(env)
     session = admin_session(emulator, settings.settings.account_id, settings.region)
     return session.client(service, region_name=region or settings.region, endpoint_url=emulator.url)
+
+
+def copy_project(root: Path) -> Path:
+    """A copy of the Sceptre project under `root`, with what its launches package beside it
+    (lambda_code/ and the API contract, zipped into the functions); the copy's project dir."""
+    project = root / "sceptre_project"
+    shutil.copytree(PROJECT_DIR, project, symlinks=True)
+    shutil.copytree(PROJECT_DIR.parent / "lambda_code", root / "lambda_code")
+    shutil.copytree(PROJECT_DIR.parent / "blueprints" / "contract", root / "blueprints" / "contract")
+    return project
 
 
 def bootstrap_account(emulator: control.Emulator, env: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:

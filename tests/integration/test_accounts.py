@@ -4,7 +4,6 @@ before anything is created; the deploy role trusts only the configured deployers
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from local_aws import control
 from local_aws.accounts import TOOLING_ACCOUNT, admin_session
 from local_aws.launched import PROJECT_DIR, environment_variables, sceptre_launch
 from scripts.bootstrap import bootstrap
-from tests.integration.conftest import account_client, bootstrap_account, start_emulator
+from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
 
 PROJECT = load_project(PROJECT_DIR)
 REGIONS = ("eu-west-1", "us-east-1")
@@ -108,10 +107,7 @@ def test_a_bootstrap_with_another_accounts_credentials_is_refused(launched, emul
 @pytest.fixture
 def fresh(tmp_path, monkeypatch) -> Iterator[tuple[Path, control.Emulator]]:
     """A copy of the project (with the code it packages) and an empty emulator."""
-    project = tmp_path / "sceptre_project"
-    shutil.copytree(PROJECT_DIR, project, symlinks=True)
-    shutil.copytree(PROJECT_DIR.parent / "lambda_code", tmp_path / "lambda_code")
-    shutil.copytree(PROJECT_DIR.parent / "blueprints" / "contract", tmp_path / "blueprints" / "contract")
+    project = copy_project(tmp_path)
     state = tmp_path / "emulator"
     emulator = start_emulator(state)
     for key, value in emulator.environment({}).items():

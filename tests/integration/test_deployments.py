@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import io
 import json
-import shutil
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -31,8 +30,7 @@ from blueprints.sceptre_adapter import render_environment
 from local_aws import control
 from local_aws.callers import Environment, send
 from local_aws.launched import sceptre_launch
-from tests.conftest import PROJECT_DIR
-from tests.integration.conftest import account_client, bootstrap_account, start_emulator
+from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -284,10 +282,7 @@ class OwnLaunch:
 @pytest.fixture(scope="module")
 def own_launch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnLaunch]:
     root = tmp_path_factory.mktemp("deployments")
-    shutil.copytree(PROJECT_DIR, root / "sceptre_project", symlinks=True)
-    shutil.copytree(PROJECT_DIR.parent / "lambda_code", root / "lambda_code")
-    # the API contract is zipped into the functions too (stacks/functions.yaml: shared)
-    shutil.copytree(PROJECT_DIR.parent / "blueprints" / "contract", root / "blueprints" / "contract")
+    copy_project(root)
     state = root / "emulator"
     emulator = start_emulator(state)
     try:

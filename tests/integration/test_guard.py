@@ -4,7 +4,6 @@ anything changes and the data stays; a change the environment allows goes throug
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,7 @@ from blueprints.core import Context
 from blueprints.data import DataBlueprint
 from local_aws import control
 from local_aws.launched import sceptre_launch
-from tests.conftest import PROJECT_DIR
-from tests.integration.conftest import account_client, bootstrap_account, start_emulator
+from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
 
 pytestmark = pytest.mark.integration
 TRANSACTIONS = "payments-dev-transactions"
@@ -97,11 +95,7 @@ class OwnLaunch:
 def own_emulator(tmp_path, monkeypatch) -> Iterator[OwnLaunch]:
     """A fresh emulator with dev's account bootstrapped and dev launched from a copy of the
     project."""
-    project = tmp_path / "sceptre_project"
-    shutil.copytree(PROJECT_DIR, project, symlinks=True)
-    shutil.copytree(PROJECT_DIR.parent / "lambda_code", tmp_path / "lambda_code")
-    # the API contract is zipped into the functions too (stacks/functions.yaml: shared)
-    shutil.copytree(PROJECT_DIR.parent / "blueprints" / "contract", tmp_path / "blueprints" / "contract")
+    project = copy_project(tmp_path)
     state = tmp_path / "emulator"
     emulator = start_emulator(state)
     for key, value in emulator.environment({}).items():

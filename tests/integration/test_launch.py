@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import shutil
 import subprocess
 
 import boto3
@@ -18,7 +17,7 @@ from blueprints.functions import FUNCTIONS
 from local_aws import control
 from local_aws.launched import SCEPTRE, LaunchedEnvironment, replication_report, sceptre_launch
 from tests.conftest import PROJECT_DIR
-from tests.integration.conftest import bootstrap_account, start_emulator
+from tests.integration.conftest import bootstrap_account, copy_project, start_emulator
 
 ENVS = ("dev", "prod")
 pytestmark = pytest.mark.integration
@@ -273,11 +272,7 @@ def test_second_launch_of_an_unchanged_environment_updates_nothing(launched, emu
 
 def test_a_launch_failing_part_way_names_the_stack_and_a_corrected_launch_converges(tmp_path):
     """On a fresh emulator: cdn (level 4) gets a hosted zone that does not exist."""
-    project = tmp_path / "sceptre_project"
-    shutil.copytree(PROJECT_DIR, project, symlinks=True)
-    shutil.copytree(PROJECT_DIR.parent / "lambda_code", tmp_path / "lambda_code")
-    # the API contract is zipped into the functions too (stacks/functions.yaml: shared)
-    shutil.copytree(PROJECT_DIR.parent / "blueprints" / "contract", tmp_path / "blueprints" / "contract")
+    project = copy_project(tmp_path)
     cdn = project / "stacks" / "cdn.yaml"
     good = cdn.read_text()
     cdn.write_text(
