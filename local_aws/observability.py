@@ -66,6 +66,21 @@ class _Alarm(_Emulated):
     def delete(self, account_id: str, region_name: str) -> None:
         cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_resource_id])
 
+    @classmethod
+    def put(
+        cls, props: dict[str, Any], resource_name: str, account_id: str, region_name: str, **watched: Any
+    ) -> _Alarm:
+        """Put the alarm in moto's backend: name, description and actions from `props`."""
+        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=props.get("AlarmName", resource_name),
+            description=props.get("AlarmDescription", ""),
+            alarm_actions=list(props.get("AlarmActions") or []),
+            ok_actions=list(props.get("OKActions") or []),
+            insufficient_data_actions=list(props.get("InsufficientDataActions") or []),
+            **watched,
+        )
+        return cls(alarm.name, alarm.alarm_arn)
+
 
 class Alarm(_Alarm, CloudFormationModel):
     """AWS::CloudWatch::Alarm, on one metric or a metric math expression."""
@@ -79,8 +94,11 @@ class Alarm(_Alarm, CloudFormationModel):
         cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     ):
         props = cloudformation_json["Properties"]
-        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
-            name=props.get("AlarmName", resource_name),
+        return cls.put(
+            props,
+            resource_name,
+            account_id,
+            region_name,
             namespace=props.get("Namespace"),
             metric_name=props.get("MetricName"),
             metric_data_queries=_queries(props.get("Metrics")),
@@ -91,14 +109,9 @@ class Alarm(_Alarm, CloudFormationModel):
             threshold=float(props["Threshold"]),
             statistic=props.get("Statistic"),
             extended_statistic=props.get("ExtendedStatistic"),
-            description=props.get("AlarmDescription", ""),
             dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in props.get("Dimensions") or []],
-            alarm_actions=list(props.get("AlarmActions") or []),
-            ok_actions=list(props.get("OKActions") or []),
-            insufficient_data_actions=list(props.get("InsufficientDataActions") or []),
             treat_missing_data=props.get("TreatMissingData"),
         )
-        return cls(alarm.name, alarm.alarm_arn)
 
 
 class CompositeAlarm(_Alarm, CloudFormationModel):
@@ -114,8 +127,12 @@ class CompositeAlarm(_Alarm, CloudFormationModel):
         cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     ):
         props = cloudformation_json["Properties"]
-        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
-            name=props.get("AlarmName", resource_name),
+        # moto keeps composite alarms as metric alarms with a rule and no metric.
+        return cls.put(
+            props,
+            resource_name,
+            account_id,
+            region_name,
             namespace="",
             metric_name="",
             comparison_operator="",
@@ -123,14 +140,9 @@ class CompositeAlarm(_Alarm, CloudFormationModel):
             period=0,
             threshold=0.0,
             statistic="",
-            description=props.get("AlarmDescription", ""),
             dimensions=[],
-            alarm_actions=list(props.get("AlarmActions") or []),
-            ok_actions=list(props.get("OKActions") or []),
-            insufficient_data_actions=list(props.get("InsufficientDataActions") or []),
             rule=props["AlarmRule"],
         )
-        return cls(alarm.name, alarm.alarm_arn)
 
 
 class TopicPolicy(_Emulated, CloudFormationModel):

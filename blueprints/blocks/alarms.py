@@ -110,16 +110,11 @@ class AlarmTopics(Block):
         )
 
 
-class AlarmOptions(Options):
+class _AlarmCommon(Options):
+    """What every alarm has, whatever it watches."""
+
     name: str = Field(max_length=255, description="The alarm's name, `<project>-<env>-<resource>-<signal>`.")
     description: str = Field(max_length=1024, description="What it means when it fires, for the person paged.")
-    namespace: str = Field(description="The metric's namespace, e.g. AWS/Lambda.")
-    metric: str = Field(description="The metric's name, e.g. Errors.")
-    dimensions: dict[str, object] = Field(description="The metric's dimensions (names of resources, never ids).")
-    statistic: Statistic | None = Field(default=None, description="Sum, Average, ... (or `percentile`).")
-    percentile: str | None = Field(
-        default=None, pattern=r"^p\d{1,2}(\.\d{1,2})?$", description="e.g. p99 (or `statistic`)."
-    )
     threshold: float = Field(description="The value the statistic is compared with.")
     comparison: Comparison = Field(default="GreaterThanOrEqualToThreshold", description="How it is compared.")
     period_seconds: int = Field(default=60, description="Seconds per datapoint: 10, 30 or a multiple of 60.")
@@ -135,14 +130,43 @@ class AlarmOptions(Options):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> AlarmOptions:
-        if (self.statistic is None) == (self.percentile is None):
-            raise ValueError("give exactly one of statistic and percentile")
+    def _evaluation(self) -> _AlarmCommon:
         if self.datapoints_to_alarm > self.evaluation_periods:
             breaching, looked_at = self.datapoints_to_alarm, self.evaluation_periods
             raise ValueError(f"datapoints_to_alarm ({breaching}) exceeds evaluation_periods ({looked_at})")
         if self.period_seconds not in (10, 30) and self.period_seconds % 60:
             raise ValueError(f"period_seconds {self.period_seconds}: 10, 30 or a multiple of 60")
+        return self
+
+    def alarm_properties(self) -> dict[str, object]:
+        """The alarm's properties besides what it watches."""
+        actions = [self.topic_arn] if self.topic_arn is not None else []
+        return {
+            "AlarmName": self.name,
+            "AlarmDescription": self.description,
+            "Threshold": self.threshold,
+            "ComparisonOperator": self.comparison,
+            "EvaluationPeriods": self.evaluation_periods,
+            "DatapointsToAlarm": self.datapoints_to_alarm,
+            "TreatMissingData": self.missing_data,
+            "AlarmActions": actions,
+            "OKActions": actions,
+        }
+
+
+class AlarmOptions(_AlarmCommon):
+    namespace: str = Field(description="The metric's namespace, e.g. AWS/Lambda.")
+    metric: str = Field(description="The metric's name, e.g. Errors.")
+    dimensions: dict[str, object] = Field(description="The metric's dimensions (names of resources, never ids).")
+    statistic: Statistic | None = Field(default=None, description="Sum, Average, ... (or `percentile`).")
+    percentile: str | None = Field(
+        default=None, pattern=r"^p\d{1,2}(\.\d{1,2})?$", description="e.g. p99 (or `statistic`)."
+    )
+
+    @model_validator(mode="after")
+    def _one_statistic(self) -> AlarmOptions:
+        if (self.statistic is None) == (self.percentile is None):
+            raise ValueError("give exactly one of statistic and percentile")
         return self
 
 
@@ -155,22 +179,13 @@ class MetricAlarm(Block):
 
     def build(self) -> None:
         o = self.options
-        actions = [o.topic_arn] if o.topic_arn is not None else []
         alarm = cloudwatch.Alarm(
             self.logical_id,
-            AlarmName=o.name,
-            AlarmDescription=o.description,
             Namespace=o.namespace,
             MetricName=o.metric,
             Dimensions=[cloudwatch.MetricDimension(Name=k, Value=v) for k, v in o.dimensions.items()],
-            Threshold=o.threshold,
-            ComparisonOperator=o.comparison,
             Period=o.period_seconds,
-            EvaluationPeriods=o.evaluation_periods,
-            DatapointsToAlarm=o.datapoints_to_alarm,
-            TreatMissingData=o.missing_data,
-            AlarmActions=actions,
-            OKActions=actions,
+            **o.alarm_properties(),
         )
         if o.statistic is not None:
             alarm.Statistic = o.statistic
@@ -194,11 +209,7 @@ class MetricQuery(BaseModel):
     statistic: Statistic = Field(default="Sum", description="How datapoints are aggregated (default Sum).")
 
 
-class MathAlarmOptions(AlarmOptions):
-    namespace: str = Field(default="", description="Unused: each query names its own.")
-    metric: str = Field(default="", description="Unused: each query names its own.")
-    dimensions: dict[str, object] = Field(default_factory=dict, description="Unused: each query has its own.")
-    statistic: Statistic | None = Field(default="Sum", description="Unused: each query has its own.")
+class MathAlarmOptions(_AlarmCommon):
     queries: dict[str, MetricQuery] = Field(
         min_length=1, max_length=9, description="The metrics, by id (m1, m2, ...); at most 9 besides the expression."
     )
@@ -221,7 +232,6 @@ class MathAlarm(Block):
 
     def build(self) -> None:
         o = self.options
-        actions = [o.topic_arn] if o.topic_arn is not None else []
         queries = [cloudwatch.MetricDataQuery(Id="expression", Expression=o.expression, ReturnData=True)]
         queries += [
             cloudwatch.MetricDataQuery(
@@ -240,19 +250,7 @@ class MathAlarm(Block):
             for query_id, q in o.queries.items()
         ]
         self.alarm = self.template.add_resource(
-            cloudwatch.Alarm(
-                self.logical_id,
-                AlarmName=o.name,
-                AlarmDescription=o.description,
-                Metrics=queries,
-                Threshold=o.threshold,
-                ComparisonOperator=o.comparison,
-                EvaluationPeriods=o.evaluation_periods,
-                DatapointsToAlarm=o.datapoints_to_alarm,
-                TreatMissingData=o.missing_data,
-                AlarmActions=actions,
-                OKActions=actions,
-            )
+            cloudwatch.Alarm(self.logical_id, Metrics=queries, **o.alarm_properties())
         )
 
 

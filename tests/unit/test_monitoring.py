@@ -14,7 +14,7 @@ from blueprints.core import Context, Subscription
 from blueprints.data import TABLES, DataConfig, OnDemand, Provisioned
 from blueprints.edge import EDGE_REGION
 from blueprints.environments import load_project
-from blueprints.functions import DEPLOYED
+from blueprints.functions import ALARM_SIGNALS, DEPLOYED
 from blueprints.monitoring import composite_members, unhealthy_alarm_name
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 
@@ -53,7 +53,7 @@ def test_every_layer_has_its_alarms(env):
     names = set(_alarms(env))
     context = Context("payments", env)
     for spec in DEPLOYED:  # functions: errors, throttles, duration, concurrency
-        assert len([n for n in names if n.startswith(context.name(spec.name) + "-")]) == 4, spec.name
+        assert len([n for n in names if n.startswith(context.name(spec.name) + "-")]) == len(ALARM_SIGNALS), spec.name
     for table in TABLES:
         assert {context.name(table.lower(), s) for s in ("throttles", "system-errors")} <= names, table
     assert {context.name("api", "5xx-rate"), context.name("api", "p99-latency")} <= names
