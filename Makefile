@@ -60,7 +60,7 @@ typecheck: $(STAMP)
 
 # Unit tests run offline; integration tests start and stop their own emulator.
 unit: $(STAMP) $(EMULATOR)/.installed $(APITEST)/.installed
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term
 
 ## scan: checkov over every rendered template; accepted findings carry a reason in Metadata
 scan: $(STAMP) $(CHECKOV)/.installed

@@ -17,6 +17,37 @@ from tests.wheel import InstalledWheel
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "sceptre_project"
 ENVIRONMENTS = ("dev", "staging", "prod")
+INTEGRATION_TESTS = ROOT / "tests" / "integration"
+
+
+# Session fixtures whose tests run in one process, in order, when `make test` runs the suite in
+# two (`-n 2 --dist loadgroup`): what they make is costly, and made once per process.
+SHARED_ONCE = ("launches", "installed_wheel")  # dev and prod launched; the wheel built and installed
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests for two processes: those of a costly session fixture together; the
+    other integration tests by module (their module-scoped emulators and launches are made
+    once); unit tests go wherever a process is free. Much of an integration test's time is
+    spent waiting for stacks, which the other process uses."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        shared = next((name for name in SHARED_ONCE if name in item.fixturenames), None)
+        if shared is not None:
+            item.add_marker(pytest.mark.xdist_group(shared))
+        elif item.path.is_relative_to(INTEGRATION_TESTS):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """Stop if pytest-xdist dropped the groups (it marks a grouped test's node ID, which some
+    pytest versions ignore): the suite would still pass, launching everything once per process."""
+    lost = [nodeid for nodeid in ids if nodeid.startswith("tests/integration/") and "@" not in nodeid]
+    if lost:
+        pytest.exit(f"pytest-xdist did not group {len(lost)} tests (e.g. {lost[0]}): see the pytest pin", returncode=4)
 
 
 @pytest.fixture(autouse=True)
