@@ -260,9 +260,7 @@ class Environment:
     def bootstrap(self) -> BootstrapBlueprint:
         """The bootstrap of this environment's account: roles allowed what its stacks use."""
         types = {
-            resource["Type"]
-            for stack in self.stacks
-            for resource in self.blueprint(stack).build().to_dict()["Resources"].values()
+            resource["Type"] for stack in self.stacks for resource in self.blueprint(stack).body()["Resources"].values()
         }
         # Global services (IAM, CloudFront, Route 53) and the edge stacks act in us-east-1.
         regions = tuple(sorted({self.region, EDGE_REGION}))

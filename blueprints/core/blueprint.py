@@ -10,6 +10,7 @@ byte-identical template.
 from __future__ import annotations
 
 import abc
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -144,6 +145,15 @@ class Blueprint(abc.ABC, Generic[ConfigT]):
         """Add this stack's parameters, resources and outputs to `template`."""
 
     def build(self) -> Template:
+        return self._build()[0]
+
+    def body(self) -> dict[str, Any]:
+        """The template as the JSON object CloudFormation receives (built and validated)."""
+        return self._build()[1]
+
+    def _build(self) -> tuple[Template, dict[str, Any]]:
+        """The template and its JSON object, computed once: troposphere's `to_dict()`
+        (which also validates) is most of a render."""
         template = Template(Description=f"{self.context.project} {self.context.environment}: {self.description}")
         template.set_version("2010-09-09")
         self.define(template)
@@ -151,17 +161,16 @@ class Blueprint(abc.ABC, Generic[ConfigT]):
         try:
             # troposphere validates required properties lazily; force it here so a
             # broken template fails in build(), named, instead of in CloudFormation.
-            template.to_dict()
+            body = template.to_dict()
         except (ValueError, TypeError, AttributeError) as err:
             raise BlueprintError(f"blueprint {self.name!r} ({self.context.environment}): {err}") from err
-        return template
+        return template, body
 
     def render(self) -> str:
         """The template as CloudFormation receives it: compact JSON with sorted keys, so
         byte-stable and well within the 51,200 bytes CloudFormation accepts as a template body
         (`make render` writes it indented, for people)."""
-        body: str = self.build().to_json(indent=None, separators=(",", ":"))
-        return body
+        return json.dumps(self.body(), sort_keys=True, separators=(",", ":"))
 
 
 def tag_resources(template: Template, tags: Mapping[str, str]) -> None:

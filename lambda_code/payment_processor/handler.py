@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
 import json
@@ -33,8 +32,6 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import botocore.session
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from common.api import (
     Api,
@@ -50,6 +47,7 @@ from common.api import (
     path_parameter,
     query_parameter,
 )
+from common.clients import ahead_of_traffic, client
 from common.dynamodb import from_item, to_item
 from common.metrics import Metrics
 from contract import DESCRIPTION_MAX, PAGE_DEFAULT, PAGE_MAX, PATTERNS
@@ -78,18 +76,9 @@ CUSTOMER_ID, IDEMPOTENCY_KEY, LIMIT, AMOUNT, TRANSACTION_ID, CURSOR = (
 TRANSACTIONS = SETTINGS["TRANSACTIONS_TABLE"]
 IDEMPOTENCY = SETTINGS["IDEMPOTENCY_TABLE"]
 
-# Clients once per container, reused by every invocation: botocore's own, since boto3 would
-# add its import (s3transfer, resources) to every cold start. Every route reads or writes
-# DynamoDB, so its client is made during the container's initialisation; only cursors need
-# Secrets Manager, so its client is made on the first request that makes or reads one.
-SESSION = botocore.session.get_session()
-DYNAMODB = SESSION.create_client("dynamodb")
+# Every route reads or writes DynamoDB; only cursors need Secrets Manager (common.clients).
+ahead_of_traffic("dynamodb")
 METRICS = Metrics()  # shares the invocation's metrics with the router, which writes them
-
-
-@functools.cache
-def _secrets() -> BaseClient:
-    return SESSION.create_client("secretsmanager")
 
 
 def create_payment(event: Event, caller: Caller) -> Response:
@@ -119,7 +108,7 @@ def create_payment(event: Event, caller: Caller) -> Response:
         "expiresAt": int(now) + IDEMPOTENCY_TTL,
     }
     try:
-        DYNAMODB.transact_write_items(
+        client("dynamodb").transact_write_items(
             TransactItems=[
                 {
                     "Put": {
@@ -168,7 +157,7 @@ def _replay(key: str, fingerprint: str) -> Response:
 
 def _get_item(table: str, key: dict[str, Any]) -> dict[str, Any]:
     """An item that exists, read consistently."""
-    return from_item(DYNAMODB.get_item(TableName=table, Key=to_item(key), ConsistentRead=True)["Item"])
+    return from_item(client("dynamodb").get_item(TableName=table, Key=to_item(key), ConsistentRead=True)["Item"])
 
 
 def _payment_request(body: dict[str, Any]) -> dict[str, Any]:
@@ -247,7 +236,7 @@ def list_payments(event: Event, caller: Caller) -> Response:
 
 def _query(**query: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One page of a query as plain values: its items, and the key after it (None after the last)."""
-    page = DYNAMODB.query(**query)
+    page = client("dynamodb").query(**query)
     last = page.get("LastEvaluatedKey")
     return [from_item(item) for item in page["Items"]], from_item(last) if last else None
 
@@ -265,9 +254,10 @@ def _cursor_keys() -> tuple[bytes, ...]:
     if _keys and time.monotonic() - _keys["read"] < KEYS_READ_SECONDS:
         return tuple(_keys["values"])
     secret = SETTINGS["CURSOR_SECRET_ARN"]
-    values = [_secrets().get_secret_value(SecretId=secret)["SecretString"].encode()]
+    secrets = client("secretsmanager")
+    values = [secrets.get_secret_value(SecretId=secret)["SecretString"].encode()]
     try:
-        values.append(_secrets().get_secret_value(SecretId=secret, VersionStage="AWSPREVIOUS")["SecretString"].encode())
+        values.append(secrets.get_secret_value(SecretId=secret, VersionStage="AWSPREVIOUS")["SecretString"].encode())
     except ClientError as err:
         if err.response["Error"]["Code"] != "ResourceNotFoundException":
             raise  # before the first rotation there is no previous key

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import botocore.session
 from botocore.exceptions import ClientError
+from common.clients import client
 from common.log import Logger
 
 KEY_LENGTH = 64
 LOG = Logger(service="secret-rotator")
-SECRETS = botocore.session.get_session().create_client("secretsmanager")
+SECRETS = client("secretsmanager")  # every step needs it, and no request waits for a rotation
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

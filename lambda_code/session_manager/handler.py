@@ -21,7 +21,6 @@ import re
 import secrets
 import time
 
-import botocore.session
 from common.api import (
     Api,
     ApiError,
@@ -35,6 +34,7 @@ from common.api import (
     json_response,
     path_parameter,
 )
+from common.clients import ahead_of_traffic, client
 from common.dynamodb import from_item, to_item
 from common.metrics import Metrics
 from contract import PATTERNS
@@ -45,9 +45,7 @@ SESSION_ID = re.compile(PATTERNS["sessionId"])  # 32 random bytes, base64url
 
 TABLE = SETTINGS["SESSIONS_TABLE"]
 
-# The client is created once per container and reused by every invocation: botocore's own,
-# since boto3 would add its import (s3transfer, resources) to every cold start.
-DYNAMODB = botocore.session.get_session().create_client("dynamodb")
+ahead_of_traffic("dynamodb")  # every route reads or writes DynamoDB (common.clients)
 METRICS = Metrics()  # shares the invocation's metrics with the router, which writes them
 
 
@@ -61,7 +59,9 @@ def create_session(event: Event, caller: Caller) -> Response:
         "createdAt": now,
         "expiresAt": now + TTL_SECONDS,
     }
-    DYNAMODB.put_item(TableName=TABLE, Item=to_item(session), ConditionExpression="attribute_not_exists(sessionId)")
+    client("dynamodb").put_item(
+        TableName=TABLE, Item=to_item(session), ConditionExpression="attribute_not_exists(sessionId)"
+    )
     METRICS.add_metric("SessionsStarted")
     return json_response(201, session)
 
@@ -74,7 +74,9 @@ def _session_id(event: Event) -> str:
 
 
 def get_session(event: Event, caller: Caller) -> Response:
-    stored = DYNAMODB.get_item(TableName=TABLE, Key=to_item({"sessionId": _session_id(event)}), ConsistentRead=True)
+    stored = client("dynamodb").get_item(
+        TableName=TABLE, Key=to_item({"sessionId": _session_id(event)}), ConsistentRead=True
+    )
     item = from_item(stored["Item"]) if "Item" in stored else None
     someone_elses = item is not None and item["customerId"] != caller.id
     if item is None or someone_elses or int(item["expiresAt"]) <= time.time():
@@ -87,8 +89,8 @@ def get_session(event: Event, caller: Caller) -> Response:
 def end_session(event: Event, caller: Caller) -> Response:
     session_id = _session_id(event)
     # Only the owner's delete takes effect; any other is answered as for a missing session.
-    with contextlib.suppress(DYNAMODB.exceptions.ConditionalCheckFailedException):
-        ended = DYNAMODB.delete_item(
+    with contextlib.suppress(client("dynamodb").exceptions.ConditionalCheckFailedException):
+        ended = client("dynamodb").delete_item(
             TableName=TABLE,
             Key=to_item({"sessionId": session_id}),
             ConditionExpression="customerId = :caller",

@@ -230,12 +230,13 @@ def test_a_new_container_logs_each_line_once(monkeypatch):
     assert logging.getLogger("once-check").propagate is False  # not again through Lambda's root handler
 
 
-# A cold start imports neither boto3 (nor s3transfer) nor Powertools, and makes only the clients
-# every request needs.
+# A cold start imports neither boto3 (nor s3transfer) nor Powertools; it makes the DynamoDB
+# client only when nobody waits for the initialisation (common.clients).
 
 
 @pytest.mark.parametrize("source_dir", ["payment_processor", "session_manager"])
-def test_a_cold_start_imports_neither_boto3_nor_powertools(tmp_path: Path, source_dir):
+@pytest.mark.parametrize(("initialisation", "clients"), [("on-demand", 0), ("provisioned-concurrency", 1)])
+def test_a_cold_start_imports_neither_boto3_nor_powertools(tmp_path: Path, source_dir, initialisation, clients):
     (tmp_path / "contract").symlink_to(ROOT / "blueprints" / "contract")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
@@ -255,16 +256,16 @@ def test_a_cold_start_imports_neither_boto3_nor_powertools(tmp_path: Path, sourc
         "ALLOWED_CURRENCIES": "EUR",
         "IDEMPOTENCY_TTL_SECONDS": "86400",
         "SESSION_TTL_SECONDS": "600",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialisation,
     }
     probe = (
         "import json, sys, handler; "
         "print(json.dumps({'modules': sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'boto3', 's3transfer', 'aws_lambda_powertools'}), "
-        "'clients': sorted(type(v).__name__ for v in vars(handler).values() "
-        "if type(v).__module__ == 'botocore.client')}))"
+        "'botocore': 'botocore.session' in sys.modules, 'clients': handler.client.cache_info().currsize}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
     )
     loaded = json.loads(result.stdout)
-    assert loaded == {"modules": [], "clients": ["DynamoDB"]}
+    assert loaded == {"modules": [], "botocore": True, "clients": clients}

@@ -231,7 +231,7 @@ def test_an_internal_error_is_counted(pay, capsys, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(module["DYNAMODB"], "transact_write_items", broken)
+    monkeypatch.setattr(module["client"]("dynamodb"), "transact_write_items", broken)
     assert _post(pay)["statusCode"] == 500
     assert [shape(d) for d in emitted(capsys)] == [invocation("payment-processor", {"InternalErrors": [1.0]})]
 

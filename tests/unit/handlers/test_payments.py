@@ -259,7 +259,7 @@ def test_unknown_routes_and_wrong_methods(pay, aws):
 
 def test_an_internal_failure_is_a_500_that_leaks_nothing_and_writes_nothing(pay, aws, monkeypatch, capsys):
     module = pay.routes[("POST", "/payments")][1].__globals__
-    client = module["DYNAMODB"]
+    client = module["client"]("dynamodb")
 
     def broken(**kwargs):
         raise RuntimeError(f"connection to {aws['TRANSACTIONS_TABLE']} lost")
@@ -314,13 +314,27 @@ def test_every_currency_the_configuration_allows_has_known_minor_units(pay):
     assert set(currencies) == set(module["MINOR_UNITS"])
 
 
-def test_the_secrets_manager_client_is_made_once_and_only_when_a_cursor_is(pay, aws):
-    module = pay.routes[("GET", "/customers/{customerId}/payments")][1].__globals__
+def test_clients_are_made_on_first_use_once_per_container_and_secrets_manager_only_for_cursors(pay, aws):
+    made = pay.routes[("GET", "/customers/{customerId}/payments")][1].__globals__["client"].cache_info
+    assert made().currsize == 0  # importing the handler made no client (Lambda initialised it on demand)
     for i in range(3):
         _post(pay, {**PAYMENT, "amount": f"{i + 1}.00"}, headers={"Idempotency-Key": f"key-lazy-{i}"})
-    assert body(_list(pay))["nextCursor"] is None  # one page: no cursor, so no client
-    assert module["_secrets"].cache_info().currsize == 0
+    assert body(_list(pay))["nextCursor"] is None  # one page: no cursor, so no Secrets Manager client
+    assert (made().currsize, made().misses) == (1, 1)  # DynamoDB's, made on the first request, then reused
     cursor = body(_list(pay, limit="1"))["nextCursor"]
     for _ in range(3):
         assert _list(pay, limit="1", cursor=cursor)["statusCode"] == 200
-    assert module["_secrets"].cache_info().misses == 1  # made on the first cursor, then reused
+    assert (made().currsize, made().misses) == (2, 2)  # Secrets Manager's, made on the first cursor, then reused
+
+
+@pytest.mark.parametrize(("initialisation", "clients"), [("on-demand", 0), ("provisioned-concurrency", 1)])
+def test_a_container_initialised_ahead_of_traffic_makes_its_dynamodb_client_then(
+    aws, load, monkeypatch, initialisation, clients
+):
+    """Nobody waits for a provisioned container's initialisation: the client every route
+    needs is made there, not on the first request."""
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", initialisation)
+    module = load("payment_processor")
+    assert module.client.cache_info().currsize == clients
+    assert _post(module.handler)["statusCode"] == 201
+    assert module.client.cache_info().currsize == 1
