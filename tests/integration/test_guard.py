@@ -92,19 +92,25 @@ class OwnLaunch:
 
 
 @pytest.fixture
-def own_emulator(tmp_path, monkeypatch) -> Iterator[OwnLaunch]:
-    """A fresh emulator with dev's account bootstrapped and dev launched from a copy of the
-    project."""
+def launch_own(tmp_path, monkeypatch) -> Iterator[Callable[..., OwnLaunch]]:
+    """`launch_own(*stacks)`: a fresh emulator with dev's account bootstrapped and those of
+    dev's stacks launched from a copy of the project (only what a test changes: each is a
+    first-level stack)."""
     project = copy_project(tmp_path)
     state = tmp_path / "emulator"
     emulator = start_emulator(state)
     for key, value in emulator.environment({}).items():
         monkeypatch.setenv(key, value)
-    try:
+
+    def launch(*stacks: str) -> OwnLaunch:
         bootstrap_account(emulator, "dev", project)
-        launch = sceptre_launch(emulator, "dev", project)
-        assert launch.returncode == 0, launch.output[-3000:]
-        yield OwnLaunch(project, emulator)
+        for stack in stacks:
+            launched = sceptre_launch(emulator, f"dev/{stack}.yaml", project)
+            assert launched.returncode == 0, launched.output[-3000:]
+        return OwnLaunch(project, emulator)
+
+    try:
+        yield launch
     finally:
         control.stop(state)
 
@@ -123,8 +129,9 @@ def _launch_in_process(project, stack: str):
     return CliRunner().invoke(cli, ["--dir", str(project), "launch", "--yes", f"dev/{stack}.yaml"])
 
 
-def test_every_destructive_change_is_refused_and_the_data_stays(own_emulator):
-    dynamodb, cloudformation = own_emulator.client("dynamodb"), own_emulator.client("cloudformation")
+def test_every_destructive_change_is_refused_and_the_data_stays(launch_own):
+    own = launch_own("data", "storage")
+    dynamodb, cloudformation = own.client("dynamodb"), own.client("cloudformation")
     item = {"transactionId": {"S": "t-1"}, "timestamp": {"N": "1"}, "customerId": {"S": "c-1"}}
     dynamodb.put_item(TableName=TRANSACTIONS, Item=item)
     before = {
@@ -133,7 +140,7 @@ def test_every_destructive_change_is_refused_and_the_data_stays(own_emulator):
     for stack, inject, words in DESTRUCTIVE:
         with pytest.MonkeyPatch.context() as patch:
             inject(patch)
-            result = _launch_in_process(own_emulator.project, stack)
+            result = _launch_in_process(own.project, stack)
         # Sceptre's own one-line error and exit code, no traceback; each change logged before it.
         assert result.exit_code == 1, (inject.__name__, result.output)
         assert "Traceback" not in result.output
@@ -151,8 +158,9 @@ def test_every_destructive_change_is_refused_and_the_data_stays(own_emulator):
     assert "UPDATE" not in cloudformation.describe_stacks(StackName="payments-dev-data")["Stacks"][0]["StackStatus"]
 
 
-def test_a_destructive_change_the_environment_allows_goes_through(own_emulator, monkeypatch):
-    config = own_emulator.project / "config" / "dev" / "config.yaml"
+def test_a_destructive_change_the_environment_allows_goes_through(launch_own, monkeypatch):
+    own = launch_own("network")
+    config = own.project / "config" / "dev" / "config.yaml"
     settings = yaml.safe_load(config.read_text())
     settings["environment"]["allow_destructive_changes"] = ["network.FlowLogGroup"]
     config.write_text(yaml.safe_dump(settings, sort_keys=False))
@@ -163,9 +171,9 @@ def test_a_destructive_change_the_environment_allows_goes_through(own_emulator, 
         self.template.resources["FlowLogGroup"].LogGroupName = "/vpc/payments-dev/flow-logs"  # create-only: new
 
     monkeypatch.setattr(Vpc, "_flow_logs", named_flow_logs)
-    result = _launch_in_process(own_emulator.project, "network")
+    result = _launch_in_process(own.project, "network")
     assert result.exit_code == 0, result.output
-    template = own_emulator.client("cloudformation").get_template(StackName="payments-dev-network")
+    template = own.client("cloudformation").get_template(StackName="payments-dev-network")
     assert "/vpc/payments-dev/flow-logs" in str(template["TemplateBody"])
 
 
@@ -176,22 +184,23 @@ def _set(project, key: str, value: object) -> None:
     config.write_text(yaml.safe_dump(settings, sort_keys=False))
 
 
-def test_keys_can_be_added_to_live_tables_but_never_taken_away(own_emulator):
+def test_keys_can_be_added_to_live_tables_but_never_taken_away(launch_own):
     """Turning customer-managed keys on re-encrypts the tables in place (nothing replaced,
     the data stays); turning them off again would lose the key: refused, naming it."""
-    dynamodb = own_emulator.client("dynamodb")
+    own = launch_own("data")
+    dynamodb = own.client("dynamodb")
     item = {"transactionId": {"S": "t-2"}, "timestamp": {"N": "2"}, "customerId": {"S": "c-2"}}
     dynamodb.put_item(TableName=TRANSACTIONS, Item=item)
-    _set(own_emulator.project, "customer_managed_keys", True)
+    _set(own.project, "customer_managed_keys", True)
     # New resource types (keys): the account's CloudFormation role is bootstrapped for them first.
-    bootstrap_account(own_emulator.emulator, "dev", own_emulator.project)
-    result = _launch_in_process(own_emulator.project, "data")
+    bootstrap_account(own.emulator, "dev", own.project)
+    result = _launch_in_process(own.project, "data")
     assert result.exit_code == 0, result.output
-    key = own_emulator.client("kms").describe_key(KeyId="alias/payments-dev-data")["KeyMetadata"]
+    key = own.client("kms").describe_key(KeyId="alias/payments-dev-data")["KeyMetadata"]
     table = dynamodb.describe_table(TableName=TRANSACTIONS)["Table"]
     assert table["SSEDescription"]["KMSMasterKeyArn"] == key["Arn"]
-    _set(own_emulator.project, "customer_managed_keys", False)
-    result = _launch_in_process(own_emulator.project, "data")
+    _set(own.project, "customer_managed_keys", False)
+    result = _launch_in_process(own.project, "data")
     assert result.exit_code == 1, result.output
     assert "DataKey (logical ID (removed or renamed" in _refusal(result.output)
     assert "DataKey (AWS::KMS::Key)" in result.output  # the logged line
