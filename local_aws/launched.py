@@ -188,10 +188,10 @@ def environment_variables(variables: dict[str, str]) -> Iterator[None]:
 
 
 def load_handler(source_dir: str) -> ModuleType:
-    """A fresh import of lambda_code/<source_dir>/handler.py, as in a new container:
-    module-level clients read the environment. The shared `common` package sits beside
-    the handler, and the API contract is the top-level `contract`, as in the deployed
-    package."""
+    """A fresh import of lambda_code/<source_dir>/handler.py, as in a new container: its
+    settings and clients (common.clients, made on first use) read the environment. The
+    shared `common` package, imported afresh too, sits beside the handler, and the API
+    contract is the top-level `contract`, as in the deployed package."""
     if str(ROOT / "lambda_code") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambda_code"))
     for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
