@@ -436,7 +436,7 @@ class TemplateAssertions:
     @classmethod
     def of(cls, blueprint: Blueprint[Any]) -> TemplateAssertions:
         """The template a blueprint builds."""
-        return cls(blueprint.build())
+        return cls(blueprint.body())
 
     # -- queries ---------------------------------------------------------------------------
     def resources(self, type_: str | None = None) -> dict[str, dict[str, Any]]:

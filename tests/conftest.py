@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -42,9 +43,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
-    """Stop if pytest-xdist dropped the groups (it marks a grouped test's node ID, which some
-    pytest versions ignore): the suite would still pass, launching everything once per process."""
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """Under `--dist loadgroup`, stop if pytest-xdist dropped the groups (it marks a grouped
+    test's node ID, which some pytest versions ignore): the suite would still pass, launching
+    everything once per process."""
+    if node.config.getvalue("dist") != "loadgroup":
+        return
     lost = [nodeid for nodeid in ids if nodeid.startswith("tests/integration/") and "@" not in nodeid]
     if lost:
         pytest.exit(f"pytest-xdist did not group {len(lost)} tests (e.g. {lost[0]}): see the pytest pin", returncode=4)

@@ -89,8 +89,9 @@ def get_session(event: Event, caller: Caller) -> Response:
 def end_session(event: Event, caller: Caller) -> Response:
     session_id = _session_id(event)
     # Only the owner's delete takes effect; any other is answered as for a missing session.
-    with contextlib.suppress(client("dynamodb").exceptions.ConditionalCheckFailedException):
-        ended = client("dynamodb").delete_item(
+    dynamodb = client("dynamodb")
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+        ended = dynamodb.delete_item(
             TableName=TABLE,
             Key=to_item({"sessionId": session_id}),
             ConditionExpression="customerId = :caller",

@@ -81,7 +81,7 @@ DESTRUCTIVE: list[tuple[str, Callable, list[str]]] = [
 
 @dataclass(frozen=True)
 class OwnLaunch:
-    """A copy of the project with dev launched from it on a fresh emulator."""
+    """A copy of the project with some of dev's stacks launched from it on a fresh emulator."""
 
     project: Path
     emulator: control.Emulator

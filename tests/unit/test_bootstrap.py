@@ -155,19 +155,15 @@ def test_only_the_configured_deployers_may_assume_the_deploy_role(env):
             "Action": ["sts:AssumeRole"],
         }
     ]
-    other = (
-        BootstrapBlueprint(
-            BootstrapConfig(
-                deployers=("arn:aws:iam::999999999999:role/ci",),
-                regions=("eu-west-1",),
-                resource_types=("AWS::S3::Bucket",),
-                api_gateway_account=False,
-            ),
-            Context("payments", env),
-        )
-        .build()
-        .to_dict()
-    )
+    other = BootstrapBlueprint(
+        BootstrapConfig(
+            deployers=("arn:aws:iam::999999999999:role/ci",),
+            regions=("eu-west-1",),
+            resource_types=("AWS::S3::Bucket",),
+            api_gateway_account=False,
+        ),
+        Context("payments", env),
+    ).body()
     principal = other["Resources"]["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
     assert principal == {"AWS": ["arn:aws:iam::999999999999:role/ci"]}
     assert "ApiGatewayAccount" not in other["Resources"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -120,3 +121,23 @@ def body(response: dict[str, Any]) -> Any:
 
 def items(table: str) -> list[dict[str, Any]]:
     return boto3.client("dynamodb").scan(TableName=table)["Items"]
+
+
+def clients_made() -> list[str]:
+    """The services the freshly loaded handler's container holds clients of (common.clients)."""
+    return sorted(sys.modules["common.clients"]._clients)
+
+
+def watch_client_creation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every client the freshly loaded handler's container creates from now on, by service,
+    in order (its botocore session's create_client, watched)."""
+    session = sys.modules["common.clients"]._session()
+    create = session.create_client
+    created: list[str] = []
+
+    def watched(service: str, *args: Any, **kwargs: Any) -> Any:
+        created.append(service)
+        return create(service, *args, **kwargs)
+
+    monkeypatch.setattr(session, "create_client", watched)
+    return created

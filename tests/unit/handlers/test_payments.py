@@ -16,7 +16,16 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from blueprints.contract import BACKOFFICE_READ
 from blueprints.functions import FunctionsConfig
-from tests.unit.handlers.conftest import CUSTOMER, backoffice, body, customer, event, items
+from tests.unit.handlers.conftest import (
+    CUSTOMER,
+    backoffice,
+    body,
+    clients_made,
+    customer,
+    event,
+    items,
+    watch_client_creation,
+)
 
 KEY = {"Idempotency-Key": "key-00000001"}
 PAYMENT = {"customerId": "cust-1", "amount": "12.50", "currency": "EUR"}
@@ -77,11 +86,13 @@ def test_fifty_concurrent_identical_requests_make_one_payment(pay, aws, monkeypa
             return original(self, *args, **kwargs)
 
     monkeypatch.setattr(BotocoreStubber, "__call__", atomic)
+    created = watch_client_creation(monkeypatch)
     with ThreadPoolExecutor(max_workers=50) as pool:
         responses = list(pool.map(lambda _: _post(pay, headers={"Idempotency-Key": "same-key-50"}), range(50)))
     assert {r["statusCode"] for r in responses} == {201}
     assert len({body(r)["transactionId"] for r in responses}) == 1
     assert len(items(aws["TRANSACTIONS_TABLE"])) == 1
+    assert created == ["dynamodb"]  # fifty concurrent first requests made one client
     # One payment recorded, 49 replays: however the invocations' lines interleave, each is counted once.
     counted: dict[str, float] = {}
     for line in capsys.readouterr().out.splitlines():
@@ -314,27 +325,30 @@ def test_every_currency_the_configuration_allows_has_known_minor_units(pay):
     assert set(currencies) == set(module["MINOR_UNITS"])
 
 
-def test_clients_are_made_on_first_use_once_per_container_and_secrets_manager_only_for_cursors(pay, aws):
-    made = pay.routes[("GET", "/customers/{customerId}/payments")][1].__globals__["client"].cache_info
-    assert made().currsize == 0  # importing the handler made no client (Lambda initialised it on demand)
+def test_clients_are_made_on_first_use_once_per_container_and_secrets_manager_only_for_cursors(pay, aws, monkeypatch):
+    assert clients_made() == []  # importing the handler made no client (Lambda initialised it on demand)
+    created = watch_client_creation(monkeypatch)
     for i in range(3):
         _post(pay, {**PAYMENT, "amount": f"{i + 1}.00"}, headers={"Idempotency-Key": f"key-lazy-{i}"})
     assert body(_list(pay))["nextCursor"] is None  # one page: no cursor, so no Secrets Manager client
-    assert (made().currsize, made().misses) == (1, 1)  # DynamoDB's, made on the first request, then reused
+    assert created == ["dynamodb"]  # made on the first request, then reused
     cursor = body(_list(pay, limit="1"))["nextCursor"]
     for _ in range(3):
         assert _list(pay, limit="1", cursor=cursor)["statusCode"] == 200
-    assert (made().currsize, made().misses) == (2, 2)  # Secrets Manager's, made on the first cursor, then reused
+    assert created == ["dynamodb", "secretsmanager"]  # Secrets Manager's on the first cursor, then reused
 
 
-@pytest.mark.parametrize(("initialisation", "clients"), [("on-demand", 0), ("provisioned-concurrency", 1)])
+@pytest.mark.parametrize(
+    ("initialisation", "at_import"),
+    [("on-demand", []), ("provisioned-concurrency", ["dynamodb"]), ("snap-start", ["dynamodb"])],
+)
 def test_a_container_initialised_ahead_of_traffic_makes_its_dynamodb_client_then(
-    aws, load, monkeypatch, initialisation, clients
+    aws, load, monkeypatch, initialisation, at_import
 ):
-    """Nobody waits for a provisioned container's initialisation: the client every route
-    needs is made there, not on the first request."""
+    """Nobody waits for a provisioned (or SnapStart) container's initialisation: the client
+    every route needs is made there, not on the first request."""
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", initialisation)
     module = load("payment_processor")
-    assert module.client.cache_info().currsize == clients
+    assert clients_made() == at_import
     assert _post(module.handler)["statusCode"] == 201
-    assert module.client.cache_info().currsize == 1
+    assert clients_made() == ["dynamodb"]
