@@ -1,4 +1,4 @@
-"""The README's environments and stacks tables match the code."""
+"""The README's environments and stacks tables match the code, and its Python examples run."""
 
 from __future__ import annotations
 
@@ -35,3 +35,14 @@ def test_stacks_table_matches_levels_regions_and_dependencies(project, rendered)
 
 def test_the_environments_page_is_current():
     assert PAGE.read_text() == build(), "run: make report"
+
+
+def test_the_readmes_python_examples_run(capsys):
+    """The README's Python blocks, in order and in one namespace (a later one uses what an
+    earlier one made), run as written: an example a reader copies works."""
+    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), re.MULTILINE | re.DOTALL)
+    assert len(blocks) >= 3
+    namespace: dict[str, object] = {}
+    for number, block in enumerate(blocks, 1):
+        exec(compile(block, f"README.md python block {number}", "exec"), namespace)
+    assert '"AWSTemplateFormatVersion"' in capsys.readouterr().out  # the first block prints its template
