@@ -49,6 +49,18 @@ def account_client(
     return session.client(service, region_name=region or settings.region, endpoint_url=emulator.url)
 
 
+def tooling_client(emulator: control.Emulator, service: str, region: str) -> Any:
+    """A client of the emulator acting in the tooling account (its fixed credentials),
+    whatever the process environment holds (module fixtures run before a test's is set)."""
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=emulator.url,
+        aws_access_key_id=control.CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=control.CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 def copy_project(root: Path) -> Path:
     """A copy of the Sceptre project under `root`, with what its launches package beside it
     (lambda_code/ and the API contract, zipped into the functions); the copy's project dir."""

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import yaml
 
@@ -18,7 +17,7 @@ from local_aws import control
 from local_aws.accounts import TOOLING_ACCOUNT, admin_session
 from local_aws.launched import PROJECT_DIR, environment_variables, sceptre_launch
 from scripts.bootstrap import bootstrap
-from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
+from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator, tooling_client
 
 PROJECT = load_project(PROJECT_DIR)
 REGIONS = ("eu-west-1", "us-east-1")
@@ -35,23 +34,12 @@ def _stacks(client_for: Callable[[str], Any]) -> set[str]:
     return names
 
 
-def _tooling_client(emulator: control.Emulator, service: str, region: str) -> Any:
-    """A client acting in the tooling account (the emulator's fixed credentials)."""
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=emulator.url,
-        aws_access_key_id=control.CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=control.CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
 def test_each_account_holds_only_its_environments_stacks(launched, emulator):
     for env in launched:
         stacks = _stacks(lambda region, env=env: account_client(emulator, env, "cloudformation", region))
         own = {s.rendered.external_name for s in launched[env].stacks.values()} | {f"payments-{env}-bootstrap"}
         assert stacks == own, env
-    in_tooling = _stacks(lambda region: _tooling_client(emulator, "cloudformation", region))
+    in_tooling = _stacks(lambda region: tooling_client(emulator, "cloudformation", region))
     assert not {name for name in in_tooling if name.startswith("payments-")}, TOOLING_ACCOUNT
 
 

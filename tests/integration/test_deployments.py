@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -30,7 +29,7 @@ from blueprints.sceptre_adapter import render_environment
 from local_aws import control
 from local_aws.callers import Environment, send
 from local_aws.launched import sceptre_launch
-from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
+from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator, tooling_client
 
 pytestmark = pytest.mark.integration
 
@@ -38,16 +37,6 @@ pytestmark = pytest.mark.integration
 REGION = "ca-central-1"
 BUCKET = "deployments-models-code"
 FUNCTION = "deployments-models-fn"
-
-
-def _client(emulator: control.Emulator, service: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=emulator.url,
-        aws_access_key_id=control.CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=control.CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def _package(text: str) -> bytes:
@@ -151,7 +140,7 @@ class ModelStack:
     packages: dict[str, bytes]
 
     def client(self, service: str) -> Any:
-        return _client(self.emulator, service)
+        return tooling_client(self.emulator, service, REGION)
 
     def launch(self, key: str, **template: bool) -> dict[str, str]:
         cloudformation = self.client("cloudformation")
@@ -179,7 +168,7 @@ class ModelStack:
 
 @pytest.fixture
 def models(emulator: control.Emulator) -> Iterator[ModelStack]:
-    s3 = _client(emulator, "s3")
+    s3 = tooling_client(emulator, "s3", REGION)
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     packages = {key: _package(key) for key in ("one.zip", "two.zip", "three.zip")}
     for key, data in packages.items():

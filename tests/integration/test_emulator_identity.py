@@ -11,11 +11,11 @@ import urllib.parse
 import urllib.request
 import uuid
 
-import boto3
 import jwt
 import pytest
 
 from local_aws import control
+from tests.integration.conftest import tooling_client
 
 pytestmark = pytest.mark.integration
 
@@ -27,18 +27,6 @@ LAMBDA_URI = (
     f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:payments/invocations"
 )
 PASSWORD = "Correct-Horse-9battery"
-
-
-def _client(emulator: control.Emulator, service: str):
-    """A client of the emulator that needs no environment (module fixtures run before the
-    per-test environment is set)."""
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=emulator.url,
-        aws_access_key_id=control.CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=control.CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def _identity_template(suffix: str) -> dict:
@@ -226,7 +214,7 @@ def _launch(cloudformation, name: str, template: dict) -> dict[str, str]:
 def identity(emulator):
     """One stack with the whole identity setup, created once for this module's tests."""
     suffix = uuid.uuid4().hex[:8]
-    cloudformation = _client(emulator, "cloudformation")
+    cloudformation = tooling_client(emulator, "cloudformation", REGION)
     name = f"identity-{suffix}"
     outputs = _launch(cloudformation, name, _identity_template(suffix))
     yield {**outputs, "suffix": suffix}
@@ -235,12 +223,12 @@ def identity(emulator):
 
 @pytest.fixture
 def cognito(emulator):
-    return _client(emulator, "cognito-idp")
+    return tooling_client(emulator, "cognito-idp", REGION)
 
 
 @pytest.fixture
 def apigateway(emulator):
-    return _client(emulator, "apigateway")
+    return tooling_client(emulator, "apigateway", REGION)
 
 
 # ---- CloudFormation models ----------------------------------------------------------
@@ -370,7 +358,7 @@ def test_method_keeps_authorization_and_request_checks(identity, apigateway):
 
 def test_deleting_a_stack_removes_its_identity_resources(emulator, cognito):
     suffix = uuid.uuid4().hex[:8]
-    cloudformation = _client(emulator, "cloudformation")
+    cloudformation = tooling_client(emulator, "cloudformation", REGION)
     name = f"identity-delete-{suffix}"
     template = {
         "Resources": {
