@@ -66,9 +66,11 @@ STACK_ACTIONS = (
     "DeleteChangeSet",
     "ListChangeSets",
     "DetectStackDrift",
-    "DescribeStackDriftDetectionStatus",
     "DescribeStackResourceDrifts",
 )
+# Stack actions IAM authorizes on no stack (the Service Authorization Reference lists no
+# resource type for them): they take "*".
+STACK_ACTIONS_WITHOUT_RESOURCE = ("DescribeStackDriftDetectionStatus",)
 
 
 def deploy_role_name(context: Context) -> str:
@@ -209,7 +211,11 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
         bucket = self.context.name("artifacts")  # the storage stack's artifacts bucket, in this region
         artifacts = f"arn:${{AWS::Partition}}:s3:::{bucket}-${{AWS::AccountId}}-${{AWS::Region}}"
         secret = origin_secret_name(self.context.project, self.context.environment)
-        validate = allow([Action("cloudformation", "ValidateTemplate")], ["*"], sid="ValidateTemplates")
+        validate = allow(
+            [Action("cloudformation", a) for a in ("ValidateTemplate", *STACK_ACTIONS_WITHOUT_RESOURCE)],
+            ["*"],
+            sid="ValidateTemplatesAndReadDrift",
+        )
         pass_role = allow(
             [Action("iam", "PassRole")],
             [Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{cloudformation_role_name(self.context)}")],
@@ -233,7 +239,7 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
         )  # a Describe action takes no resource
         return [
             allow([Action("cloudformation", a) for a in STACK_ACTIONS], stacks, sid="ManageTheEnvironmentsStacks"),
-            validate,  # takes no resource
+            validate,  # take no resource
             pass_role,
             allow(
                 [Action("s3", "GetObject"), Action("s3", "GetObjectVersion"), Action("s3", "PutObject")],

@@ -16,6 +16,7 @@ from __future__ import annotations
 from awacs import s3 as awss3
 from awacs.aws import Allow as AllowEffect
 from awacs.aws import ArnLike, Condition, Principal, Statement, StringEquals
+from awacs.aws import Deny as DenyEffect
 from pydantic import Field, ValidationInfo, field_validator
 from troposphere import AccountId, GetAtt, Ref, Sub, Template, s3, signer
 
@@ -23,6 +24,8 @@ from blueprints.blocks import SecureBucket
 from blueprints.blocks.key import stack_key
 from blueprints.core import (
     Blueprint,
+    ConfigError,
+    Context,
     EncryptionSettings,
     PositiveInt,
     RetainData,
@@ -30,6 +33,7 @@ from blueprints.core import (
     add_output,
     per_environment,
 )
+from blueprints.core.blueprint import BUCKET_NAME_LIMIT, LONGEST_REGION
 
 ACCESS_LOG_PREFIX = "s3-access/"
 
@@ -64,8 +68,18 @@ class StorageConfig(EncryptionSettings):
         None,
         ge=1,
         description=(
-            "Object Lock (governance mode) on the API logs bucket with this default retention in days "
-            "(default none); at most log_expiration_days."
+            "Object Lock (governance mode) on the API logs bucket with this default retention in days (default "
+            "none; at most log_expiration_days). Only where delivery into a locked bucket has been seen to work "
+            "(`make verify` reports whether access logs arrive): S3 refuses an upload to such a bucket without "
+            "a Content-MD5 or checksum header, and CloudFront's log delivery is not documented to send one."
+        ),
+    )
+    logs_version_protection: bool = per_environment(
+        False,
+        description=(
+            "The API logs bucket's policy denies deleting any object version, to every principal (default off): "
+            "no log is lost or rewritten before the lifecycle expires it (versioning keeps what is overwritten), "
+            "whatever the delivery sends. S3 Lifecycle expiration is not subject to bucket policies."
         ),
     )
     retain_data: RetainData
@@ -91,10 +105,35 @@ def _expire_logs(days: int) -> s3.LifecycleRule:
     )
 
 
+def _keep_every_version(bucket: SecureBucket) -> Statement:
+    """Nobody deletes a version: the audit trail outlives any credentials until it expires."""
+    return Statement(
+        Sid="KeepEveryLogVersion",
+        Effect=DenyEffect,
+        Principal=Principal("*"),
+        # Not PutLifecycleConfiguration: CloudFormation changes the expiration through it.
+        Action=[awss3.DeleteObjectVersion],
+        Resource=[bucket.arn, bucket.objects()],
+    )
+
+
 class StorageBlueprint(Blueprint[StorageConfig]):
     name = "storage"
     description = "S3 buckets for API logs and Lambda artifacts"
     config_model = StorageConfig
+
+    def __init__(self, config: StorageConfig, context: Context) -> None:
+        super().__init__(config, context)
+        # `<prefix>-<environment>-<account>-<region>` must fit S3's limit in any region.
+        name = f"{config.logs_bucket_prefix}-{context.environment}-{'0' * 12}-{LONGEST_REGION}"
+        if len(name) > BUCKET_NAME_LIMIT:
+            raise ConfigError(
+                f"the logs bucket '{config.logs_bucket_prefix}-{context.environment}-<account>-<region>' would be "
+                f"{len(name)} characters in {LONGEST_REGION}, S3 takes {BUCKET_NAME_LIMIT}: shorten the prefix",
+                environment=context.environment,
+                stack=self.name,
+                field="logs_bucket_prefix",
+            )
 
     def define(self, t: Template) -> None:
         cfg = self.config
@@ -161,7 +200,7 @@ class StorageBlueprint(Blueprint[StorageConfig]):
             accept_finding(
                 artifacts.resource, "CKV_AWS_145", "no customer-managed key by this environment's settings: SSE-S3"
             )
-        logs.policy()
+        logs.policy(*([_keep_every_version(logs)] if cfg.logs_version_protection else []))
         access_logs.policy(
             Statement(
                 Sid="AllowS3ServerAccessLogs",

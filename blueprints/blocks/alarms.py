@@ -16,7 +16,7 @@ import re
 from typing import Literal
 
 from awacs import sns as awssns
-from awacs.aws import Condition, Principal, Statement, StringEquals
+from awacs.aws import ArnLike, Condition, Principal, Statement, StringEquals
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, Sub, cloudwatch, sns
 
@@ -89,7 +89,17 @@ class AlarmTopics(Block):
                         Principal=Principal("Service", ["cloudwatch.amazonaws.com"]),
                         Action=[awssns.Publish],
                         Resource=[Ref(self.alarms), Ref(self.pages)],
-                        Condition=Condition(StringEquals("aws:SourceAccount", AccountId)),
+                        # The conditions CloudWatch documents for its alarms' topics
+                        # (AlarmThatSendsEmail.html, "Preventing confused deputy security issues").
+                        Condition=Condition(
+                            [
+                                ArnLike(
+                                    "aws:SourceArn",
+                                    Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"),
+                                ),
+                                StringEquals("aws:SourceAccount", AccountId),
+                            ]
+                        ),
                     )
                 ),
             )

@@ -372,24 +372,26 @@ class LambdaDeploymentGroup(Block):
 
     def build(self) -> None:
         o = self.options
-        # The alias's ARN from its name, not a Ref: the alias's update policy names this group.
+        # ARNs from names, not Refs: the alias's update policy names this group. IAM authorizes
+        # GetAlias and UpdateAlias on the function, GetProvisionedConcurrencyConfig on the alias
+        # (the Service Authorization Reference's resource types; a statement naming another type
+        # never matches, and CodeDeploy would be refused at its first deployment).
+        function_arn = _arn("lambda", f"function:{o.function_name}")
         alias_arn = _arn("lambda", f"function:{o.function_name}:{o.alias_name}")
         statements: list[Statement] = [
-            allow(
-                [
-                    awslambda_actions.GetAlias,
-                    awslambda_actions.UpdateAlias,
-                    awslambda_actions.GetProvisionedConcurrencyConfig,
-                ],
-                [alias_arn],
-                sid="ShiftAliasTraffic",
-            )
+            allow([awslambda_actions.GetAlias, awslambda_actions.UpdateAlias], [function_arn], sid="ShiftAliasTraffic"),
+            allow([awslambda_actions.GetProvisionedConcurrencyConfig], [alias_arn], sid="ReadAliasConcurrency"),
         ]
         if o.alarms:
             statements.append(
                 allow([awscloudwatch.DescribeAlarms], [GetAtt(a, "Arn") for a in o.alarms], sid="WatchDeploymentAlarms")
             )
-        role = service_role(f"{self.logical_id}Role", "codedeploy", f"{o.name}-deployments", statements)
+        # The trust CodeDeploy documents names the principal only (how-to-create-service-role):
+        # it is not documented to send aws:SourceAccount, and a condition it does not send would
+        # refuse its first deployment.
+        role = service_role(
+            f"{self.logical_id}Role", "codedeploy", f"{o.name}-deployments", statements, source_account=False
+        )
         # Named after the function: a name CloudFormation generates from a long stack name and
         # logical ID is cut to IAM's 64 characters, and may lose the environment's prefix that
         # the account's CloudFormation role is allowed to manage.

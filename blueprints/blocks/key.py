@@ -14,10 +14,15 @@ The key policy (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy
 - `CloudWatchLogs`: the CloudWatch Logs service may use the key for the named log groups only
   (the kms:EncryptionContext:aws:logs:arn condition,
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
-- `LogDelivery`: AWS log delivery may generate data keys for objects it writes for this
-  account (CloudFront standard logs into an SSE-KMS bucket).
-- `ServicesPublish`: named AWS services (CloudWatch alarms) may generate data keys and decrypt
-  for this account only (aws:SourceAccount), to publish to an SNS topic under the key.
+- `LogDelivery`: AWS log delivery may generate data keys (and, with the buckets' S3 Bucket
+  Key, decrypt) for the objects it writes: CloudFront standard logs into an SSE-KMS bucket.
+  AWS's documented statement, which names no condition: legacy log delivery is not
+  documented to send aws:SourceAccount, and a condition it does not send drops every log.
+- `ServicesPublish`: named AWS services (CloudWatch alarms) may generate data keys and decrypt,
+  to publish to an SNS topic under the key: the statement SNS documents for CloudWatch, with no
+  condition by default (the topic policy confines publishing to this account's alarms, with the
+  conditions CloudWatch documents for it); `publishers_of_this_account` adds aws:SourceAccount
+  and aws:SourceArn, the form SNS documents generally but CloudWatch does not.
 """
 
 from __future__ import annotations
@@ -44,7 +49,9 @@ from blueprints.blocks.base import Block, Options
 from blueprints.core import Context, add_output, set_removal_policy
 from blueprints.core.iam import allow, document
 
-# Management without use: what the account root keeps (see the module docstring).
+# Management without use: what the account root keeps (see the module docstring). Only actions
+# IAM authorizes on a key: kms:ListAliases, ListKeys and CreateKey take no key and mean nothing
+# in a key policy.
 ADMINISTRATION: tuple[Action, ...] = (
     awskms.CancelKeyDeletion,
     awskms.CreateAlias,
@@ -56,7 +63,6 @@ ADMINISTRATION: tuple[Action, ...] = (
     awskms.EnableKeyRotation,
     awskms.GetKeyPolicy,
     awskms.GetKeyRotationStatus,
-    awskms.ListAliases,
     awskms.ListGrants,
     awskms.ListKeyPolicies,
     awskms.ListResourceTags,
@@ -119,15 +125,21 @@ class KeyOptions(Options):
     log_delivery: bool = Field(
         default=False,
         description=(
-            "Let AWS log delivery (delivery.logs.amazonaws.com, e.g. CloudFront standard logs) encrypt the "
-            "objects it writes for this account (default off)."
+            "Let AWS log delivery (delivery.logs.amazonaws.com: CloudFront standard logs) encrypt the objects "
+            "it writes, by AWS's documented statement (default off)."
         ),
     )
 
     publishing_services: tuple[str, ...] = Field(
         default=(),
+        description=("Services (e.g. cloudwatch) that publish to an SNS topic under the key (default none)."),
+    )
+    publishers_of_this_account: bool = Field(
+        default=False,
         description=(
-            "Services (e.g. cloudwatch) that publish to an SNS topic under the key for this account (default none)."
+            "Add aws:SourceAccount and aws:SourceArn (this account's alarms) to the publishing services' "
+            "statement (default off: CloudWatch is not documented to send them to KMS; if it does not, no alarm "
+            "is delivered)."
         ),
     )
 
@@ -181,40 +193,46 @@ class EncryptionKey(Block):
                 ),
             ]
         if o.log_groups:
+            # AWS's documented statement (encrypt-log-data-kms.html), for the named groups only.
             statements.append(
                 Statement(
                     Sid="CloudWatchLogs",
                     Effect="Allow",
                     Principal=Principal("Service", [Sub("logs.${AWS::Region}.amazonaws.com")]),
-                    Action=list(ENCRYPT_DECRYPT),
+                    Action=[
+                        Action("kms", a) for a in ("Encrypt", "Decrypt", "ReEncrypt*", "GenerateDataKey*", "Describe*")
+                    ],
                     Resource=["*"],
                     Condition=Condition(ArnLike("kms:EncryptionContext:aws:logs:arn", list(o.log_groups))),
                 )
             )
         if o.log_delivery:
             # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html
+            # (with an S3 Bucket Key, as SecureBucket sets: GenerateDataKey* and Decrypt).
             statements.append(
                 Statement(
                     Sid="LogDelivery",
                     Effect="Allow",
                     Principal=Principal("Service", ["delivery.logs.amazonaws.com"]),
-                    Action=[awskms.GenerateDataKey],
+                    Action=[Action("kms", "GenerateDataKey*"), awskms.Decrypt],
                     Resource=["*"],
-                    Condition=Condition(StringEquals("aws:SourceAccount", AccountId)),
                 )
             )
         if o.publishing_services:
-            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
-            statements.append(
-                Statement(
-                    Sid="ServicesPublish",
-                    Effect="Allow",
-                    Principal=Principal("Service", [f"{s}.amazonaws.com" for s in o.publishing_services]),
-                    Action=[awskms.Decrypt, awskms.GenerateDataKey],
-                    Resource=["*"],
-                    Condition=Condition(StringEquals("aws:SourceAccount", AccountId)),
-                )
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+            publish = Statement(
+                Sid="ServicesPublish",
+                Effect="Allow",
+                Principal=Principal("Service", [f"{s}.amazonaws.com" for s in o.publishing_services]),
+                Action=[Action("kms", "GenerateDataKey*"), awskms.Decrypt],
+                Resource=["*"],
             )
+            if o.publishers_of_this_account:
+                alarms = Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*")
+                publish.Condition = Condition(
+                    [StringEquals("aws:SourceAccount", AccountId), ArnLike("aws:SourceArn", alarms)]
+                )
+            statements.append(publish)
         key = kms.Key(
             self.logical_id,
             Description=o.description,

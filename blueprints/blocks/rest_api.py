@@ -91,7 +91,7 @@ class RestApi(Block):
                 ValidateRequestParameters=True,
             )
         )
-        self._gateway_responses()
+        self.responses = self._gateway_responses()
         self.resources = self._resources()
         self.models = {
             name: t.add_resource(
@@ -114,9 +114,18 @@ class RestApi(Block):
                 f"Deployment{digest}",
                 RestApiId=Ref(self.api),
                 Description="Routes " + digest,
-                DependsOn=[m.title for m in self.methods],
+                # A deployment snapshots the API as it is when it is made: it waits for every
+                # part of that snapshot, not only the methods.
+                DependsOn=self._snapshot(),
             )
         )
+
+    def _snapshot(self) -> list[str]:
+        """Logical IDs of everything a deployment of this API takes: methods, resources,
+        models, the authorizer, the validator and the gateway responses."""
+        parts = [self.authorizer, self.validator, *self.responses, *self.resources.values()]
+        parts += [*self.models.values(), *self.methods]
+        return sorted({p.title for p in parts})
 
     def _method(self, route: Route) -> apigw.Method:
         o = self.options
@@ -186,8 +195,8 @@ class RestApi(Block):
                 )
         return resources
 
-    def _gateway_responses(self) -> None:
-        for title, (response_type, template) in self.options.gateway_responses.items():
+    def _gateway_responses(self) -> list[apigw.GatewayResponse]:
+        return [
             self.template.add_resource(
                 apigw.GatewayResponse(
                     title,
@@ -197,6 +206,8 @@ class RestApi(Block):
                     ResponseParameters=_CHALLENGE if response_type == "UNAUTHORIZED" else {},
                 )
             )
+            for title, (response_type, template) in self.options.gateway_responses.items()
+        ]
 
     def digest(self) -> str:
         """Changes with any route, its callers, request model or gateway response."""
@@ -307,7 +318,6 @@ def api_gateway_account(template: Template) -> apigw.Account:
                     [
                         awslogs.CreateLogGroup,
                         awslogs.CreateLogStream,
-                        awslogs.DescribeLogGroups,
                         awslogs.DescribeLogStreams,
                         awslogs.PutLogEvents,
                         awslogs.GetLogEvents,
@@ -315,8 +325,13 @@ def api_gateway_account(template: Template) -> apigw.Account:
                     ],
                     [Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
                     sid="PushApiGatewayLogs",
-                )
+                ),
+                allow([awslogs.DescribeLogGroups], ["*"], sid="FindLogGroups"),  # takes no resource
             ],
+            # The trust AWS documents for this role names the principal only: API Gateway is not
+            # documented to send aws:SourceAccount, and a condition it does not send would keep
+            # every stage's execution logs from being written.
+            source_account=False,
         )
     )
     return template.add_resource(apigw.Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn")))

@@ -410,11 +410,18 @@ class Vpc(Block):
                 "vpc-flow-logs",
                 "deliver-flow-logs",
                 [
+                    # The group's Arn attribute ends in ":*" (its streams); DescribeLogStreams is
+                    # authorized on the group itself, whose ARN has no such suffix.
+                    allow([awslogs.CreateLogStream, awslogs.PutLogEvents], [GetAtt(group, "Arn")], sid="WriteFlowLogs"),
                     allow(
-                        [awslogs.CreateLogStream, awslogs.PutLogEvents, awslogs.DescribeLogStreams],
-                        [GetAtt(group, "Arn")],
-                        sid="WriteFlowLogs",
-                    )
+                        [awslogs.DescribeLogStreams],
+                        [
+                            Sub(
+                                f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{group.title}}}"
+                            )
+                        ],
+                        sid="FindFlowLogStreams",
+                    ),
                 ],
             )
         )

@@ -48,6 +48,9 @@ class BlueprintError(RuntimeError):
 # 39 characters besides the two names with the longest regions (14 characters).
 _NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
 MAX_NAMES_LENGTH = 24
+# One of the longest region names the project accepts (no ISO region), and S3's name limit.
+LONGEST_REGION = "ap-southeast-1"
+BUCKET_NAME_LIMIT = 63
 # Cognito domain prefixes (`{project}-{environment}-auth-{account}`) may not contain these.
 _RESERVED_WORDS = ("aws", "amazon", "cognito")
 _RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")

@@ -165,16 +165,20 @@ def test_codedeploy_shifts_traffic_only_where_the_setting_asks(project, template
         role = t.resources()[group["ServiceRoleArn"]["Fn::GetAtt"][0]]["Properties"]
         assert "ManagedPolicyArns" not in role
         (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        # The trust CodeDeploy documents: no condition key it is not documented to send.
         assert trust["Principal"] == {"Service": ["codedeploy.amazonaws.com"]}
-        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+        assert "Condition" not in trust
         (policy,) = role["Policies"]
         statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-        assert sorted(statements) == ["ShiftAliasTraffic", "WatchDeploymentAlarms"]
+        assert sorted(statements) == ["ReadAliasConcurrency", "ShiftAliasTraffic", "WatchDeploymentAlarms"]
         for statement in statements.values():  # named actions on named resources: never "*"
             assert not any("*" in action for action in statement["Action"])
             assert "*" not in statement["Resource"]
-        alias_arn = f"function:payments-{env}-{spec.name}:{LIVE_ALIAS}"
-        assert statements["ShiftAliasTraffic"]["Resource"][0]["Fn::Sub"].endswith(alias_arn)
+        # IAM authorizes GetAlias and UpdateAlias on the function, GetProvisionedConcurrencyConfig
+        # on the alias.
+        function_arn = f"function:payments-{env}-{spec.name}"
+        assert statements["ShiftAliasTraffic"]["Resource"][0]["Fn::Sub"].endswith(function_arn)
+        assert statements["ReadAliasConcurrency"]["Resource"][0]["Fn::Sub"].endswith(f"{function_arn}:{LIVE_ALIAS}")
         assert statements["WatchDeploymentAlarms"]["Resource"] == [
             {"Fn::GetAtt": [f"{spec.title}{s.capitalize()}Alarm", "Arn"]} for s in ALARM_SIGNALS
         ]

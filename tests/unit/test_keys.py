@@ -232,8 +232,18 @@ def test_the_api_logs_bucket_is_locked_where_the_environment_says_so(project, en
     assert any(s.get("Principal") == {"Service": ["logging.s3.amazonaws.com"]} for s in policy["Statement"])
 
 
-def test_prod_locks_its_api_logs_for_a_year(project):
-    assert project.environments["prod"].settings.stacks["storage"]["logs_object_lock_days"] >= 365
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_no_version_of_the_api_logs_can_be_deleted_where_data_is_retained(project, env):
+    """The audit trail's protection depends on nothing the log delivery sends: a bucket policy
+    denies deleting any version to everyone, where a default-retention lock would make S3 refuse
+    every upload without a checksum header (which CloudFront is not documented to send)."""
+    storage = json.loads(project.environments[env].render("storage"))
+    assert "ObjectLockConfiguration" not in storage["Resources"]["LogsBucket"]["Properties"]
+    statements = storage["Resources"]["LogsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    keep = next(s for s in statements if s.get("Sid") == "KeepEveryLogVersion")
+    assert keep["Effect"] == "Deny" and keep["Principal"] == "*" and "Condition" not in keep
+    assert keep["Action"] == ["s3:DeleteObjectVersion"]
+    assert {"Fn::Sub": "${LogsBucket.Arn}/*"} in keep["Resource"]
 
 
 def test_a_lock_longer_than_the_logs_live_is_refused_by_name(project_copy):

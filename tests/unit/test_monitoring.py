@@ -101,16 +101,22 @@ def test_the_topics_are_encrypted_and_only_this_accounts_alarms_publish(env, sta
             "Sid": "ServicesPublish",
             "Effect": "Allow",
             "Principal": {"Service": ["cloudwatch.amazonaws.com"]},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            # SNS's documented statement for CloudWatch: no condition key CloudWatch is not
+            # documented to send to KMS (the topic policy narrows who publishes).
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
             "Resource": ["*"],
-            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
         }
     ]
     (policy,) = _of_type(template, "AWS::SNS::TopicPolicy").values()
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": ["cloudwatch.amazonaws.com"]}
     assert statement["Action"] == ["sns:Publish"]
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert statement["Condition"] == {
+        "ArnLike": {
+            "aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}
+        },
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    }
 
 
 def test_subscriptions_come_from_the_environment_and_bad_ones_are_refused():
