@@ -12,7 +12,7 @@ CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 APITEST  := .venv-apitest
 
-.PHONY: demo test lint typecheck unit consistency report environment bootstrap scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
+.PHONY: demo test lint typecheck unit consistency report environment bootstrap preflight verify scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
 
 $(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,14 @@ environment: $(STAMP)
 ## bootstrap: make $(ENV)'s account ready for launches (deploy and CloudFormation roles, account settings), as its administrator
 bootstrap: $(STAMP)
 	$(BIN)/python -m scripts.bootstrap --env $(ENV) $(if $(ROLE),--role-arn $(ROLE))
+
+## preflight: read-only checks of $(ENV)'s account before a launch (LOCAL=1: on the local emulator)
+preflight: $(STAMP) $(if $(LOCAL),$(EMULATOR)/.installed)
+	$(BIN)/python -m scripts.preflight --env $(ENV) $(if $(LOCAL),--local)
+
+## verify: $(ENV) end to end through its public URL, as its administrator (LOCAL=1: on the local emulator)
+verify: $(STAMP)
+	$(BIN)/python -m scripts.verify --env $(ENV) $(if $(LOCAL),--local) $(if $(ROLE),--role-arn $(ROLE))
 
 ## rotate-origin-secret: new origin secret for $(ENV), rolled out to the stage's web ACL, then CloudFront
 rotate-origin-secret: $(STAMP)

@@ -292,6 +292,43 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
                 sid="ReadWhatTheDistributionSends",  # the origin secret's rotation checks it
             ),
             prefix_lists,
+            *self._preflight_statements(prefix),
+        ]
+
+    def _preflight_statements(self, prefix: str) -> list[Statement]:
+        """What `blueprints.preflight` reads (its checks run as the deploy role, before a launch)."""
+        regions = self.config.regions
+        return [
+            allow(
+                [Action("lambda", "GetAccountSettings"), Action("cognito-idp", "DescribeUserPoolDomain")],
+                ["*"],
+                sid="ReadAccountQuotasAndDomainPrefixes",  # take no resource
+            ),
+            allow(
+                [Action("lambda", "GetFunctionConcurrency")],
+                [Sub(f"arn:${{AWS::Partition}}:lambda:{r}:${{AWS::AccountId}}:function:{prefix}*") for r in regions],
+                sid="ReadReservedConcurrency",
+            ),
+            allow(
+                [Action("apigateway", "GET")],
+                [Sub(f"arn:${{AWS::Partition}}:apigateway:{r}::/account") for r in regions],
+                sid="ReadApiGatewayAccountSettings",
+            ),
+            allow(
+                [Action("iam", "GetRole")],
+                [Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*")],
+                sid="FindServiceLinkedRoles",
+            ),
+            allow(
+                [Action("sns", "ListSubscriptionsByTopic")],
+                [Sub(f"arn:${{AWS::Partition}}:sns:{r}:${{AWS::AccountId}}:{prefix}*") for r in regions],
+                sid="ReadAlarmSubscriptions",
+            ),
+            allow(
+                [Action("route53", "GetHostedZone")],
+                [Sub("arn:${AWS::Partition}:route53:::hostedzone/*")],
+                sid="ReadZoneNameServers",
+            ),
         ]
 
 

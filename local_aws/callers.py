@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,6 +29,7 @@ from typing import Any
 from blueprints.contract import BACKOFFICE_READ
 from blueprints.environments import load_project
 from blueprints.sceptre_adapter import render_environment
+from blueprints.verify import Endpoints, Reply, send
 from local_aws import control
 from local_aws.accounts import admin_session
 
@@ -80,14 +80,18 @@ class Environment:
     def url(self) -> str:
         """The API's base URL on the front door: the CloudFront distribution (the cdn stack's
         `ApiUrl` in a real environment), which adds the origin secret the stage requires."""
-        return f"{self.emulator.frontdoor_url}/distributions/{self.outputs('cdn')['DistributionId']}"
+        return self.endpoints.api
 
     @cached_property
     def direct_url(self) -> str:
         """The stage's own URL on the front door (standing for its execute-api URL): its web
         ACL refuses every request without the origin secret."""
-        api = self.outputs("api")
-        return f"{self.emulator.frontdoor_url}/restapis/{api['RestApiId']}/{api['StageName']}"
+        return self.endpoints.stage
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Where `blueprints.verify` finds the environment on the emulator."""
+        return emulator_endpoints(self.emulator, {s: self.outputs(s) for s in ("cdn", "api")})
 
     @cached_property
     def _cognito(self) -> Any:
@@ -139,6 +143,17 @@ class Environment:
         return client_credentials_token(self.emulator, found, secret, scopes)
 
 
+def emulator_endpoints(emulator: control.Emulator, outputs: dict[str, dict[str, str]]) -> Endpoints:
+    """An environment's endpoints on the emulator's front door (`outputs`: of its cdn and
+    api stacks), where a real deployment's are its domain, execute-api host and token URL."""
+    api = outputs["api"]
+    return Endpoints(
+        api=f"{emulator.frontdoor_url}/distributions/{outputs['cdn']['DistributionId']}",
+        stage=f"{emulator.frontdoor_url}/restapis/{api['RestApiId']}/{api['StageName']}",
+        token=f"{emulator.url}/oauth2/token",
+    )
+
+
 def client_credentials_token(emulator: control.Emulator, client_id: str, secret: str, scopes: tuple[str, ...]) -> str:
     """The OAuth2 client-credentials grant against the emulator's token endpoint (which stands
     for the identity stack's `TokenUrl`)."""
@@ -165,45 +180,5 @@ def _password() -> str:
     return secrets.token_urlsafe(24) + "aA1!"
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: dict[str, str]
-    text: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.text) if self.text else None
-
-
-def send(
-    method: str,
-    url: str,
-    body: object = None,
-    *,
-    token: str | None = None,
-    headers: dict[str, str] | None = None,
-    raw: bytes | None = None,
-    patience: float = 0.0,
-) -> Reply:
-    """One HTTP request to the front door (loopback), any status returned rather than raised.
-    With `patience`, a throttled request (429) is sent again after a pause, for up to that
-    many seconds, as a well-behaved client does."""
-    sent = {"Content-Type": "application/json", **(headers or {})}
-    if token is not None:
-        sent["Authorization"] = f"Bearer {token}"
-    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-    deadline = time.monotonic() + patience
-    while True:
-        reply = _send_once(urllib.request.Request(url, data=data, headers=sent, method=method))  # noqa: S310
-        if reply.status != 429 or time.monotonic() >= deadline:
-            return reply
-        time.sleep(0.2)
-
-
-def _send_once(request: urllib.request.Request) -> Reply:
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
-            return Reply(response.status, dict(response.headers), response.read().decode())
-    except urllib.error.HTTPError as err:
-        return Reply(err.code, dict(err.headers), err.read().decode())
+# Reply and send are blueprints.verify's: one HTTP client for the emulator's callers and verify.
+__all__ = ["CallerError", "Environment", "Reply", "claims", "client_credentials_token", "emulator_endpoints", "send"]

@@ -71,6 +71,9 @@ class Emulator:
             AWS_ENDPOINT_URL=self.url,
             AWS_CONFIG_FILE=os.devnull,
             AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+            # The public DNS as the emulator's zones make it (local_aws/public_dns.py): where
+            # blueprints.preflight asks whether the domain is delegated.
+            BLUEPRINTS_DNS_RESOLVER=f"{HOST}:{self.port}",
             **CREDENTIALS,
         )
         return env
@@ -105,6 +108,11 @@ def code_version() -> str:
     digest = hashlib.sha256()
     for path in (
         ROOT / "local_aws" / "models.py",
+        ROOT / "local_aws" / "alarm_actions.py",
+        ROOT / "local_aws" / "iam_enforcement.py",
+        ROOT / "local_aws" / "lambda_limits.py",
+        ROOT / "local_aws" / "public_dns.py",
+        ROOT / "local_aws" / "resource_policies.py",
         ROOT / "local_aws" / "observability.py",
         ROOT / "local_aws" / "oauth.py",
         ROOT / "local_aws" / "protection.py",

@@ -13,6 +13,8 @@ What each patch restores (moto 5.2, local_aws.models.MOTO_VERSION):
   DescribeTable shows the table's KMS key.
 - AWS::S3::Bucket: ObjectLockEnabled and ObjectLockConfiguration.
 - AWS::Lambda::Function: KmsKeyArn (moto reads only the API's `KMSKeyArn`).
+- S3 deletes: a bucket policy's Deny applies to them, for every caller (moto applies bucket
+  policies only with IAM enforcement on), e.g. the logs bucket's KeepEveryLogVersion.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models.table import Table
 from moto.kms.models import Key
 from moto.logs.models import LogGroup
-from moto.s3.models import FakeBucket
+from moto.s3.exceptions import AccessDeniedByLock
+from moto.s3.models import FakeBucket, S3Backend
 from moto.secretsmanager.models import secretsmanager_backends
 
-from local_aws.models import _Emulated
+from local_aws.models import REQUEST_CONTEXT, _Emulated
+from local_aws.resource_policies import ANYONE, decision
 
 DAY = 86400
 
@@ -147,10 +151,27 @@ def _key_policy_as_text(model: type) -> None:
     model.create_from_cloudformation_json = classmethod(created)  # type: ignore[attr-defined]
 
 
+_delete_object = S3Backend.delete_object
+
+
+def _delete_unless_denied(
+    self: S3Backend, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
+) -> Any:
+    """A bucket policy's Deny applies to every caller's deletes (moto applies bucket policies
+    only with IAM enforcement on): e.g. the logs bucket's KeepEveryLogVersion."""
+    bucket = self.get_bucket(bucket_name)
+    action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
+    resource = f"arn:aws:s3:::{bucket_name}/{key_name}"
+    if decision(bucket.policy, ANYONE, action, resource, REQUEST_CONTEXT) == "Deny":
+        raise AccessDeniedByLock()  # S3's own AccessDenied, "Access Denied"
+    return _delete_object(self, bucket_name, key_name, version_id=version_id, bypass=bypass)
+
+
 def register() -> None:
     """Patch moto's models (once) and check moto's CloudFormation sees the rotation model."""
     if getattr(Key, "_protection_patched", False):
         return
+    S3Backend.delete_object = _delete_unless_denied  # type: ignore[method-assign]
     _key_policy_as_text(Key)
     _after(LogGroup, _log_group_key)
     _after(Table, _table_encryption)

@@ -1,6 +1,7 @@
 """Emulator process: register the extra CloudFormation models, then serve moto on
 127.0.0.1 only, with the Cognito OAuth2 token endpoint moto lacks (local_aws/oauth.py)
-in front of it. Run with the emulator's interpreter: python -m local_aws.server --port N"""
+in front of it, and the identity policies of the stacks' roles enforced on their calls
+(local_aws/iam_enforcement.py). Run with the emulator's interpreter: python -m local_aws.server --port N"""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from local_aws import observability, protection
+from local_aws import alarm_actions, lambda_limits, observability, protection, public_dns
 from local_aws.frontdoor import serve_in_thread
+from local_aws.iam_enforcement import Enforcer
 from local_aws.models import register
 from local_aws.oauth import TokenEndpoint
 
@@ -34,15 +36,18 @@ def main() -> None:
     register()
     observability.register()
     protection.register()
+    lambda_limits.register()
+    alarm_actions.register()
     # What moto.server.main does, with the token endpoint wrapped around moto's app.
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
     signal.signal(signal.SIGINT, _exit)
     signal.signal(signal.SIGTERM, _exit)
+    public_dns.serve_in_thread(args.port)  # UDP, on the port moto serves HTTP on
     if args.frontdoor_port:
         state = Path(os.environ.get("EMULATOR_STATE_DIR", ".emulator"))
         serve_in_thread(args.frontdoor_port, f"http://{HOST}:{args.port}", state)
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(HOST, args.port, TokenEndpoint(app), threaded=True, request_handler=MotoRequestHandler)
+    run_simple(HOST, args.port, Enforcer(TokenEndpoint(app)), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

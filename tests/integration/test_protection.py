@@ -1,4 +1,4 @@
-"""Keys, encryption, the locked audit trail and the cursor key's rotation schedule, as the
+"""Keys, encryption, the protected audit trail and the cursor key's rotation schedule, as the
 launched dev and prod environments keep them (read back through the service APIs)."""
 
 from __future__ import annotations
@@ -65,17 +65,29 @@ def test_dev_uses_aws_managed_keys_as_its_settings_say(launched):
     assert "KMSKeyArn" not in _client("lambda", dev, "functions").get_function_configuration(FunctionName=name)
 
 
-def test_prod_api_logs_are_locked_for_a_year_and_dev_logs_are_not(launched):
-    s3 = _client("s3", launched["prod"], "storage")
-    lock = s3.get_object_lock_configuration(Bucket=launched["prod"].output("storage", "LogsBucketName"))
-    assert lock["ObjectLockConfiguration"] == {
-        "ObjectLockEnabled": "Enabled",
-        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 365}},
-    }
-    dev_logs = launched["dev"].output("storage", "LogsBucketName")
-    dev_s3 = _client("s3", launched["dev"], "storage")
-    with pytest.raises(dev_s3.exceptions.ClientError, match="ObjectLockConfigurationNotFound"):
-        dev_s3.get_object_lock_configuration(Bucket=dev_logs)
+def test_no_version_of_prods_api_logs_can_be_deleted_and_devs_can(launched):
+    """Prod's audit trail is kept by its bucket policy, whatever the log delivery sends: even
+    the account's administrator cannot delete a version; in dev, whose settings do not ask
+    for it, a version can be deleted."""
+    for env, refused in (("prod", True), ("dev", False)):
+        s3 = _client("s3", launched[env], "storage")
+        bucket = launched[env].output("storage", "LogsBucketName")
+        version = s3.put_object(Bucket=bucket, Key="E2ABC.2026-12-04-10.abcd.gz", Body=b"log line")["VersionId"]
+        assert "ObjectLockConfiguration" not in _lock(s3, bucket), env
+        if refused:
+            with pytest.raises(s3.exceptions.ClientError, match="AccessDenied"):
+                s3.delete_object(Bucket=bucket, Key="E2ABC.2026-12-04-10.abcd.gz", VersionId=version)
+            assert s3.get_object(Bucket=bucket, Key="E2ABC.2026-12-04-10.abcd.gz", VersionId=version)
+        else:
+            s3.delete_object(Bucket=bucket, Key="E2ABC.2026-12-04-10.abcd.gz", VersionId=version)
+
+
+def _lock(s3, bucket: str) -> dict:
+    try:
+        return s3.get_object_lock_configuration(Bucket=bucket)
+    except s3.exceptions.ClientError as err:
+        assert "ObjectLockConfigurationNotFound" in str(err)
+        return {}
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

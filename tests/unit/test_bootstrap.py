@@ -189,6 +189,7 @@ def test_the_deploy_role_passes_only_the_cloudformation_role_and_manages_only_it
     # "*" only where the action takes no resource.
     assert sorted(s["Sid"] for s in statements if s["Resource"] == ["*"]) == [
         "FindManagedPrefixLists",
+        "ReadAccountQuotasAndDomainPrefixes",
         "ValidateTemplatesAndReadDrift",
     ]
     assert not any(a.startswith(("iam:Create", "iam:Put", "iam:Attach")) for s in statements for a in s["Action"])

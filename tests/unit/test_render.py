@@ -159,20 +159,24 @@ def test_every_stack_runs_its_own_hooks():
     for stack in stacks:
         for hooks in stack.hooks.values():
             assert all(hook.stack is stack for hook in hooks), stack.name
-        # The account check comes before any other AWS call of the stack's hooks.
+        # The account check comes before any other AWS call of the stack's hooks, then the
+        # account's preflight, before the stack's first change.
         assert [type(h).__name__ for h in stack.hooks["before_launch"]] == [
             "ValidateEnvironmentHook",
             "CheckAccountHook",
+            "PreflightHook",
             "GuardStatefulResourcesHook",
         ]
         assert [type(h).__name__ for h in stack.hooks["before_update"]] == [
             "ValidateEnvironmentHook",
             "CheckAccountHook",
+            "PreflightHook",
             "GuardStatefulResourcesHook",
         ]
         assert [type(h).__name__ for h in stack.hooks["before_create"]] == [
             "ValidateEnvironmentHook",
             "CheckAccountHook",
+            "PreflightHook",
         ]
         assert [type(h).__name__ for h in stack.hooks["before_delete"]] == ["CheckAccountHook"]
         assert [type(h).__name__ for h in stack.hooks["after_launch"]] == ["ProtectStackHook"]
