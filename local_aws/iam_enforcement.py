@@ -9,7 +9,8 @@ service is one `ACTIONS` can map to IAM actions and resource ARNs:
 
 - DynamoDB: each operation's table (and index), transactions by the action of each item
   (IAM has no TransactWriteItems action: a Put needs dynamodb:PutItem on its table, and so on);
-- Secrets Manager: the secret's ARN.
+- Secrets Manager: the secret's ARN;
+- CloudFormation: the stack (the deploy role's launches), or none for actions that take none.
 
 Every other request passes unchecked (moto checks only S3 requests against resources), which
 the README lists. The role's inline and managed policies are evaluated: an explicit Deny
@@ -18,9 +19,11 @@ wins, else an Allow must match the action, the resource and its conditions.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -77,10 +80,24 @@ def _secretsmanager(operation: str, body: dict[str, Any], region: str, account: 
     return [(f"secretsmanager:{operation}", str(found.arn))]
 
 
-# service (as signed) -> the (action, resource) pairs an operation of its X-Amz-Target makes
+def _cloudformation(operation: str, body: dict[str, Any], region: str, account: str) -> list[Request]:
+    """A stack action names its stack (by name or ARN; a new stack's id is not known yet, and
+    IAM policies name stacks as `stack/<name>/*`); the others take no resource."""
+    stack = body.get("StackName")
+    action = f"cloudformation:{operation}"
+    if not stack:
+        return [(action, "*")]
+    if not str(stack).startswith("arn:"):
+        stack = f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/00000000-0000-0000-0000-000000000000"
+    return [(action, str(stack))]
+
+
+# service (as signed) -> the (action, resource) pairs an operation makes (JSON services: from
+# X-Amz-Target and the body; query services: from the form's Action and parameters)
 ACTIONS: dict[str, Callable[[str, dict[str, Any], str, str], list[Request]]] = {
     "dynamodb": _dynamodb,
     "secretsmanager": _secretsmanager,
+    "cloudformation": _cloudformation,
 }
 
 
@@ -109,6 +126,18 @@ def denied(documents: Iterable[Any], action: str, resource: str) -> bool:
     return "Deny" in found or "Allow" not in found
 
 
+def _operation(environ: dict[str, Any], raw: bytes) -> tuple[str | None, dict[str, Any]]:
+    """The operation and its parameters: X-Amz-Target and a JSON body, or a query form."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    try:
+        if "." in target:
+            return target.rsplit(".", 1)[1], json.loads(raw or b"{}")
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode(), keep_blank_values=True).items()}
+    except ValueError:
+        return None, {}
+    return form.get("Action"), form
+
+
 class Enforcer:
     """WSGI middleware in front of moto: checks each request of an enforced role."""
 
@@ -119,17 +148,21 @@ class Enforcer:
         refusal = self._refusal(environ)
         if refusal is None:
             return self.app(environ, start_response)  # type: ignore[no-any-return]
-        body = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException", "message": refusal}).encode()
-        start_response(
-            "400 Bad Request",
-            [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", "AccessDeniedException")],
-        )
-        return [body]
+        if "." in environ.get("HTTP_X_AMZ_TARGET", ""):  # a JSON protocol's error
+            body = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException", "message": refusal})
+            headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", "AccessDeniedException")]
+            start_response("400 Bad Request", headers)
+        else:  # the query protocol's
+            body = (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                f"<Message>{html.escape(refusal)}</Message></Error><RequestId>enforced</RequestId></ErrorResponse>"
+            )
+            start_response("403 Forbidden", [("Content-Type", "text/xml")])
+        return [body.encode()]
 
     def _refusal(self, environ: dict[str, Any]) -> str | None:
         match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if match is None or match.group(3) not in ACTIONS or "." not in target:
+        if match is None or match.group(3) not in ACTIONS:
             return None
         role = _role_of(match.group(1))
         if role is None:
@@ -140,13 +173,12 @@ class Enforcer:
             return None  # a role no template made: the emulator's administrators, CI
         raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(raw)  # moto reads it again
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
+        operation, body = _operation(environ, raw)
+        if operation is None:
             return None
-        operation = target.rsplit(".", 1)[1]
         for action, resource in ACTIONS[match.group(3)](operation, body, match.group(2), account):
             if denied(documents, action, resource):
+                print(f"identity policy refused {caller}: {action} on {resource}", flush=True)
                 return (
                     f"User: {caller} is not authorized to perform: {action} on resource: {resource} because no "
                     "identity-based policy allows the action"

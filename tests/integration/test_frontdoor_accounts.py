@@ -116,6 +116,18 @@ def _deploy(client: Clients) -> tuple[str, str]:
         BillingMode="PAY_PER_REQUEST",
     )
     role = client("iam").create_role(RoleName=f"{FUNCTION}-role", AssumeRolePolicyDocument=json.dumps(TRUST))
+    # What the handler does, and nothing else: the emulator enforces the role's policy, as IAM does.
+    table_arn = client("dynamodb").describe_table(TableName=TABLE)["Table"]["TableArn"]
+    client("iam").put_role_policy(
+        RoleName=f"{FUNCTION}-role",
+        PolicyName="write-its-table",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table_arn}],
+            }
+        ),
+    )
     function_arn: str = client("lambda").create_function(
         FunctionName=FUNCTION,
         Runtime="python3.11",

@@ -86,3 +86,17 @@ def test_the_refusal_is_iams(launched, emulator, emulator_state, payment_role):
     assert "AccessDeniedException" in text
     table = "arn:aws:dynamodb:eu-west-1:111111111111:table/payments-dev-transactions"
     assert f"is not authorized to perform: dynamodb:PutItem on resource: {table}" in text
+
+
+def test_the_deploy_role_may_act_on_its_environments_stacks_only(launched, emulator):
+    """The deploy role's CloudFormation calls are checked too: its own stacks, and nothing
+    else (ListStacks takes no stack, and its policy does not grant it)."""
+    from blueprints.accounts import deploy_session  # noqa: PLC0415
+    from local_aws.launched import environment_variables  # noqa: PLC0415
+
+    with environment_variables(emulator.environment({})):
+        cloudformation = deploy_session(launched["dev"].settings, doing="test").client("cloudformation")
+        assert cloudformation.describe_stacks(StackName="payments-dev-data")["Stacks"]
+        for call in (lambda: cloudformation.describe_stacks(StackName="orders-dev-data"), cloudformation.list_stacks):
+            with pytest.raises(cloudformation.exceptions.ClientError, match="AccessDenied.*payments-dev-deploy"):
+                call()
