@@ -27,6 +27,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local_aws.frontdoor.access_logs import AccessLogWriter
 from local_aws.frontdoor.accounts import FIXED, AccountClients, Credentials, RoleSessions
 from local_aws.frontdoor.authorizer import CognitoAuthorizer
 from local_aws.frontdoor.cognito import PoolDirectory
@@ -96,6 +97,7 @@ def build(emulator_url: str, state_dir: Path, regions: Sequence[str] | None = No
         DeployedFunctions(clients),
         workers,
         distributions=DistributionReader(clients),
+        access_logs=AccessLogWriter(clients),
     )
     return front_door, workers
 

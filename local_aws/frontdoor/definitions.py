@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local_aws.frontdoor.access_logs import AccessLog
 from local_aws.frontdoor.accounts import (
     AccountClientFactory,
     ClientFactory,
@@ -111,6 +112,7 @@ class ApiDefinition:
     throttling: Throttling | None = None
     stage_variables: Mapping[str, str] = field(default_factory=dict)
     web_acl: WebAcl | None = None  # the stage's WAF web ACL (None: no ACL associated)
+    access_log: AccessLog | None = None  # where the stage logs each request (None: it does not)
     router: Router[Resource] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -288,15 +290,31 @@ class DefinitionReader:
             gateway_responses=responses,
             throttling=stage_throttling(stage.get("methodSettings") or {}),
             stage_variables=dict(stage.get("variables") or {}),
+            access_log=_access_log(stage),
         )
 
 
 def _with_stage_settings(definition: ApiDefinition, stage: Mapping[str, Any], web_acl: WebAcl | None) -> ApiDefinition:
     throttling = stage_throttling(stage.get("methodSettings") or {})
     variables = dict(stage.get("variables") or {})
-    if (throttling, variables, web_acl) == (definition.throttling, definition.stage_variables, definition.web_acl):
+    access_log = _access_log(stage)
+    if (throttling, variables, web_acl, access_log) == (
+        definition.throttling,
+        definition.stage_variables,
+        definition.web_acl,
+        definition.access_log,
+    ):
         return definition
-    return dataclasses.replace(definition, throttling=throttling, stage_variables=variables, web_acl=web_acl)
+    return dataclasses.replace(
+        definition, throttling=throttling, stage_variables=variables, web_acl=web_acl, access_log=access_log
+    )
+
+
+def _access_log(stage: Mapping[str, Any]) -> AccessLog | None:
+    settings = stage.get("accessLogSettings") or {}
+    if not settings.get("destinationArn"):
+        return None
+    return AccessLog(settings["destinationArn"], settings.get("format") or "$context.requestId")
 
 
 @dataclass(frozen=True)

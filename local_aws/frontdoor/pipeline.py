@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
+from local_aws.frontdoor.access_logs import AccessLogWriter
 from local_aws.frontdoor.authorizer import CognitoAuthorizer, Unauthorized, UserPool, bearer_token
 from local_aws.frontdoor.definitions import (
     ApiDefinition,
@@ -78,8 +79,10 @@ class FrontDoor:
         throttles: Throttles | None = None,
         integration_timeout: float = INTEGRATION_TIMEOUT,
         distributions: DistributionReader | None = None,
+        access_logs: AccessLogWriter | None = None,
     ) -> None:
         self._definitions = definitions
+        self._access_logs = access_logs
         self._distributions = distributions
         self._authorizer = authorizer
         self._functions = functions
@@ -123,13 +126,40 @@ class FrontDoor:
         if definition is None:
             headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "ForbiddenException"}
             return json_response(403, '{"message":"Forbidden"}', headers)
+        path = "/" + (parts[4] if len(parts) > 4 else "")
         try:
             self._firewall(definition, request, request_id)
-            return self._pipeline(definition, request, "/" + (parts[4] if len(parts) > 4 else ""), request_id)
+            response = self._pipeline(definition, request, path, request_id)
         except _Answered as answered:
-            return answered.response
+            response = answered.response
         except Refusal as refusal:
-            return render_refusal(refusal, definition.gateway_responses, request_id, request.lower_headers)
+            response = render_refusal(refusal, definition.gateway_responses, request_id, request.lower_headers)
+        self._log_access(definition, request, path, response, request_id)
+        return response
+
+    def _log_access(
+        self, definition: ApiDefinition, request: Request, path: str, response: Response, request_id: str
+    ) -> None:
+        """The stage's access log line, as API Gateway writes it after answering."""
+        if self._access_logs is None or definition.access_log is None:
+            return
+        context = {
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "httpMethod": request.method,
+            "path": f"/{definition.stage}{path}",
+            "resourcePath": path,
+            "status": response.status,
+            "protocol": "HTTP/1.1",
+            "responseLength": len(response.body),
+            "stage": definition.stage,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity.sourceIp": "127.0.0.1",
+        }
+        try:
+            self._access_logs.write(definition.account_id, definition.region, definition.access_log, context)
+        except Exception:  # a log that cannot be written never changes the answer
+            LOG.exception("front door: access log of %s/%s not written", definition.api_id, definition.stage)
 
     def _through_distribution(self, request: Request, request_id: str) -> Response:
         """What CloudFront does before the origin: the origin path before the viewer's path,

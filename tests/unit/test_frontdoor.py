@@ -1285,3 +1285,12 @@ def test_a_function_config_carries_its_execution_role() -> None:
     config = FunctionConfig.from_api(described)
     assert (config.account, config.role) == (OTHER, described["Role"])
     assert config.version != dataclasses.replace(config, role=f"arn:aws:iam::{OTHER}:role/g").version
+
+
+def test_an_access_log_line_is_the_stages_format_with_its_context():
+    from local_aws.frontdoor.access_logs import AccessLog, line  # noqa: PLC0415
+
+    fmt = '{"requestId":"$context.requestId","status":"$context.status","waf":"$context.waf.error"}'
+    assert line(fmt, {"requestId": "r-1", "status": 201}) == '{"requestId":"r-1","status":"201","waf":"-"}'
+    log = AccessLog("arn:aws:logs:eu-west-1:111111111111:log-group:/aws/apigateway/payments-dev-api/access:*", fmt)
+    assert log.group == "/aws/apigateway/payments-dev-api/access"
