@@ -12,7 +12,7 @@ CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 APITEST  := .venv-apitest
 
-.PHONY: demo test lint typecheck unit consistency report environment bootstrap preflight verify scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
+.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
 
 $(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,7 +49,11 @@ emulator-stop:
 	test ! -x $(BIN)/python || $(BIN)/python -m local_aws.control stop
 
 ## test: lint, type-check, unit and integration tests with branch coverage, and the security scan
-test: lint typecheck unit consistency scan
+test: environments lint typecheck unit consistency scan
+
+# The four virtual environments, made side by side (their installs wait on I/O, not on CPU).
+environments:
+	$(MAKE) --no-print-directory -j4 $(STAMP) $(CHECKOV)/.installed $(EMULATOR)/.installed $(APITEST)/.installed
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

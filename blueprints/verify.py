@@ -46,6 +46,10 @@ VERIFY_PREFIX = "verify-"
 CHECKED_ALARM = "edge-blocked-requests"  # notifies the alarms topic only: it pages nobody
 
 
+class VerificationError(RuntimeError):
+    """A step of the verification could not be taken; the message says why."""
+
+
 @dataclass(frozen=True)
 class Endpoints:
     """Where a deployed environment answers."""
@@ -186,7 +190,11 @@ def _requests(run: _Run) -> None:
     key = {"Idempotency-Key": f"{VERIFY_PREFIX}{uuid.uuid4()}"}
     refused = send("POST", f"{api}/payments", payment, headers=key)
     run.check("unauthenticated", refused.status == 401, f"a payment without a token: {refused.status} (401 expected)")
-    first_customer, second_customer = _customer_token(run), _customer_token(run)
+    try:
+        first_customer, second_customer = _customer_token(run), _customer_token(run)
+    except Exception as err:  # a pool that challenges the sign-in, or a permission missing
+        run.check("test customers", False, f"could not sign a test customer in: {err}")
+        return
     first = send("POST", f"{api}/payments", payment, token=first_customer, headers=key, patience=10)
     if not run.check("payment", first.status == 201, f"a test customer's payment: {first.status} {first.text[:120]}"):
         return
@@ -198,7 +206,11 @@ def _requests(run: _Run) -> None:
     run.check("isolation", other.status == 404, f"another customer reads it: {other.status} (404 expected)")
     direct = send("GET", f"{run.endpoints.stage}/payments/{first.json['transactionId']}", token=first_customer)
     run.check("no path around CloudFront", direct.status == 403, f"the stage called directly: {direct.status}")
-    reader = _backoffice_token(run)
+    try:
+        reader = _backoffice_token(run)
+    except Exception as err:  # e.g. the token endpoint not reachable
+        run.check("back office read-only", False, f"could not get a back-office token: {err}")
+        return
     listing = f"{api}/customers/{_subject(first_customer)}/payments?limit=1"
     read = send("GET", listing, token=reader, patience=10)
     pays = send(
@@ -234,6 +246,8 @@ def _customer_token(run: _Run) -> str:
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": name, "PASSWORD": password},
     )
+    if "AuthenticationResult" not in result:
+        raise VerificationError(f"the user pool answered the sign-in with the challenge {result.get('ChallengeName')}")
     return str(result["AuthenticationResult"]["AccessToken"])
 
 

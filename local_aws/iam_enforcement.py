@@ -10,7 +10,9 @@ service is one `ACTIONS` can map to IAM actions and resource ARNs:
 - DynamoDB: each operation's table (and index), transactions by the action of each item
   (IAM has no TransactWriteItems action: a Put needs dynamodb:PutItem on its table, and so on);
 - Secrets Manager: the secret's ARN;
-- CloudFormation: the stack (the deploy role's launches), or none for actions that take none.
+- CloudFormation: the stack (the deploy role's launches), or none for actions that take none;
+- S3 (path-style requests): the bucket or object, for reads, writes, deletes (a version's are
+  their own actions), copies (which also read their source) and listings.
 
 Every other request passes unchecked (moto checks only S3 requests against resources), which
 the README lists. The role's inline and managed policies are evaluated: an explicit Deny
@@ -126,6 +128,57 @@ def denied(documents: Iterable[Any], action: str, resource: str) -> bool:
     return "Deny" in found or "Allow" not in found
 
 
+# S3 REST requests: (method, subresource) -> action, for an object and for a bucket; None: not checked.
+_S3_OBJECT = {("GET", ""): "s3:GetObject", ("HEAD", ""): "s3:GetObject", ("PUT", ""): "s3:PutObject",
+              ("DELETE", ""): "s3:DeleteObject", ("GET", "tagging"): "s3:GetObjectTagging",
+              ("PUT", "tagging"): "s3:PutObjectTagging", ("GET", "acl"): "s3:GetObjectAcl",
+              ("PUT", "acl"): "s3:PutObjectAcl"}  # fmt: skip
+_S3_BUCKET = {("GET", ""): "s3:ListBucket", ("HEAD", ""): "s3:ListBucket", ("GET", "versions"): "s3:ListBucketVersions",
+              ("GET", "location"): "s3:GetBucketLocation", ("GET", "versioning"): "s3:GetBucketVersioning"}  # fmt: skip
+
+
+# Query parameters that select no subresource (listing options, an object's version).
+_S3_PLAIN_PARAMETERS = {
+    "versionId",
+    "list-type",
+    "prefix",
+    "delimiter",
+    "max-keys",
+    "continuation-token",
+    "start-after",
+    "encoding-type",
+    "fetch-owner",
+    "key-marker",
+    "version-id-marker",
+    "marker",
+}
+
+
+def _s3(environ: dict[str, Any]) -> list[Request]:
+    """The S3 actions a path-style request makes, as IAM authorizes them (a version's read and
+    delete are their own actions; a copy also reads its source)."""
+    bucket, _, key = urllib.parse.unquote(environ.get("PATH_INFO", "")).lstrip("/").partition("/")
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    method = environ.get("REQUEST_METHOD", "GET")
+    subresource = next((name for name in ("tagging", "acl", "versions", "location", "versioning") if name in query), "")
+    if not bucket or (set(query) - _S3_PLAIN_PARAMETERS - {subresource}):
+        return []  # another subresource: not checked
+    if not key:
+        action = _S3_BUCKET.get((method, subresource))
+        return [(action, f"arn:aws:s3:::{bucket}")] if action else []
+    action = _S3_OBJECT.get((method, subresource))
+    if action is None:
+        return []
+    if "versionId" in query and action in ("s3:GetObject", "s3:DeleteObject"):
+        action += "Version"
+    requests = [(action, f"arn:aws:s3:::{bucket}/{key}")]
+    source = environ.get("HTTP_X_AMZ_COPY_SOURCE")
+    if method == "PUT" and source:
+        path, _, version = urllib.parse.unquote(source).lstrip("/").partition("?versionId=")
+        requests.append(("s3:GetObjectVersion" if version else "s3:GetObject", f"arn:aws:s3:::{path}"))
+    return requests
+
+
 def _operation(environ: dict[str, Any], raw: bytes) -> tuple[str | None, dict[str, Any]]:
     """The operation and its parameters: X-Amz-Target and a JSON body, or a query form."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -152,6 +205,11 @@ class Enforcer:
             body = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException", "message": refusal})
             headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", "AccessDeniedException")]
             start_response("400 Bad Request", headers)
+        elif "Credential=" in environ.get("HTTP_AUTHORIZATION", "") and "/s3/" in environ["HTTP_AUTHORIZATION"]:
+            body = f"<Error><Code>AccessDenied</Code><Message>{html.escape(refusal)}</Message></Error>"
+            start_response("403 Forbidden", [("Content-Type", "application/xml")])
+            if environ.get("REQUEST_METHOD") == "HEAD":
+                return [b""]
         else:  # the query protocol's
             body = (
                 "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
@@ -162,7 +220,7 @@ class Enforcer:
 
     def _refusal(self, environ: dict[str, Any]) -> str | None:
         match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if match is None or match.group(3) not in ACTIONS:
+        if match is None or match.group(3) not in (*ACTIONS, "s3"):
             return None
         role = _role_of(match.group(1))
         if role is None:
@@ -171,12 +229,16 @@ class Enforcer:
         documents = _policies(account, role_name)
         if documents is None:
             return None  # a role no template made: the emulator's administrators, CI
-        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(raw)  # moto reads it again
-        operation, body = _operation(environ, raw)
-        if operation is None:
-            return None
-        for action, resource in ACTIONS[match.group(3)](operation, body, match.group(2), account):
+        if match.group(3) == "s3":
+            requests = _s3(environ)  # the body (a package) is not read
+        else:
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(raw)  # moto reads it again
+            operation, body = _operation(environ, raw)
+            if operation is None:
+                return None
+            requests = ACTIONS[match.group(3)](operation, body, match.group(2), account)
+        for action, resource in requests:
             if denied(documents, action, resource):
                 print(f"identity policy refused {caller}: {action} on {resource}", flush=True)
                 return (

@@ -132,6 +132,8 @@ class Resolver:
             return self._sub(arg)
         if fn == "Fn::Join":
             separator, parts = arg
+            if not isinstance(parts, list):
+                raise Unresolvable(f"Fn::Join of a list attribute: {parts!r}")
             return _product(
                 [self._list(p) if isinstance(p, dict) and "Fn::Split" in p else self.values(p) for p in parts],
                 separator,
@@ -147,15 +149,6 @@ class Resolver:
                 for item in ([option[int(index)]] if len(option) > int(index) else [])
             ]
         raise Unresolvable(f"intrinsic {fn} is not resolved by the checks")
-
-    def strings(self, node: Any) -> list[str]:
-        """`node` as a list of strings: a list's items, or one value's alternatives."""
-        if isinstance(node, list):
-            return [v for item in node for v in self.values(item)]
-        if isinstance(node, dict) and len(node) == 1 and next(iter(node)) == "Fn::If":
-            _, yes, no = node["Fn::If"]
-            return self.strings(yes) + self.strings(no)
-        return self.values(node)
 
     def _items(self, node: Any) -> list[list[str]]:
         if isinstance(node, list):

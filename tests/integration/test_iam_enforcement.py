@@ -100,3 +100,24 @@ def test_the_deploy_role_may_act_on_its_environments_stacks_only(launched, emula
         for call in (lambda: cloudformation.describe_stacks(StackName="orders-dev-data"), cloudformation.list_stacks):
             with pytest.raises(cloudformation.exceptions.ClientError, match="AccessDenied.*payments-dev-deploy"):
                 call()
+
+
+def test_the_deploy_role_may_use_the_artifacts_bucket_as_its_policy_says(launched, emulator):
+    """Its S3 calls are checked too: packages read and written in the artifacts bucket, only
+    signing jobs' outputs deleted, no other bucket listed."""
+    from blueprints.accounts import deploy_session  # noqa: PLC0415
+    from local_aws.launched import environment_variables  # noqa: PLC0415
+
+    dev = launched["dev"]
+    artifacts, logs = dev.output("storage", "ArtifactsBucketName"), dev.output("storage", "LogsBucketName")
+    with environment_variables(emulator.environment({})):
+        s3 = deploy_session(dev.settings, doing="test").client("s3")
+        assert s3.list_objects_v2(Bucket=artifacts, Prefix="functions/")["KeyCount"] > 0
+        s3.put_object(Bucket=artifacts, Key="signed/jobs/enforced.zip", Body=b"x")
+        s3.delete_object(Bucket=artifacts, Key="signed/jobs/enforced.zip")
+        for call in (
+            lambda: s3.delete_object(Bucket=artifacts, Key="functions/anything.zip"),
+            lambda: s3.list_objects_v2(Bucket=logs),
+        ):
+            with pytest.raises(s3.exceptions.ClientError, match="AccessDenied"):
+                call()
