@@ -47,8 +47,10 @@ class BucketOptions(Options):
         ge=1,
         description=(
             "S3 Object Lock in governance mode with this default retention in days (default none). Nothing "
-            "short of s3:BypassGovernanceRetention deletes or overwrites an object version before it ends; "
-            "S3 server access logging cannot deliver to such a bucket."
+            "short of s3:BypassGovernanceRetention deletes or overwrites an object version before it ends. S3 "
+            "refuses every upload without a Content-MD5 or checksum header to such a bucket: only for writers "
+            "that send one (S3 server access logging cannot deliver to it; CloudFront's log delivery is not "
+            "documented to)."
         ),
     )
 

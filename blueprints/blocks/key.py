@@ -132,7 +132,7 @@ class KeyOptions(Options):
 
     publishing_services: tuple[str, ...] = Field(
         default=(),
-        description=("Services (e.g. cloudwatch) that publish to an SNS topic under the key (default none)."),
+        description="Services (e.g. cloudwatch) that publish to an SNS topic under the key (default none).",
     )
     publishers_of_this_account: bool = Field(
         default=False,

@@ -274,3 +274,29 @@ def test_parameters_resolve_to_the_outputs_they_are_wired_to(stacks):
     assert api.values({"Ref": "PaymentProcessorFunctionArn"}) == [
         f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:payments-prod-payment-processor:live"
     ]
+
+
+def test_the_alarm_keys_conditional_form_is_an_option_and_one_aws_documents():
+    """`publishers_of_this_account` adds what SNS documents for any publisher; the check takes
+    it, as it takes the default, unconditional form CloudWatch's compatibility table gives."""
+    from troposphere import Template  # noqa: PLC0415
+
+    from blueprints.blocks.key import EncryptionKey  # noqa: PLC0415
+    from blueprints.checks.service_principals import KEY_POLICY, statement_problem  # noqa: PLC0415
+
+    for confined in (False, True):
+        template = Template()
+        EncryptionKey(
+            template,
+            "TopicsKey",
+            alias="alias/p-e-topics",
+            description="topics",
+            publishing_services=("cloudwatch",),
+            publishers_of_this_account=confined,
+        )
+        policy = template.to_dict()["Resources"]["TopicsKey"]["Properties"]["KeyPolicy"]
+        (publish,) = [s for s in policy["Statement"] if s["Sid"] == "ServicesPublish"]
+        keys = frozenset(k.lower() for block in publish.get("Condition", {}).values() for k in block)
+        assert keys == (frozenset({"aws:sourceaccount", "aws:sourcearn"}) if confined else frozenset())
+        actions = frozenset(a.lower() for a in publish["Action"])
+        assert statement_problem(KEY_POLICY, "cloudwatch.amazonaws.com", actions, keys) is None
