@@ -113,11 +113,13 @@ class _Context:
     def stack_name(self, stack: str) -> str:
         return self.env.context.name(stack)
 
-    def outputs(self, stack: str, region: str | None = None) -> dict[str, str] | None:
-        """The stack's outputs, or None when it does not exist (or never completed)."""
+    def outputs(self, stack: str) -> dict[str, str] | None:
+        """The stack's outputs, read in its region; None when it does not exist (or never completed)."""
+        if stack not in self.stacks:
+            return None
         try:
             found = self.call(
-                "cloudformation", "describe_stacks", {"StackName": self.stack_name(stack)}, region or self.env.region
+                "cloudformation", "describe_stacks", {"StackName": self.stack_name(stack)}, self.stacks[stack].region
             )["Stacks"]
         except CallFailed as err:
             if "does not exist" in str(err):
@@ -172,7 +174,7 @@ def _bootstrap(c: _Context) -> list[Problem]:
         return [Problem("bootstrap", f"{stack} is {status}: {fix}")]
     deployed = c.call("cloudformation", "get_template", {"StackName": stack}, c.env.region)["TemplateBody"]
     deployed = json.loads(deployed) if isinstance(deployed, str) else deployed
-    if deployed != c.env.bootstrap().body():
+    if deployed != c.stacks[BOOTSTRAP].template:
         return [
             Problem(
                 "bootstrap",
@@ -314,7 +316,7 @@ def _service_linked_roles(c: _Context) -> list[Problem]:
         for _, props in c.resources(kind)
         if props.get("ServiceNamespace") == service and "RoleARN" not in props
     }
-    creatable = "iam:CreateServiceLinkedRole" in json.dumps(c.env.bootstrap().body())
+    creatable = "iam:CreateServiceLinkedRole" in json.dumps(c.stacks[BOOTSTRAP].template)
     problems = []
     for role in sorted(needed):
         try:
