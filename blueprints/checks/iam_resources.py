@@ -185,6 +185,15 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def allow_statements(path: str, document: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(where, statement) of each Allow statement of a policy document at `path`."""
+    if not isinstance(document, dict):
+        return
+    for index, statement in enumerate(_as_list(document.get("Statement", []))):
+        if statement.get("Effect") == "Allow":
+            yield f"{path} statement {statement.get('Sid', index)}", statement
+
+
 def check_template(stack: str, template: Mapping[str, Any], resolver: Resolver) -> list[Finding]:
     findings = [
         Finding(
@@ -193,12 +202,7 @@ def check_template(stack: str, template: Mapping[str, Any], resolver: Resolver) 
         for logical_id, prop in unknown_policy_sites(template)
     ]
     for logical_id, path, kind, document in policy_documents(template):
-        if not isinstance(document, dict):
-            continue
-        for index, statement in enumerate(_as_list(document.get("Statement", []))):
-            where = f"{path} statement {statement.get('Sid', index)}"
-            if statement.get("Effect") != "Allow":
-                continue
+        for where, statement in allow_statements(path, document):
             if "NotAction" in statement or "NotResource" in statement:
                 findings.append(
                     Finding(stack, logical_id, where, "NotAction/NotResource in an Allow grants more than it names")

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from blueprints.checks.iam_resources import Finding, _as_list
+from blueprints.checks.iam_resources import Finding, _as_list, allow_statements
 from blueprints.checks.intrinsics import Resolver, Unresolvable
 
 KEY_POLICY = "key policy"
@@ -166,13 +166,7 @@ def check_template(stack: str, template: Mapping[str, Any], resolver: Resolver) 
     region = resolver.site.region
     for logical_id, resource in template.get("Resources", {}).items():
         prop, kind = _POLICY_KINDS.get(resource["Type"], ("", ""))
-        document = resource.get("Properties", {}).get(prop)
-        if not isinstance(document, dict):
-            continue
-        for index, statement in enumerate(_as_list(document.get("Statement", []))):
-            where = f"{prop} statement {statement.get('Sid', index)}"
-            if statement.get("Effect") != "Allow":
-                continue
+        for where, statement in allow_statements(prop, resource.get("Properties", {}).get(prop)):
             conditions = _conditions(statement)
             if kind == KEY_POLICY and "kms:viaservice" in conditions:
                 findings += [Finding(stack, logical_id, where, m) for m in _via_service_problems(conditions, resolver)]
