@@ -102,7 +102,8 @@ class SharedSettings(BaseModel):
         None,
         description=(
             "Retain stateful resources (tables, buckets, zone, user pool, log groups) when a stack deletes or "
-            "replaces them, through DeletionPolicy and UpdateReplacePolicy."
+            "replaces them: DeletionPolicy RetainExceptOnCreate (a create that rolls back removes them: no "
+            "data can exist yet) and UpdateReplacePolicy Retain."
         ),
     )
     deletion_protection: DeletionProtection | None = Field(

@@ -33,6 +33,10 @@ STATEFUL_TYPES = frozenset(
 # its package stays in the artifacts bucket under its content address, and refusing its
 # replacement would refuse every code change. Retained versions would be replaced the same way.
 NEVER_STATEFUL_TYPES = frozenset({"AWS::Lambda::Version"})
+# DeletionPolicy values that keep an existing resource when its stack deletes it (blueprints
+# write RetainExceptOnCreate: blueprints.core.set_removal_policy). Standard library only here:
+# the Sceptre plugins import this module whenever Sceptre starts.
+RETAINING_DELETION_POLICIES = frozenset({"Retain", "RetainExceptOnCreate"})
 _ABSENT = "(absent)"
 
 
@@ -84,7 +88,7 @@ def _lookup(properties: dict[str, Any], path: tuple[str, ...]) -> Any:
 def is_stateful(resource: dict[str, Any]) -> bool:
     if resource["Type"] in NEVER_STATEFUL_TYPES:
         return False
-    return resource["Type"] in STATEFUL_TYPES or resource.get("DeletionPolicy") == "Retain"
+    return resource["Type"] in STATEFUL_TYPES or resource.get("DeletionPolicy") in RETAINING_DELETION_POLICIES
 
 
 def destructive_changes(stack: str, old: dict[str, Any], new: dict[str, Any]) -> list[DestructiveChange]:
@@ -110,7 +114,8 @@ def destructive_changes(stack: str, old: dict[str, Any], new: dict[str, Any]) ->
             before, now = _lookup(resource.get("Properties", {}), path), _lookup(after.get("Properties", {}), path)
             if before != now:
                 change(f"create-only property {'.'.join(path)} (replacement)", before, now)
-        for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
-            if resource.get(policy) == "Retain" and after.get(policy) != "Retain":
-                change(policy, "Retain", after.get(policy, _ABSENT))
+        # Retain and RetainExceptOnCreate keep a resource that exists alike.
+        for policy, retaining in (("DeletionPolicy", RETAINING_DELETION_POLICIES), ("UpdateReplacePolicy", {"Retain"})):
+            if resource.get(policy) in retaining and after.get(policy) not in retaining:
+                change(policy, resource[policy], after.get(policy, _ABSENT))
     return changes

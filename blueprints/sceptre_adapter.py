@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,14 +285,11 @@ class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
         with reported(self.stack.stack_group_config["project_path"]):
             env, name = _environment(self.stack)
         try:
-            deployed = self.stack.connection_manager.call(
-                "cloudformation", "get_template", {"StackName": self.stack.external_name}, region=self.stack.region
-            )["TemplateBody"]
+            old = _deployed_template(self.stack)
         except ClientError as err:
             if "does not exist" in str(err):
                 return  # a first launch replaces nothing
             raise
-        old = deployed if isinstance(deployed, dict) else yaml.safe_load(deployed)
         with reported(self.stack.stack_group_config["project_path"]):
             new = json.loads(env.render(name))
         changes = destructive_changes(name, old, new)
@@ -309,21 +306,38 @@ class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
             )
         for change in changes:
             self.logger.warning(f"allowed by environment.allow_destructive_changes: {change.describe()}")
+        if changes:
+            # A protected stack's policy denies these changes: the update carries an override
+            # that allows them, and only them, for this update.
+            override_stack_policy_for_next_update(self.stack, stack_policy(old, exempt={c.resource for c in changes}))
+
+
+# The statuses of a stack whose last operation completed: one that rolled back its own
+# creation (ROLLBACK_COMPLETE) is deleted by the next launch, which protection would refuse.
+PROTECTABLE_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"})
 
 
 class ProtectStackHook(Hook):  # type: ignore[misc]
     """`!protect_stack`: after a launch, in environments with `protect_stacks`, turn on
     termination protection and set a stack policy that denies replacing or deleting each
-    stateful resource of the stack."""
+    stateful resource of the stack as deployed.
+
+    Sceptre runs after-launch hooks after a failed launch too: a stack whose create rolled
+    back is left unprotected (the next launch deletes and creates it again), and one whose
+    update rolled back keeps the protection of what it still runs."""
 
     def run(self) -> None:
         with reported(self.stack.stack_group_config["project_path"]):
-            env, name = _environment(self.stack)
+            env, _ = _environment(self.stack)
             if not env.settings.protect_stacks:
                 return
-            template = json.loads(env.render(name))
+        (described,) = self._call("describe_stacks")["Stacks"]
+        status = described["StackStatus"]
+        if status not in PROTECTABLE_STATUSES:
+            self.logger.warning(f"{self.stack.name} - not protected: the stack is {status}")
+            return
         self._call("update_termination_protection", EnableTerminationProtection=True)
-        policy = stack_policy(template)
+        policy = stack_policy(_deployed_template(self.stack))
         if policy is not None:
             self._call("set_stack_policy", StackPolicyBody=json.dumps(policy))
 
@@ -332,10 +346,18 @@ class ProtectStackHook(Hook):  # type: ignore[misc]
         return self.stack.connection_manager.call("cloudformation", command, kwargs, region=self.stack.region)
 
 
-def stack_policy(template: dict[str, Any]) -> dict[str, Any] | None:
-    """Deny Update:Replace and Update:Delete on the template's stateful resources (None if
-    it has none); every other update stays allowed."""
-    stateful = sorted(k for k, r in template.get("Resources", {}).items() if is_stateful(r))
+def _deployed_template(stack: Any) -> dict[str, Any]:
+    """The template CloudFormation holds for the stack (raises ClientError if there is none)."""
+    body = stack.connection_manager.call(
+        "cloudformation", "get_template", {"StackName": stack.external_name}, region=stack.region
+    )["TemplateBody"]
+    return body if isinstance(body, dict) else yaml.safe_load(body)
+
+
+def stack_policy(template: dict[str, Any], exempt: Iterable[str] = ()) -> dict[str, Any] | None:
+    """Deny Update:Replace and Update:Delete on the template's stateful resources, but those
+    `exempt` (None if none is left); every other update stays allowed."""
+    stateful = sorted(k for k, r in template.get("Resources", {}).items() if is_stateful(r) and k not in set(exempt))
     if not stateful:
         return None
     return {
@@ -349,6 +371,37 @@ def stack_policy(template: dict[str, Any]) -> dict[str, Any] | None:
             {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
         ]
     }
+
+
+# Everything may change during an update whose template replaces or deletes no other stateful resource.
+ALLOW_ALL_UPDATES = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}]}
+
+
+def override_stack_policy_for_next_update(stack: Any, policy: dict[str, Any] | None) -> None:
+    """Send `policy` as the StackPolicyDuringUpdateBody of the stack's next UpdateStack call:
+    CloudFormation applies it instead of the stack policy for that update only, so the stack
+    stays protected before and after it, and if it fails.
+
+    Sceptre 4.7's update has no such option. Its stack actions call CloudFormation through the
+    boto3 client that Sceptre keeps for the stack's region, profile and role, the one the
+    stack's own connection manager gives: a one-shot botocore `provide-client-params` handler on
+    that client adds the override to this stack's UpdateStack. A launch runs the guard twice
+    (before launch and before update): the latest policy counts."""
+    manager, name = stack.connection_manager, stack.external_name
+    client = manager._get_client("cloudformation", manager.region, manager.profile, None, manager.sceptre_role)
+    handler_id = f"blueprints-stack-policy-override-{name}"
+    _UPDATE_POLICY_OVERRIDES[name] = json.dumps(policy or ALLOW_ALL_UPDATES)
+
+    def add_override(params: dict[str, Any], **_: Any) -> None:
+        if params.get("StackName") == name and name in _UPDATE_POLICY_OVERRIDES:
+            params["StackPolicyDuringUpdateBody"] = _UPDATE_POLICY_OVERRIDES.pop(name)
+            client.meta.events.unregister(_UPDATE_STACK_PARAMS, unique_id=handler_id)
+
+    client.meta.events.register(_UPDATE_STACK_PARAMS, add_override, unique_id=handler_id)
+
+
+_UPDATE_STACK_PARAMS = "provide-client-params.cloudformation.UpdateStack"
+_UPDATE_POLICY_OVERRIDES: dict[str, str] = {}  # stack name -> the policy its next update carries
 
 
 def _argument_error(stack: Any, problem: str) -> BlueprintConfigError:

@@ -4,7 +4,7 @@
     t = TemplateAssertions.of(blueprint)
     t.resource_count_is("AWS::EC2::NatGateway", 0)
     t.has_resource_properties("AWS::DynamoDB::Table", {"TableName": "payments-dev-sessions"})
-    t.has_resource("AWS::DynamoDB::Table", {"DeletionPolicy": "Retain"})
+    t.has_resource("AWS::DynamoDB::Table", {"DeletionPolicy": "RetainExceptOnCreate"})
     t.all_resources_properties("AWS::DynamoDB::Table", {"SSESpecification": {"SSEEnabled": True}})
 
     name = Capture(Match.string_like_regexp("^payments-dev-"))

@@ -34,15 +34,12 @@ from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
-from moto.cloudformation.models import CloudFormationBackend
-from moto.cloudformation.models import Stack as CloudFormationStack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudfront.models import cloudfront_backends
 from moto.codedeploy.models import codedeploy_backends
 from moto.cognitoidp.exceptions import ResourceNotFoundError as CognitoNotFound
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.common_models import CloudFormationModel
-from moto.core.responses import ActionResult
 from moto.core.utils import camelcase_to_underscores
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroup
@@ -1451,22 +1448,6 @@ def _method_with_authorization(  # type: ignore[no-untyped-def]
     return method
 
 
-_create_resources = CloudFormationStack.create_resources
-
-
-def _create_or_roll_back(self: CloudFormationStack) -> None:
-    """Report a failed resource as CloudFormation does: a CREATE_FAILED event with the
-    reason, then ROLLBACK_COMPLETE. moto raises the error from CreateStack instead, which
-    hides from Sceptre which stack failed and why."""
-    try:
-        _create_resources(self)
-    except Exception as err:
-        self.status = "ROLLBACK_COMPLETE"
-        reason = str(err) if str(err).startswith(type(err).__name__) else f"{type(err).__name__}: {err}"
-        self._add_stack_event("CREATE_FAILED", resource_status_reason=reason)
-        self._add_stack_event("ROLLBACK_COMPLETE")
-
-
 _resource_class_from_type = parsing.resource_class_from_type
 
 
@@ -1477,27 +1458,6 @@ def _refuse_unemulated_types(resource_type: str) -> Any:
     if model is None and resource_type not in parsing.NULL_MODELS:
         raise ValidationError(message=f"{resource_type} is not emulated by the local AWS (moto {MOTO_VERSION})")
     return model
-
-
-def _update_termination_protection(self: CloudFormationResponse) -> ActionResult:
-    """UpdateTerminationProtection, which moto lacks."""
-    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
-    stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection", False)
-    return ActionResult({"StackId": stack.stack_id})
-
-
-_delete_stack = CloudFormationBackend.delete_stack
-
-
-def _delete_unless_protected(self: CloudFormationBackend, name_or_stack_id: str) -> None:
-    """DeleteStack refuses a stack with termination protection, as in AWS."""
-    try:
-        stack = self.get_stack(name_or_stack_id)
-    except ValidationError:
-        stack = None
-    if stack is not None and stack.enable_termination_protection:
-        raise ValidationError(message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
-    _delete_stack(self, name_or_stack_id)
 
 
 def register() -> None:
@@ -1522,8 +1482,5 @@ def register() -> None:
     SecurityGroup.create_from_cloudformation_json = classmethod(_security_group_with_egress)  # type: ignore[method-assign,assignment]
     VPCEndPoint.create_from_cloudformation_json = classmethod(_vpc_endpoint_with_json_policy)  # type: ignore[method-assign,assignment]
     Method.create_from_cloudformation_json = classmethod(_method_with_authorization)  # type: ignore[method-assign,assignment]
-    CloudFormationStack.create_resources = _create_or_roll_back  # type: ignore[method-assign]
     parsing.resource_class_from_type = _refuse_unemulated_types
-    CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
-    CloudFormationBackend.delete_stack = _delete_unless_protected  # type: ignore[method-assign]
     FakeZone.has_cfn_attr = classmethod(lambda cls, attr: attr in {"Id", "NameServers"})  # type: ignore[method-assign,assignment]

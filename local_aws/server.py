@@ -15,7 +15,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from local_aws import alarm_actions, lambda_limits, observability, protection, public_dns
+from local_aws import alarm_actions, lambda_limits, observability, protection, public_dns, stack_lifecycle
 from local_aws.frontdoor import serve_in_thread
 from local_aws.iam_enforcement import Enforcer
 from local_aws.models import register
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--frontdoor-port", type=int, help="also serve the API Gateway front door on this port")
     args = parser.parse_args()
     register()
+    stack_lifecycle.register()
     observability.register()
     protection.register()
     lambda_limits.register()

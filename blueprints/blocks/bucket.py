@@ -32,7 +32,10 @@ class BucketOptions(Options):
     access_logs_prefix: str = Field(default="", description="Key prefix of the access logs (default none).")
     retain: bool = Field(
         default=True,
-        description="DeletionPolicy and UpdateReplacePolicy Retain (default on: objects outlive the stack).",
+        description=(
+            "Kept when deleted or replaced (default on: objects outlive the stack): DeletionPolicy "
+            "RetainExceptOnCreate, UpdateReplacePolicy Retain."
+        ),
     )
     kms_key: object | None = Field(
         default=None,

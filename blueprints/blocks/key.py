@@ -111,8 +111,8 @@ class KeyOptions(Options):
     retain: bool = Field(
         default=True,
         description=(
-            "DeletionPolicy and UpdateReplacePolicy Retain (default on): losing the key loses everything "
-            "encrypted with it, so keep it wherever the data is kept."
+            "Kept when deleted or replaced (default on: DeletionPolicy RetainExceptOnCreate, UpdateReplacePolicy "
+            "Retain): losing the key loses everything encrypted with it, so keep it wherever the data is kept."
         ),
     )
     via_services: tuple[str, ...] = Field(

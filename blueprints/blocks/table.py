@@ -101,7 +101,10 @@ class TableOptions(Options):
     )
     retain: bool = Field(
         default=True,
-        description="DeletionPolicy and UpdateReplacePolicy Retain (default on: the data outlives the stack).",
+        description=(
+            "Kept when deleted or replaced (default on: the data outlives the stack): DeletionPolicy "
+            "RetainExceptOnCreate, UpdateReplacePolicy Retain."
+        ),
     )
 
     @model_validator(mode="after")

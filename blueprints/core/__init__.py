@@ -31,10 +31,15 @@ from blueprints.core.config import (
     per_environment,
 )
 from blueprints.core.logs import log_group
-from blueprints.core.policies import accept_finding, set_removal_policy
+from blueprints.core.policies import (
+    RETAIN_DELETION_POLICY,
+    accept_finding,
+    set_removal_policy,
+)
 
 __all__ = [
     "LOG_RETENTION_DAYS",
+    "RETAIN_DELETION_POLICY",
     "AccountId",
     "AlarmSubscriptions",
     "Blueprint",

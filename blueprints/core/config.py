@@ -104,7 +104,8 @@ RetainData = Annotated[
     per_environment(
         description=(
             "Retain stateful resources (tables, buckets, zone, log groups) when the stack deletes or "
-            "replaces them, through DeletionPolicy and UpdateReplacePolicy (environment-wide setting)."
+            "replaces them (environment-wide setting): DeletionPolicy RetainExceptOnCreate (a create that "
+            "rolls back removes them: no data can exist yet) and UpdateReplacePolicy Retain."
         )
     ),
 ]

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from troposphere import AWSObject
 
+# The DeletionPolicy of retained data. Like Retain on every update and every deletion, except
+# when the operation that created the resource rolls back: then no data can exist yet, and a
+# resource kept behind (a fixed-name table or bucket) would make every retry fail with
+# "already exists". UpdateReplacePolicy has no such value: a replacement keeps the old one.
+RETAIN_DELETION_POLICY = "RetainExceptOnCreate"
+
 
 def set_removal_policy(resource: AWSObject, *, retain: bool) -> AWSObject:
-    """DeletionPolicy and UpdateReplacePolicy together, so no path deletes retained data.
+    """DeletionPolicy and UpdateReplacePolicy together, so no path deletes retained data:
+    `RetainExceptOnCreate` and `Retain` when `retain`, else `Delete` and `Delete`.
 
     Setting only DeletionPolicy would still let a replacement delete the old resource.
     """
-    policy = "Retain" if retain else "Delete"
-    resource.DeletionPolicy = policy
-    resource.UpdateReplacePolicy = policy
+    resource.DeletionPolicy = RETAIN_DELETION_POLICY if retain else "Delete"
+    resource.UpdateReplacePolicy = "Retain" if retain else "Delete"
     return resource
 
 

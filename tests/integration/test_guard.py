@@ -81,20 +81,23 @@ DESTRUCTIVE: list[tuple[str, Callable, list[str]]] = [
 
 @dataclass(frozen=True)
 class OwnLaunch:
-    """A copy of the project with some of dev's stacks launched from it on a fresh emulator."""
+    """A copy of the project with some of an environment's stacks launched from it on a fresh
+    emulator."""
 
     project: Path
     emulator: control.Emulator
+    env: str = "dev"
 
     def client(self, service: str) -> Any:
-        """A client in dev's account (its region)."""
-        return account_client(self.emulator, "dev", service, project_dir=self.project)
+        """A client in the environment's account (its region)."""
+        return account_client(self.emulator, self.env, service, project_dir=self.project)
 
 
 @pytest.fixture
 def launch_own(tmp_path, monkeypatch) -> Iterator[Callable[..., OwnLaunch]]:
-    """`launch_own(*stacks)`: a fresh emulator with dev's account bootstrapped and those of
-    dev's stacks launched from a copy of the project (only what a test changes: each is a
+    """`launch_own(*stacks, env="dev", settings={})`: a fresh emulator with the environment's
+    account bootstrapped and those of its stacks launched from a copy of the project whose
+    `environment:` settings are updated with `settings` (only what a test changes: each is a
     first-level stack)."""
     project = copy_project(tmp_path)
     state = tmp_path / "emulator"
@@ -102,12 +105,14 @@ def launch_own(tmp_path, monkeypatch) -> Iterator[Callable[..., OwnLaunch]]:
     for key, value in emulator.environment({}).items():
         monkeypatch.setenv(key, value)
 
-    def launch(*stacks: str) -> OwnLaunch:
-        bootstrap_account(emulator, "dev", project)
+    def launch(*stacks: str, env: str = "dev", settings: dict[str, Any] | None = None) -> OwnLaunch:
+        for key, value in (settings or {}).items():
+            _set(project, key, value, env)
+        bootstrap_account(emulator, env, project)
         for stack in stacks:
-            launched = sceptre_launch(emulator, f"dev/{stack}.yaml", project)
+            launched = sceptre_launch(emulator, f"{env}/{stack}.yaml", project)
             assert launched.returncode == 0, launched.output[-3000:]
-        return OwnLaunch(project, emulator)
+        return OwnLaunch(project, emulator, env)
 
     try:
         yield launch
@@ -122,11 +127,11 @@ def _refusal(output: str) -> str:
     return message
 
 
-def _launch_in_process(project, stack: str):
+def _launch_in_process(project, stack: str, env: str = "dev"):
     # Sceptre caches boto sessions and clients per process: start clean, on this emulator.
     ConnectionManager._boto_sessions.clear()
     ConnectionManager._clients.clear()
-    return CliRunner().invoke(cli, ["--dir", str(project), "launch", "--yes", f"dev/{stack}.yaml"])
+    return CliRunner().invoke(cli, ["--dir", str(project), "launch", "--yes", f"{env}/{stack}.yaml"])
 
 
 def test_every_destructive_change_is_refused_and_the_data_stays(launch_own):
@@ -158,27 +163,83 @@ def test_every_destructive_change_is_refused_and_the_data_stays(launch_own):
     assert "UPDATE" not in cloudformation.describe_stacks(StackName="payments-dev-data")["Stacks"][0]["StackStatus"]
 
 
-def test_a_destructive_change_the_environment_allows_goes_through(launch_own, monkeypatch):
-    own = launch_own("network")
-    config = own.project / "config" / "dev" / "config.yaml"
-    settings = yaml.safe_load(config.read_text())
-    settings["environment"]["allow_destructive_changes"] = ["network.FlowLogGroup"]
-    config.write_text(yaml.safe_dump(settings, sort_keys=False))
+def _denied(policy: dict[str, Any]) -> list[str]:
+    return next(s["Resource"] for s in policy["Statement"] if s["Effect"] == "Deny")
+
+
+def test_a_destructive_change_the_environment_allows_passes_in_a_protected_environment(launch_own, monkeypatch):
+    """prod's stacks carry a stack policy denying the replacement of every stateful resource:
+    the one change prod's settings allow passes (its update carries the narrowest override),
+    the policy stays as it was, and a change nobody allowed is still refused by CloudFormation."""
+    own = launch_own("network", env="prod")
+    cloudformation = own.client("cloudformation")
+    stack = "payments-prod-network"
+    policy = json.loads(cloudformation.get_stack_policy(StackName=stack)["StackPolicyBody"])
+    assert {"LogicalResourceId/FlowLogGroup", "LogicalResourceId/NetworkKey"} <= set(_denied(policy))
+    _set(own.project, "allow_destructive_changes", ["network.FlowLogGroup"], "prod")
     original = Vpc._flow_logs
 
     def named_flow_logs(self):
         original(self)
-        self.template.resources["FlowLogGroup"].LogGroupName = "/vpc/payments-dev/flow-logs"  # create-only: new
+        self.template.resources["FlowLogGroup"].LogGroupName = "/vpc/payments-prod/flow-logs"  # create-only: new
 
     monkeypatch.setattr(Vpc, "_flow_logs", named_flow_logs)
-    result = _launch_in_process(own.project, "network")
+    result = _launch_in_process(own.project, "network", "prod")
     assert result.exit_code == 0, result.output
-    template = own.client("cloudformation").get_template(StackName="payments-dev-network")
-    assert "/vpc/payments-dev/flow-logs" in str(template["TemplateBody"])
+    assert "/vpc/payments-prod/flow-logs" in str(cloudformation.get_template(StackName=stack)["TemplateBody"])
+    assert json.loads(cloudformation.get_stack_policy(StackName=stack)["StackPolicyBody"]) == policy
+
+    # The override was for that update only: straight to CloudFormation, around the guard,
+    # renaming the group again is refused by the stack policy and rolls back, changing nothing.
+    deployed = cloudformation.get_template(StackName=stack)["TemplateBody"]
+    template = deployed if isinstance(deployed, dict) else yaml.safe_load(deployed)  # as Sceptre sent it
+    template["Resources"]["FlowLogGroup"]["Properties"]["LogGroupName"] = "/vpc/payments-prod/renamed"
+    parameters = [
+        {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
+        for p in cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Parameters", [])
+    ]
+    cloudformation.update_stack(
+        StackName=stack, TemplateBody=json.dumps(template), Parameters=parameters, Capabilities=["CAPABILITY_IAM"]
+    )
+    (described,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    assert described["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    events = cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
+    denied = "Action denied by stack policy: [Update:Replace] on resource [LogicalResourceId/FlowLogGroup]"
+    assert any(denied == e.get("ResourceStatusReason") for e in events), events[:5]
+    assert "/vpc/payments-prod/flow-logs" in str(cloudformation.get_template(StackName=stack)["TemplateBody"])
+    assert not own.client("logs").describe_log_groups(logGroupNamePrefix="/vpc/payments-prod/renamed")["logGroups"]
 
 
-def _set(project, key: str, value: object) -> None:
-    config = project / "config" / "dev" / "config.yaml"
+def test_a_first_create_that_fails_can_be_launched_again(launch_own):
+    """A protected environment's first create fails half-way (a table of its name already
+    exists): it rolls back, taking the tables it had made with it (no data can exist yet), stays
+    deletable, and once the cause is gone the next launch creates it and protects it."""
+    own = launch_own(env="dev", settings={"retain_data": True, "protect_stacks": True})
+    dynamodb, cloudformation = own.client("dynamodb"), own.client("cloudformation")
+    dynamodb.create_table(  # in the way: the data stack makes its tables in template order, this one last
+        TableName=TRANSACTIONS,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    failed = sceptre_launch(own.emulator, "dev/data.yaml", own.project)
+    assert failed.returncode != 0, failed.output[-3000:]
+    (described,) = cloudformation.describe_stacks(StackName="payments-dev-data")["Stacks"]
+    assert described["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert not described.get("EnableTerminationProtection")
+    assert dynamodb.list_tables()["TableNames"] == [TRANSACTIONS]  # the rollback removed the two it had made
+
+    dynamodb.delete_table(TableName=TRANSACTIONS)
+    relaunched = sceptre_launch(own.emulator, "dev/data.yaml", own.project)
+    assert relaunched.returncode == 0, relaunched.output[-3000:]
+    (described,) = cloudformation.describe_stacks(StackName="payments-dev-data")["Stacks"]
+    assert described["StackStatus"] == "CREATE_COMPLETE"
+    assert described["EnableTerminationProtection"]
+    assert len(dynamodb.list_tables()["TableNames"]) == 3
+
+
+def _set(project, key: str, value: object, env: str = "dev") -> None:
+    config = project / "config" / env / "config.yaml"
     settings = yaml.safe_load(config.read_text())
     settings["environment"][key] = value
     config.write_text(yaml.safe_dump(settings, sort_keys=False))

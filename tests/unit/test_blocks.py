@@ -47,7 +47,7 @@ def test_a_table_is_secure_and_retained_by_default():
     table.has_resource(
         "AWS::DynamoDB::Table",
         {
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
             "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "TableName": "orders",

@@ -20,6 +20,7 @@ from blueprints.core import (
 from blueprints.core.iam import allow, trust_policy
 from blueprints.data import DataBlueprint, DataConfig
 from blueprints.environments import BLUEPRINTS, EnvironmentSettings
+from blueprints.guard import RETAINING_DELETION_POLICIES
 from blueprints.network import NetworkConfig
 from blueprints.testing import Match, TemplateAssertions
 
@@ -110,10 +111,15 @@ def test_own_tags_win_over_standard_ones():
     assert tags == {"Stack": "mine", "Name": "n", "Project": "p"}
 
 
-@pytest.mark.parametrize(("retain", "policy"), [(True, "Retain"), (False, "Delete")])
-def test_removal_policy_sets_both_policies(retain, policy):
+@pytest.mark.parametrize(
+    ("retain", "policies"), [(True, ("RetainExceptOnCreate", "Retain")), (False, ("Delete", "Delete"))]
+)
+def test_removal_policy_sets_both_policies(retain, policies):
+    """Retained data is deleted only when the operation that created it rolls back (no data
+    can exist yet, and a fixed name left behind would fail every retry)."""
     bucket = set_removal_policy(s3.Bucket("B"), retain=retain)
-    assert bucket.DeletionPolicy == bucket.UpdateReplacePolicy == policy
+    assert (bucket.DeletionPolicy, bucket.UpdateReplacePolicy) == policies
+    assert retain is (bucket.DeletionPolicy in RETAINING_DELETION_POLICIES)
 
 
 def test_accept_finding_needs_a_checkov_id_and_a_reason():
@@ -221,7 +227,7 @@ def test_queries_and_other_assertions(data, tables):
         data.has_output("Nope")
     with pytest.raises(AssertionError, match="Outputs.SessionsTableName.Value"):
         data.has_output("SessionsTableName", {"Value": "x"})
-    assert sorted(data.find_resources("AWS::DynamoDB::Table", {"DeletionPolicy": "Retain"})) == tables
+    assert sorted(data.find_resources("AWS::DynamoDB::Table", {"DeletionPolicy": "RetainExceptOnCreate"})) == tables
 
 
 def test_parameters_and_other_inputs():

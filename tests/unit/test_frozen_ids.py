@@ -77,6 +77,6 @@ def test_environments_that_retain_data_retain_exactly_the_frozen_resources(proje
         (stack, logical_id): resource["Type"]
         for stack, item in rendered[env].items()
         for logical_id, resource in json.loads(item.template)["Resources"].items()
-        if resource.get("DeletionPolicy") == "Retain" and resource.get("UpdateReplacePolicy") == "Retain"
+        if resource.get("DeletionPolicy") == "RetainExceptOnCreate" and resource.get("UpdateReplacePolicy") == "Retain"
     }
     assert retained == (_frozen(project, env) if project.environments[env].settings.retain_data else {})

@@ -7,8 +7,10 @@ import json
 import logging
 from types import SimpleNamespace
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from blueprints.environments import load_project
 from blueprints.guard import create_only_properties, destructive_changes
@@ -85,7 +87,7 @@ def test_a_dropped_retain_is_destructive(data):
     del new["Resources"]["IdempotencyTable"]["UpdateReplacePolicy"]
     changes = destructive_changes("data", data, new)
     assert [(c.what, c.old, c.new) for c in changes] == [
-        ("DeletionPolicy", "Retain", "Delete"),
+        ("DeletionPolicy", "RetainExceptOnCreate", "Delete"),
         ("UpdateReplacePolicy", "Retain", "(absent)"),
     ]
 
@@ -169,11 +171,23 @@ def test_stack_policy_denies_replacing_or_deleting_stateful_resources(project):
 
 
 class _Recorder:
-    """Sceptre's ConnectionManager.call, answering get_template from a dict; records every
-    call as (service, command, kwargs, region)."""
+    """Sceptre's ConnectionManager.call, answering get_template from a dict and describe_stacks
+    with `status`; records every call as (service, command, kwargs, region)."""
 
-    def __init__(self, deployed=None, error=None):
-        self.deployed, self.error, self.calls = deployed, error, []
+    region, profile, sceptre_role = "eu-west-1", None, "arn:aws:iam::333333333333:role/payments-prod-deploy"
+
+    def __init__(self, deployed=None, error=None, status="UPDATE_COMPLETE"):
+        self.deployed, self.error, self.status, self.calls = deployed, error, status, []
+        self.clients = {}
+
+    def _get_client(self, service, region, profile, stack_name, sceptre_role):
+        """The client Sceptre keeps for these (made offline: nothing is sent unless stubbed)."""
+        key = (service, region, profile, stack_name, sceptre_role)
+        if key not in self.clients:
+            self.clients[key] = boto3.client(
+                service, region_name=region, aws_access_key_id="a", aws_secret_access_key="b"
+            )
+        return self.clients[key]
 
     def call(self, service, command, kwargs, region=None):
         self.calls.append((service, command, kwargs, region))
@@ -181,6 +195,8 @@ class _Recorder:
             if self.error:
                 raise self.error
             return {"TemplateBody": self.deployed}
+        if command == "describe_stacks":
+            return {"Stacks": [{"StackStatus": self.status}]}
         return {}
 
 
@@ -200,29 +216,47 @@ def _get_template(name):
 
 
 def test_protect_hook_locks_protected_environments_only(project):
-    prod = _Recorder()
+    deployed = json.loads(project.environments["prod"].render("data"))
+    prod = _Recorder(deployed)
     ProtectStackHook(stack=_stack("prod/data", prod)).run()
-    policy = json.dumps(stack_policy(json.loads(project.environments["prod"].render("data"))))
+    name = {"StackName": "payments-prod-data"}
     assert prod.calls == [
-        (
-            "cloudformation",
-            "update_termination_protection",
-            {"StackName": "payments-prod-data", "EnableTerminationProtection": True},
-            "eu-west-1",
-        ),
+        ("cloudformation", "describe_stacks", name, "eu-west-1"),
+        ("cloudformation", "update_termination_protection", {**name, "EnableTerminationProtection": True}, "eu-west-1"),
+        _get_template("prod/data"),  # the policy protects what is deployed
         (
             "cloudformation",
             "set_stack_policy",
-            {"StackName": "payments-prod-data", "StackPolicyBody": policy},
+            {**name, "StackPolicyBody": json.dumps(stack_policy(deployed))},
             "eu-west-1",
         ),
     ]
-    certificate = _Recorder()
+    certificate = _Recorder(json.loads(project.environments["prod"].render("certificate")))
     ProtectStackHook(stack=_stack("prod/certificate", certificate)).run()
-    assert [command for _, command, _, _ in certificate.calls] == ["update_termination_protection"]  # nothing stateful
+    assert [command for _, command, _, _ in certificate.calls] == [
+        "describe_stacks",
+        "update_termination_protection",
+        "get_template",  # nothing stateful: no policy
+    ]
     dev = _Recorder()
     ProtectStackHook(stack=_stack("dev/data", dev)).run()
     assert dev.calls == []
+
+
+@pytest.mark.parametrize("status", ["ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "UPDATE_ROLLBACK_FAILED"])
+def test_protect_hook_leaves_a_stack_whose_launch_did_not_complete(project, status, caplog):
+    """Sceptre runs after-launch hooks after a failed launch too; a stack whose create rolled
+    back must stay deletable, or the next launch (delete, then create) is refused."""
+    recorder = _Recorder(status=status)
+    ProtectStackHook(stack=_stack("prod/data", recorder)).run()
+    assert [command for _, command, _, _ in recorder.calls] == ["describe_stacks"]
+    assert f"not protected: the stack is {status}" in caplog.text
+
+
+def test_protect_hook_keeps_protecting_a_stack_whose_update_rolled_back(project):
+    recorder = _Recorder(json.loads(project.environments["prod"].render("data")), status="UPDATE_ROLLBACK_COMPLETE")
+    ProtectStackHook(stack=_stack("prod/data", recorder)).run()
+    assert "set_stack_policy" in [command for _, command, _, _ in recorder.calls]
 
 
 def test_guard_hook_passes_a_first_launch_and_an_unchanged_stack(project):
@@ -278,6 +312,42 @@ def test_guard_hook_lets_an_allowed_change_through_with_a_warning(project, proje
     hook.run()
     assert recorder.calls == [_get_template("dev/data")]
     assert "allowed by environment.allow_destructive_changes: TransactionsTable" in caplog.text
+
+
+def test_an_allowed_change_overrides_the_stack_policy_for_its_update_only(project, project_copy, data):
+    """A protected stack's policy denies replacing its tables; the update that the environment
+    allows carries a policy for that update alone, opening exactly the table it changes, on
+    the client Sceptre's stack actions send UpdateStack with."""
+    allowed = ["data.TransactionsTable", "data.SessionsTable"]  # only the first changes now
+    root = project_copy("prod", lambda d: d["environment"].update(allow_destructive_changes=allowed))
+    old = copy.deepcopy(data)
+    old["Resources"]["TransactionsTable"]["Properties"]["TableName"] = "payments-prod-ledger"
+    recorder = _Recorder(old)
+    # The client Sceptre's stack actions use: the stack's region, profile and role, no stack name.
+    client = recorder._get_client("cloudformation", "eu-west-1", None, None, recorder.sceptre_role)
+    stack = _stack("prod/data", recorder)
+    stack.stack_group_config["project_path"] = str(root)
+    GuardStatefulResourcesHook(stack=stack).run()
+    GuardStatefulResourcesHook(stack=stack).run()  # a launch runs it before launch and before update
+    sent = []
+    client.meta.events.register(
+        "before-parameter-build.cloudformation.UpdateStack", lambda params, **_: sent.append(params)
+    )
+    with Stubber(client) as stubber:
+        for _ in range(3):
+            stubber.add_response("update_stack", {"StackId": "x"})
+        client.update_stack(StackName="payments-prod-network", TemplateBody="{}")  # another stack's: not for it
+        client.update_stack(StackName="payments-prod-data", TemplateBody="{}")
+        client.update_stack(StackName="payments-prod-data", TemplateBody="{}")  # a later update: no override
+    assert ["StackPolicyDuringUpdateBody" in params for params in sent] == [False, True, False]
+    deny, allow = json.loads(sent[1]["StackPolicyDuringUpdateBody"])["Statement"]
+    assert deny["Action"] == ["Update:Replace", "Update:Delete"]
+    assert deny["Resource"] == [
+        "LogicalResourceId/DataKey",
+        "LogicalResourceId/IdempotencyTable",
+        "LogicalResourceId/SessionsTable",  # allowed, but not changed by this update
+    ]
+    assert allow == {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

@@ -50,7 +50,7 @@ def _accepted(resource: dict[str, Any]) -> set[str]:
 def test_a_key_rotates_is_retained_and_only_administered_by_default():
     template, _ = _key()
     key = template["Resources"]["OrdersKey"]
-    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["Properties"]["PendingWindowInDays"] == 30
     assert template["Resources"]["OrdersKeyAlias"]["Properties"]["AliasName"] == "alias/orders-dev-data"
@@ -198,7 +198,7 @@ def test_keys_are_retained_where_data_is_and_wait_the_configured_window(project,
                 assert resource["DeletionPolicy"] == "Delete", f"{env}/{name}"
                 assert window == (settings.key_deletion_window_days or 30)
             else:
-                assert resource["DeletionPolicy"] == ("Retain" if settings.retain_data else "Delete")
+                assert resource["DeletionPolicy"] == ("RetainExceptOnCreate" if settings.retain_data else "Delete")
                 assert window == settings.key_deletion_window_days
 
 

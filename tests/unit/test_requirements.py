@@ -150,12 +150,12 @@ def test_the_client_check_finds_the_one_place_that_makes_clients():
 # Fix 7 (high): tables are never deleted and recreated; protected and retained in prod.
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_tables_cannot_be_silently_replaced(template, env):
-    expected = "Retain" if env in PROTECTED else "Delete"
+    deletion, replacement = ("RetainExceptOnCreate", "Retain") if env in PROTECTED else ("Delete", "Delete")
     template(env, "data").all_resources(
         "AWS::DynamoDB::Table",
         {
-            "DeletionPolicy": expected,
-            "UpdateReplacePolicy": expected,
+            "DeletionPolicy": deletion,
+            "UpdateReplacePolicy": replacement,
             # A fixed physical name makes CloudFormation refuse a replacement instead of
             # creating a new, empty table and deleting the old one.
             "Properties": {"TableName": Match.string_like_regexp(f"^payments-{env}-")},
@@ -209,9 +209,9 @@ def test_retention_is_set_once_per_environment_in_config():
 def test_deletion_protection(template, env):
     protected = env in PROTECTED
     template(env, "data").all_resources_properties("AWS::DynamoDB::Table", {"DeletionProtectionEnabled": protected})
-    policy = "Retain" if protected else "Delete"
+    deletion, replacement = ("RetainExceptOnCreate", "Retain") if protected else ("Delete", "Delete")
     for stack, type_ in (("storage", "AWS::S3::Bucket"), ("zone", "AWS::Route53::HostedZone")):
-        template(env, stack).all_resources(type_, {"DeletionPolicy": policy, "UpdateReplacePolicy": policy})
+        template(env, stack).all_resources(type_, {"DeletionPolicy": deletion, "UpdateReplacePolicy": replacement})
 
 
 # Point-in-time recovery: off in dev, on elsewhere; encryption on everywhere.
@@ -421,7 +421,7 @@ def test_the_user_pool_has_secure_defaults_and_is_protected_where_data_is(projec
     pool = t.has_resource(
         "AWS::Cognito::UserPool",
         {
-            "DeletionPolicy": "Retain" if settings.retain_data else "Delete",
+            "DeletionPolicy": "RetainExceptOnCreate" if settings.retain_data else "Delete",
             "UpdateReplacePolicy": "Retain" if settings.retain_data else "Delete",
             "Properties": {
                 "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},  # no self sign-up

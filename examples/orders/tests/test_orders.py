@@ -23,7 +23,7 @@ def test_the_table_is_on_demand_protected_and_retained():
     _orders().has_resource(
         "AWS::DynamoDB::Table",
         {
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
             "Properties": {"BillingMode": "PAY_PER_REQUEST", "DeletionProtectionEnabled": True},
         },
     )
