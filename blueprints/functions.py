@@ -57,6 +57,9 @@ ROTATOR_MEMORY_MB = 128
 ROTATOR_TIMEOUT_SECONDS = 30
 ROTATOR_RESERVED_CONCURRENCY = 1  # Secrets Manager runs one step at a time for the one secret it rotates
 LIVE_ALIAS = "live"  # what every caller of a function invokes
+# The parameter carrying a digest of the values the functions' versions are made of, which the
+# stack file computes from the same outputs it passes as parameters (`!digest`).
+VERSIONED_INPUTS = "VersionedInputsDigest"
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,12 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
             for access in spec.tables
         }
         network = (Ref(subnets), Ref(security_group), Ref(artifacts))
+        self.inputs_digest = add_parameter(
+            t,
+            VERSIONED_INPUTS,
+            "Digest of the parameter values the functions' versions are made of (subnets, security group, table "
+            "names, artifacts bucket): a new value publishes new versions",
+        )
         code_keys = {
             spec.name: Ref(
                 add_parameter(t, spec.code_key_parameter, f"Object key of the {spec.name} package (content-addressed)")
@@ -328,6 +337,7 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
             name=LIVE_ALIAS,
             provisioned_concurrency=self.config.provisioned_concurrency if spec.provisioned else 0,
             deployment=deployment,
+            inputs_digest=Ref(self.inputs_digest),
         )
 
     def _alarms(self, t: Template, spec: FunctionSpec, function: VpcFunction) -> list[MetricAlarm]:

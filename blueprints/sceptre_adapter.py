@@ -194,6 +194,19 @@ class AccountRoleResolver(Resolver):  # type: ignore[misc]
         return role_arn(env.settings.account_id, name, env.region)
 
 
+class DigestResolver(Resolver):  # type: ignore[misc]
+    """`!digest [<value>, ...]`: 16 hex digits of the SHA-256 of its argument, after Sceptre has
+    resolved the resolvers inside it (e.g. `!stack_output`s, or YAML aliases of other
+    parameters). A template that writes the digest where CloudFormation compares (a Lambda
+    version's description) sees a change of those values, which it otherwise cannot: a
+    version is published only when its own properties change, not when a parameter it reads
+    through its function does."""
+
+    def resolve(self) -> str:
+        text = json.dumps(self.argument, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 class WrongAccount(SceptreException):  # type: ignore[misc]
     """The credentials a launch would use act in another account than the environment's."""
 

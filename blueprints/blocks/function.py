@@ -263,6 +263,15 @@ class AliasOptions(Options):
             "alias's traffic to a new version (default none: the alias moves at once)."
         ),
     )
+    inputs_digest: object | None = Field(
+        default=None,
+        description=(
+            "A digest of the values that reach the function's versioned configuration only through "
+            "parameters (subnets, security groups, names), e.g. a Ref to a parameter Sceptre's `!digest` "
+            "resolves: a new value publishes a new version (default none: a new parameter value updates the "
+            "function but publishes no version, and the alias keeps the old configuration)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _provisioned_within_reserved(self) -> AliasOptions:
@@ -285,9 +294,10 @@ class LiveAlias(Block):
     the alias; an unchanged function changes nothing. The old version is deleted in
     CloudFormation's cleanup, after the alias has moved (with `deployment`, after CodeDeploy
     shifted all traffic, which CloudFormation waits for; a failed or alarmed deployment rolls
-    the stack back to it), so one version per function stays at rest. A value that reaches the
-    function only through another parameter (a new subnet, say) updates the function but
-    publishes no version: as CDK's version hash, the digest sees the template, not the values."""
+    the stack back to it), so one version per function stays at rest. The configuration digest
+    sees the template, not parameter values (as CDK's version hash): a value that reaches the
+    function only through a parameter (a new subnet, say) counts through `inputs_digest`, else
+    it updates the function and publishes no version."""
 
     Options = AliasOptions
     options: AliasOptions
@@ -295,13 +305,13 @@ class LiveAlias(Block):
     def build(self) -> None:
         o = self.options
         function = o.function.function
+        description = f"package ${{Package}}; configuration {configuration_digest(function)}"
+        values: dict[str, object] = {"Package": o.function.options.code_key}
+        if o.inputs_digest is not None:
+            description += "; inputs ${Inputs}"
+            values["Inputs"] = o.inputs_digest
         version = awslambda.Version(
-            f"{self.logical_id}Version",
-            FunctionName=Ref(function),
-            Description=Sub(
-                f"package ${{Package}}; configuration {configuration_digest(function)}",
-                Package=o.function.options.code_key,
-            ),
+            f"{self.logical_id}Version", FunctionName=Ref(function), Description=Sub(description, **values)
         )
         # Not retained: see the class's documentation (nothing piles up, and the guard never
         # counts a version as data: blueprints.guard).

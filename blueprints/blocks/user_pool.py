@@ -18,7 +18,13 @@ class UserPoolOptions(Options):
     password_minimum_length: int = Field(default=12, ge=8, le=99, description="Shortest password (default 12).")
     temporary_password_days: int = Field(default=3, ge=1, le=365, description="Validity of temporary passwords.")
     deletion_protection: bool = Field(default=True, description="Cognito deletion protection (default on).")
-    retain: bool = Field(default=True, description="Kept when deleted or replaced (default on): DeletionPolicy RetainExceptOnCreate, UpdateReplacePolicy Retain.")
+    retain: bool = Field(
+        default=True,
+        description=(
+            "Kept when deleted or replaced (default on): DeletionPolicy RetainExceptOnCreate, UpdateReplacePolicy "
+            "Retain."
+        ),
+    )
 
 
 class UserPool(Block):

@@ -78,7 +78,10 @@ def test_existing_hosted_zone_is_used_not_created():
 def test_created_hosted_zone_reports_its_name_servers():
     config = ZoneConfig(domain="api.example.com", retain_data=True)
     t = TemplateAssertions.of(ZoneBlueprint(config, CONTEXT))
-    t.has_resource("AWS::Route53::HostedZone", {"DeletionPolicy": "RetainExceptOnCreate", "Properties": {"Name": "api.example.com"}})
+    t.has_resource(
+        "AWS::Route53::HostedZone",
+        {"DeletionPolicy": "RetainExceptOnCreate", "Properties": {"Name": "api.example.com"}},
+    )
     t.has_output("NameServers")
 
 

@@ -12,13 +12,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 import pytest
+import yaml
 from troposphere import Template, cloudwatch
 
 from blueprints import consistency
 from blueprints.blocks import VpcFunction
 from blueprints.blocks.base import BlockError
-from blueprints.blocks.function import LambdaDeploymentGroup, LiveAlias
+from blueprints.blocks.function import VERSIONED_PROPERTIES, LambdaDeploymentGroup, LiveAlias
 from blueprints.core import ConfigError, Context
 from blueprints.environments import Project, load_project
 from blueprints.functions import (
@@ -27,14 +29,16 @@ from blueprints.functions import (
     FUNCTIONS,
     LIVE_ALIAS,
     SECRET_ROTATOR,
+    VERSIONED_INPUTS,
     FunctionsBlueprint,
     function_alarm_names,
 )
 from blueprints.guard import destructive_changes, is_stateful
-from blueprints.sceptre_adapter import stack_policy
+from blueprints.sceptre_adapter import DigestResolver, stack_policy
 from local_aws.frontdoor.workers import FunctionConfig, WorkerPool
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 from tests.unit import test_frontdoor as frontdoor
+from tests.unit.test_render import _TaggedLoader
 
 TOPIC = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:payments-%s-alarms"}
 
@@ -61,8 +65,8 @@ def test_every_function_runs_behind_a_live_alias_on_its_published_version(templa
         # A new package (its content-addressed key) or new settings: a new description, so a new version.
         assert version["Properties"]["FunctionName"] == {"Ref": f"{spec.title}Function"}
         text, variables = version["Properties"]["Description"]["Fn::Sub"]
-        assert text.startswith("package ${Package}; configuration ")
-        assert variables == {"Package": {"Ref": spec.code_key_parameter}}
+        assert text.startswith("package ${Package}; configuration ") and text.endswith("; inputs ${Inputs}")
+        assert variables == {"Package": {"Ref": spec.code_key_parameter}, "Inputs": {"Ref": VERSIONED_INPUTS}}
         # Not retained: CloudFormation deletes a replaced version only after the alias moved.
         assert (version["DeletionPolicy"], version["UpdateReplacePolicy"]) == ("Delete", "Delete")
         alias = t.properties(f"{spec.title}Alias")
@@ -70,6 +74,51 @@ def test_every_function_runs_behind_a_live_alias_on_its_published_version(templa
         assert alias["FunctionName"] == {"Ref": f"{spec.title}Function"}
         assert alias["FunctionVersion"] == {"Fn::GetAtt": [f"{spec.title}Version", "Version"]}
         t.has_output(f"{spec.title}AliasArn", {"Value": {"Ref": f"{spec.title}Alias"}})
+
+
+def _parameters_in(node, parameters) -> set[str]:
+    if isinstance(node, dict):
+        if set(node) == {"Ref"}:
+            return {node["Ref"]} & parameters
+        return set().union(*(_parameters_in(v, parameters) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_parameters_in(v, parameters) for v in node))
+    return set()
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_a_new_parameter_value_a_version_is_made_of_publishes_a_new_version(template, env):
+    """A version is published only when its own properties change. Every parameter value a
+    function's version is made of (its versioned configuration and code bucket; the code key
+    is the description's package) reaches the version's description through the stack file's
+    digest, so a new VPC's subnets, say, publish new versions and move the live aliases."""
+    t = template(env, "functions")
+    parameters = set(t.template["Parameters"])
+    versioned = set()
+    for spec in DEPLOYED:
+        function = t.properties(f"{spec.title}Function")
+        made_of = {k: v for k, v in function.items() if k in VERSIONED_PROPERTIES}
+        versioned |= _parameters_in([made_of, function["Code"]["S3Bucket"]], parameters)
+    text = jinja2.Template((PROJECT_DIR / "stacks" / "functions.yaml").read_text()).render(stack_group_path=env)
+    stack_parameters = yaml.load(text, Loader=_TaggedLoader)["parameters"]
+    tag, digested = stack_parameters[VERSIONED_INPUTS]
+    assert tag == "!digest"
+    digested_parameters = {name for name, value in stack_parameters.items() if value in digested}
+    assert digested_parameters == versioned
+    assert {"PrivateSubnetIds", "LambdaSecurityGroupId"} <= versioned
+
+
+def test_the_digest_resolver_changes_with_any_value_and_only_then():
+    def digest(argument):
+        resolver = DigestResolver(argument=argument)
+        return resolver.resolve()
+
+    subnets = ["subnet-0a", "subnet-0b"]
+    assert digest([subnets, "sg-1"]) == digest([list(subnets), "sg-1"])
+    assert (
+        len({digest([subnets, "sg-1"]), digest([["subnet-0a", "subnet-0c"], "sg-1"]), digest([subnets, "sg-2"])}) == 3
+    )
+    assert len(digest([subnets, "sg-1"])) == 16
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -95,7 +95,11 @@ _TaggedLoader.add_multi_constructor(
     "!",
     lambda loader, suffix, node: (
         f"!{suffix}",
-        loader.construct_mapping(node) if isinstance(node, yaml.MappingNode) else loader.construct_scalar(node),
+        loader.construct_mapping(node)
+        if isinstance(node, yaml.MappingNode)
+        else loader.construct_sequence(node)
+        if isinstance(node, yaml.SequenceNode)
+        else loader.construct_scalar(node),
     ),
 )
 
