@@ -105,6 +105,12 @@ def _responses(route: contract.Route) -> dict[str, Any]:
             "description": contract.COMMON_RESPONSES[status],
             "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
+        headers = contract.COMMON_RESPONSE_HEADERS.get(status, {})
+        if headers:
+            responses[str(status)]["headers"] = {
+                name: {"description": description, "schema": {"type": "integer"}}
+                for name, description in headers.items()
+            }
     return responses
 
 

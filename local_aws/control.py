@@ -2,6 +2,7 @@
 environment's URL and callers' tokens.
 
     python -m local_aws.control start    # idempotent: reuses a running emulator
+    python -m local_aws.control start --transaction-window-ms 200  # DynamoDB transactions in flight 200 ms
     python -m local_aws.control status
     python -m local_aws.control env      # shell exports that point AWS tools at it (the tooling account)
     python -m local_aws.control env --env prod  # ... as the administrator of prod's account
@@ -41,6 +42,7 @@ HOST = "127.0.0.1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Variables that could route a call to a real account instead: always removed.
 UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+TRANSACTION_WINDOW = "EMULATOR_TRANSACTION_WINDOW_MS"  # read by local_aws/dynamodb_transactions.py
 
 
 class EmulatorError(RuntimeError):
@@ -132,9 +134,14 @@ def current(state: Path = STATE) -> Emulator | None:
     return emulator if _alive(pid) and _ready(emulator.url) else None
 
 
-def start(state: Path = STATE, *, port: int | None = None, timeout: float = 60.0) -> Emulator:
+def start(
+    state: Path = STATE, *, port: int | None = None, timeout: float = 60.0, transaction_window_ms: int | None = None
+) -> Emulator:
     """Start an emulator whose pid, port and log live in `state`, or return the one
-    already running there. Several can run at once, each with its own state dir."""
+    already running there. Several can run at once, each with its own state dir.
+    `transaction_window_ms`: how long each DynamoDB transaction stays in flight, holding its
+    items (local_aws/dynamodb_transactions.py; default: EMULATOR_TRANSACTION_WINDOW_MS, else 0);
+    it applies to an emulator this call starts, not to one already running."""
     running = current(state)
     if running is not None:
         return running
@@ -159,6 +166,7 @@ def start(state: Path = STATE, *, port: int | None = None, timeout: float = 60.0
                 "PYTHONPATH": str(ROOT),
                 "MOTO_PORT": str(port),
                 "EMULATOR_STATE_DIR": str(state.resolve()),  # the front door keeps function code and logs there
+                **({} if transaction_window_ms is None else {TRANSACTION_WINDOW: str(transaction_window_ms)}),
             },
         )
     (state / "pid").write_text(str(process.pid))
@@ -206,7 +214,7 @@ def stop(state: Path = STATE, timeout: float = 10.0) -> bool:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
     if command == "start":
-        emulator = start()
+        emulator = start(transaction_window_ms=_start_options(argv[1:]))
         print(f"local AWS emulator running at {emulator.url} (pid {emulator.pid})")
     elif command == "stop":
         print("emulator stopped" if stop() else "no emulator was running")
@@ -230,6 +238,21 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     return 0
+
+
+def _start_options(argv: list[str]) -> int | None:
+    """`start [--transaction-window-ms N]`."""
+    import argparse  # noqa: PLC0415 - only this command needs it
+
+    parser = argparse.ArgumentParser(prog="python -m local_aws.control start")
+    parser.add_argument(
+        "--transaction-window-ms",
+        type=int,
+        metavar="N",
+        help="keep each DynamoDB transaction in flight N ms, holding its items (default 0)",
+    )
+    window: int | None = parser.parse_args(argv).transaction_window_ms
+    return window
 
 
 def _account_credentials(emulator: Emulator, argv: list[str]) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Emulator process: register the extra CloudFormation models, then serve moto on
 127.0.0.1 only, with the Cognito OAuth2 token endpoint moto lacks (local_aws/oauth.py)
 in front of it, and the identity policies of the stacks' roles enforced on their calls
-(local_aws/iam_enforcement.py). Run with the emulator's interpreter: python -m local_aws.server --port N"""
+(local_aws/iam_enforcement.py), and DynamoDB's transaction conflicts
+(local_aws/dynamodb_transactions.py). Run with the emulator's interpreter: python -m local_aws.server --port N"""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from local_aws import alarm_actions, lambda_limits, observability, protection, public_dns, stack_lifecycle
+from local_aws import (
+    alarm_actions,
+    dynamodb_transactions,
+    lambda_limits,
+    observability,
+    protection,
+    public_dns,
+    stack_lifecycle,
+)
 from local_aws.frontdoor import serve_in_thread
 from local_aws.iam_enforcement import Enforcer
 from local_aws.models import register
@@ -39,6 +48,7 @@ def main() -> None:
     protection.register()
     lambda_limits.register()
     alarm_actions.register()
+    dynamodb_transactions.register()
     # What moto.server.main does, with the token endpoint wrapped around moto's app.
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
     signal.signal(signal.SIGINT, _exit)

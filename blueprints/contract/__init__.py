@@ -197,7 +197,7 @@ ROUTES: tuple[Route, ...] = (
         ),
         body="PaymentRequest",
         responses={201: ("The recorded payment (also for a retry).", "Payment")},
-        refusals=(400, 401, 403, 413, 422),
+        refusals=(400, 401, 403, 413, 422, 503),
     ),
     Route(
         "GET",
@@ -208,7 +208,7 @@ ROUTES: tuple[Route, ...] = (
         scopes=(CUSTOMER_SCOPE, BACKOFFICE_READ),
         parameters=(_TRANSACTION,),
         responses={200: ("The payment.", "Payment")},
-        refusals=(400, 401, 403, 404),
+        refusals=(400, 401, 403, 404, 503),
     ),
     Route(
         "GET",
@@ -223,6 +223,7 @@ ROUTES: tuple[Route, ...] = (
             Parameter("cursor", "query", False, "`nextCursor` of the previous page."),
         ),
         responses={200: ("One page of payments.", "PaymentPage")},
+        refusals=(400, 401, 403, 503),
     ),
     Route(
         "POST",
@@ -270,6 +271,14 @@ COMMON_RESPONSES: dict[int, str] = {
     429: "Too many requests: the stage's throttling limit.",
     500: "Internal error; nothing is leaked and nothing was written.",
     502: "The function failed.",
+    503: (
+        "Temporarily unable to answer (DynamoDB throttled or kept conflicting for longer than the function may "
+        "run); nothing was written: retry after Retry-After seconds, a payment with the same Idempotency-Key."
+    ),
+}
+# Headers of the statuses above that carry any: name -> description.
+COMMON_RESPONSE_HEADERS: dict[int, dict[str, str]] = {
+    503: {"Retry-After": "Seconds to wait before retrying."},
 }
 
 

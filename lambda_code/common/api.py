@@ -16,6 +16,7 @@ from typing import Any
 
 from contract import CUSTOMER_SCOPE, MAX_BODY_BYTES, fields, routes_of
 
+from common import invocation
 from common.log import Logger  # Powertools Logger's log lines, without its import cost (see common.log)
 from common.metrics import Metrics  # and Powertools Metrics' EMF lines, likewise
 
@@ -169,6 +170,7 @@ class Api:
         request_id = str((event.get("requestContext") or {}).get("requestId", "-"))
         self.logger.set_correlation_id(request_id)
         method, resource = str(event.get("httpMethod", "")), str(event.get("resource", ""))
+        started = invocation.begin(context)  # the time its retries may take (common.retries)
         try:
             response = self._dispatch(method, resource, event)
         except ApiError as err:
@@ -184,6 +186,8 @@ class Api:
             self.logger.exception("internal error", extra={"route": f"{method} {resource}"})
             response = ApiError(500, "InternalError", "internal error").response()
             self.metrics.add_metric("InternalErrors")
+        finally:
+            invocation.end(started)
         self.logger.info("handled", extra={"route": f"{method} {resource}", "status": response["statusCode"]})
         # As Powertools' log_metrics(capture_cold_start_metric=True): the cold start line, then the
         # invocation's line. Neither can fail the response.

@@ -14,6 +14,16 @@ requests one transaction commits; the others read the committed record and answe
 the same payment. A record and its payment therefore never exist without each other, and
 a refused or failed request writes nothing.
 
+Races and throttling (common.retries): while one of the identical requests commits,
+DynamoDB cancels the others' transactions with `TransactionConflict`, and a throttled table
+refuses any of them; each is tried again, within the invocation's time, until it commits or
+finds the winner's record, so a raced duplicate is answered with the one payment. A record
+not visible yet is read again the same way, by trying the whole transaction again: the
+winner's record fails its condition again (then it is read), and a record that expired and
+was deleted meanwhile no longer counts (then this request records the payment). Reads
+retry the same failures. What still fails when the time is up is answered 503 with
+Retry-After, never 500: nothing was written by this request, and its retry is safe.
+
 Metrics (common.metrics; the router adds refusals and cold starts): `PaymentsRecorded`
 when a payment is written, `IdempotentReplays` when a retry is answered with the payment
 an earlier request recorded.
@@ -50,6 +60,7 @@ from common.api import (
 from common.clients import ahead_of_traffic, client
 from common.dynamodb import from_item, to_item
 from common.metrics import Metrics
+from common.retries import NotYet, retrying
 from contract import DESCRIPTION_MAX, PAGE_DEFAULT, PAGE_MAX, PATTERNS
 
 SETTINGS = environment(
@@ -107,6 +118,12 @@ def create_payment(event: Event, caller: Caller) -> Response:
         "timestamp": payment["timestamp"],
         "expiresAt": int(now) + IDEMPOTENCY_TTL,
     }
+    return retrying(lambda: _record(payment, record))
+
+
+def _record(payment: dict[str, Any], record: dict[str, Any]) -> Response:
+    """One attempt at recording the payment and its idempotency record, or at answering with
+    the payment an earlier request recorded with this key."""
     try:
         client("dynamodb").transact_write_items(
             TransactItems=[
@@ -116,7 +133,7 @@ def create_payment(event: Event, caller: Caller) -> Response:
                         "Item": to_item(record),
                         # An expired record that DynamoDB has not removed yet does not count.
                         "ConditionExpression": "attribute_not_exists(idempotencyKey) OR expiresAt < :now",
-                        "ExpressionAttributeValues": to_item({":now": int(now)}),
+                        "ExpressionAttributeValues": to_item({":now": int(time.time())}),
                     }
                 },
                 {
@@ -131,7 +148,7 @@ def create_payment(event: Event, caller: Caller) -> Response:
     except ClientError as err:
         if not _lost_to_an_earlier_request(err):
             raise
-        return _replay(record["idempotencyKey"], fingerprint)
+        return _replay(record)
     METRICS.add_metric("PaymentsRecorded")
     return json_response(201, _public(payment))
 
@@ -144,9 +161,11 @@ def _lost_to_an_earlier_request(err: ClientError) -> bool:
     return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
 
 
-def _replay(key: str, fingerprint: str) -> Response:
-    record = _get_item(IDEMPOTENCY, {"idempotencyKey": key})
-    if record["requestHash"] != fingerprint:
+def _replay(ours: dict[str, Any]) -> Response:
+    """The payment an earlier request recorded under our key, if it was this same request
+    (its fingerprint); another request's key is refused."""
+    record = _get_item(IDEMPOTENCY, {"idempotencyKey": ours["idempotencyKey"]})
+    if record["requestHash"] != ours["requestHash"]:
         raise ApiError(
             422, "IdempotencyKeyReused", "Idempotency-Key: already used for a different request", "Idempotency-Key"
         )
@@ -156,8 +175,12 @@ def _replay(key: str, fingerprint: str) -> Response:
 
 
 def _get_item(table: str, key: dict[str, Any]) -> dict[str, Any]:
-    """An item that exists, read consistently."""
-    return from_item(client("dynamodb").get_item(TableName=table, Key=to_item(key), ConsistentRead=True)["Item"])
+    """An item that another request has recorded, read consistently; `NotYet` (retried by
+    the caller's `retrying`) while it cannot be read."""
+    found = client("dynamodb").get_item(TableName=table, Key=to_item(key), ConsistentRead=True).get("Item")
+    if found is None:
+        raise NotYet(f"no item yet in {table}")
+    return from_item(found)
 
 
 def _payment_request(body: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +259,7 @@ def list_payments(event: Event, caller: Caller) -> Response:
 
 def _query(**query: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One page of a query as plain values: its items, and the key after it (None after the last)."""
-    page = client("dynamodb").query(**query)
+    page = retrying(lambda: client("dynamodb").query(**query))
     last = page.get("LastEvaluatedKey")
     return [from_item(item) for item in page["Items"]], from_item(last) if last else None
 
@@ -254,15 +277,19 @@ def _cursor_keys() -> tuple[bytes, ...]:
     if _keys and time.monotonic() - _keys["read"] < KEYS_READ_SECONDS:
         return tuple(_keys["values"])
     secret = SETTINGS["CURSOR_SECRET_ARN"]
-    secrets = client("secretsmanager")
-    values = [secrets.get_secret_value(SecretId=secret)["SecretString"].encode()]
+    values = [retrying(lambda: _secret(secret, "AWSCURRENT"))]
     try:
-        values.append(secrets.get_secret_value(SecretId=secret, VersionStage="AWSPREVIOUS")["SecretString"].encode())
+        values.append(retrying(lambda: _secret(secret, "AWSPREVIOUS")))
     except ClientError as err:
         if err.response["Error"]["Code"] != "ResourceNotFoundException":
             raise  # before the first rotation there is no previous key
     _keys.update(read=time.monotonic(), values=values)
     return tuple(values)
+
+
+def _secret(secret: str, stage: str) -> bytes:
+    value: str = client("secretsmanager").get_secret_value(SecretId=secret, VersionStage=stage)["SecretString"]
+    return value.encode()
 
 
 def _signature(key: bytes, payload: str) -> str:

@@ -8,6 +8,7 @@ version the alias points at when the request arrives."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 
@@ -45,9 +46,14 @@ class DeployedFunctions:
         self._code_bytes = code_bytes
 
     def configuration(self, arn: str) -> FunctionConfig:
+        """The function's configuration, with its reserved concurrency (the function's own: a
+        qualified ARN names the function's versions and aliases, which share it)."""
         _, _, _, region, account, *_ = arn.split(":")
-        described = self._clients(account)("lambda", region).get_function_configuration(FunctionName=arn)
-        return FunctionConfig.from_api(described, invoked_arn=arn)
+        client = self._clients(account)("lambda", region)
+        described = client.get_function_configuration(FunctionName=arn)
+        config = FunctionConfig.from_api(described, invoked_arn=arn)
+        reserved = client.get_function_concurrency(FunctionName=config.function_arn).get("ReservedConcurrentExecutions")
+        return dataclasses.replace(config, reserved_concurrency=None if reserved is None else int(reserved))
 
     def code(self, config: FunctionConfig) -> bytes:
         return self._code_bytes(config)

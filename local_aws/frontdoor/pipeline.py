@@ -305,6 +305,12 @@ class FrontDoor:
         outcome = self._workers.invoke(config, code_dir, event, str(uuid.uuid4()), deadline)
         if outcome.kind == "integration_timeout":
             raise Refusal("INTEGRATION_TIMEOUT", "Endpoint request timed out")
+        if outcome.kind == "throttled":
+            # Lambda refused the invocation (429, its concurrency is all busy): API Gateway answers
+            # 500 "Internal server error" through the INTEGRATION_FAILURE response (else DEFAULT_5XX).
+            # https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html
+            LOG.info("front door: %s throttled: its concurrency is all busy", config.name)
+            raise Refusal("INTEGRATION_FAILURE", "Internal server error", 500)
         if outcome.kind != "result":
             raise _lambda_failure(f"{config.name}: {outcome.kind}: {outcome.payload}")
         try:

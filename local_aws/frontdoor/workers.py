@@ -1,9 +1,15 @@
 """Run Lambda handlers as Lambda does: the deployed package extracted once per code hash,
-one warm worker process per function, running one version's code and configuration (reused
-across requests, replaced when either changes, e.g. when the alias invoked moves to a new
-version; one request at a time), an environment made of the
-function's variables and what Lambda sets (nothing inherited) including the credentials of
-the function's execution role, and a hard timeout that kills the worker.
+warm worker processes per function, each running one version's code and configuration and
+one request at a time (reused across requests, replaced when either changes, e.g. when the
+alias invoked moves to a new version), an environment made of the function's variables and
+what Lambda sets (nothing inherited) including the credentials of the function's execution
+role, and a hard timeout that kills the worker.
+
+Concurrency: a function runs as many requests at once as its reserved concurrency allows
+(DEFAULT_CONCURRENCY without one), each in a worker of its own, started when no idle one is
+left and kept warm for the next request. Lambda queues no synchronous invocation: one more
+is throttled at once (the outcome `throttled`, Lambda's 429 TooManyRequestsException), which
+API Gateway answers 500 (pipeline.py).
 
 Credentials: the pool's `credentials(config)` gives the execution role's (STS AssumeRole of
 the function's Role, so the handler's calls act in the role's account). A worker keeps the
@@ -40,6 +46,9 @@ from local_aws.frontdoor.accounts import FIXED, Credentials
 LOG = logging.getLogger("local_aws.frontdoor")
 RUNTIME = Path(__file__).with_name("runtime.py")
 INIT_TIMEOUT = 10.0  # Lambda's limit for a cold start (importing the handler)
+# Executions of a function without reserved concurrency. On AWS it shares the account's
+# unreserved pool (1,000 by default); here each is a process, and ten are enough to race.
+DEFAULT_CONCURRENCY = 10
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class FunctionConfig:
     role: str = ""  # the execution role's ARN
     function_version: str = "$LATEST"  # the published version (a number) an alias or version ARN resolved to
     invoked_arn: str = ""  # the ARN the caller named (e.g. an alias's), if not `arn`
+    reserved_concurrency: int | None = None  # GetFunctionConcurrency's; not in `version`: no worker depends on it
 
     @classmethod
     def from_api(cls, configuration: Mapping[str, Any], invoked_arn: str = "") -> FunctionConfig:
@@ -168,7 +178,7 @@ class Outcome:
     """How an invocation ended. `timeout`: the function's Timeout elapsed (the worker was
     killed); `integration_timeout`: the caller's deadline came first."""
 
-    kind: Literal["result", "error", "timeout", "integration_timeout"]
+    kind: Literal["result", "error", "timeout", "integration_timeout", "throttled"]
     payload: Any = None  # the result, or Lambda's error object
 
 
@@ -283,9 +293,12 @@ class Worker:
 
 
 @dataclass
-class _Slot:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    worker: Worker | None = None
+class _Workers:
+    """One function's workers: the idle ones, most recently used last, and the busy ones."""
+
+    idle: list[Worker] = field(default_factory=list)
+    busy: set[Worker] = field(default_factory=set)
+    running: int = 0  # invocations under way, a worker's start included
 
 
 class WorkerPool:
@@ -308,7 +321,7 @@ class WorkerPool:
         self._python = python
         self._credentials = credentials or (lambda config: FIXED)
         self._clock = clock
-        self._slots: dict[str, _Slot] = {}
+        self._functions: dict[str, _Workers] = {}
         self._lock = threading.Lock()
         self._extract_lock = threading.Lock()
         self._closed = False
@@ -324,47 +337,55 @@ class WorkerPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool is shut down")
-            # One warm worker per function: a new version (the alias moved) replaces it.
-            slot = self._slots.setdefault(config.function_arn, _Slot())
-        if not slot.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            return Outcome("integration_timeout")  # the warm worker stayed busy until the deadline
+            workers = self._functions.setdefault(config.function_arn, _Workers())
+            if workers.running >= (config.reserved_concurrency or DEFAULT_CONCURRENCY):
+                return Outcome("throttled", {"errorType": "TooManyRequestsException", "errorMessage": "Rate Exceeded."})
+            workers.running += 1
+            # Idle workers of another version, or with credentials due, are replaced.
+            stale = [w for w in workers.idle if not self._current(w, config)]
+            workers.idle = [w for w in workers.idle if w not in stale]
+            worker = workers.idle.pop() if workers.idle else None
+            if worker is not None:
+                workers.busy.add(worker)
+        for old in stale:
+            LOG.info("replacing the worker of %s (pid %s)", config.name, old.pid)
+            old.kill()
         try:
-            worker = slot.worker
-            if (
-                worker is None
-                or not worker.alive()
-                or worker.config.version != config.version
-                or worker.credentials.due(self._clock())
-            ):
-                if worker is not None:
-                    LOG.info("replacing the worker of %s (pid %s)", config.name, worker.pid)
-                    worker.kill()
-                    slot.worker = None
+            if worker is None:
                 try:
                     credentials = self._credentials(config)
                 except Exception as error:  # STS refused or unreachable: as Lambda, the invocation fails
                     LOG.warning("cannot assume the execution role %r of %s: %s", config.role, config.name, error)
                     message = f"The role defined for the function cannot be assumed: {config.role!r}: {error}"
                     return Outcome("error", {"errorType": "Runtime.AssumeRoleFailed", "errorMessage": message})
-                worker = slot.worker = Worker(
-                    config, code_dir, self.log_path(config), self._endpoint_url, self._python, credentials
-                )
-            outcome = worker.invoke(event, request_id, deadline)
-            if not worker.alive():
-                slot.worker = None
-            return outcome
+                worker = Worker(config, code_dir, self.log_path(config), self._endpoint_url, self._python, credentials)
+                with self._lock:
+                    workers.busy.add(worker)
+            return worker.invoke(event, request_id, deadline)
         finally:
-            slot.lock.release()
+            with self._lock:
+                workers.running -= 1
+                if worker is not None:
+                    workers.busy.discard(worker)
+                    if worker.alive() and not self._closed:
+                        workers.idle.append(worker)
+            if worker is not None and self._closed:
+                worker.kill()
+
+    def _current(self, worker: Worker, config: FunctionConfig) -> bool:
+        """Whether an idle worker may serve `config`: alive, the same version, credentials not due."""
+        return worker.alive() and worker.config.version == config.version and not worker.credentials.due(self._clock())
 
     def workers(self) -> list[Worker]:
+        """Every live worker, idle or busy."""
         with self._lock:
-            return [s.worker for s in self._slots.values() if s.worker is not None]
+            found = [w for workers in self._functions.values() for w in (*workers.idle, *workers.busy)]
+        return [w for w in found if w.alive()]
 
     def shutdown(self) -> None:
         """Kill every worker (a busy one too)."""
         with self._lock:
             self._closed = True
-            slots = list(self._slots.values())
-        for slot in slots:
-            if slot.worker is not None:
-                slot.worker.kill()
+            found = [w for workers in self._functions.values() for w in (*workers.idle, *workers.busy)]
+        for worker in found:
+            worker.kill()

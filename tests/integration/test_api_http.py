@@ -16,9 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from blueprints.contract import ROUTES
+from blueprints.functions import FUNCTIONS
 from local_aws import callers
 from local_aws.callers import Environment, claims
 from local_aws.control import Emulator
+from local_aws.dynamodb_transactions import WINDOW_TAG
 from scripts.openapi import DOCUMENT
 from tests.integration.conftest import account_client
 
@@ -203,15 +205,49 @@ def test_the_deployed_api_matches_the_openapi_document(dev):
 
 
 def test_the_stage_throttles_with_429_from_the_gateway(dev, tokens):
-    """dev's stage allows 10 requests a second with bursts of 20: 60 at once cannot all pass."""
+    """dev's stage allows 10 requests a second with bursts of 20: 60 at once cannot all pass.
+    At most 5 at a time, dev's reserved concurrency of the function: more would also meet
+    Lambda's throttling, which API Gateway answers 500."""
     url = f"{dev.url}/payments/{uuid.uuid4()}"
-    with ThreadPoolExecutor(max_workers=12) as pool:
+    with ThreadPoolExecutor(max_workers=5) as pool:
         replies = list(pool.map(lambda _: send("GET", url, token=tokens["alice"], patience=0), range(60)))
     statuses = {r.status for r in replies}
     assert statuses <= {404, 429} and 429 in statuses and 404 in statuses
     throttled = next(r for r in replies if r.status == 429)
     assert _is_gateway_refusal(throttled, 429, "THROTTLED")
     time.sleep(2.5)  # let the bucket refill for whatever runs next
+
+
+def test_raced_duplicates_through_the_front_door_get_one_payment_and_no_5xx(dev, launched, emulator_state):
+    """As many identical payments at once as the function runs at once (its reserved
+    concurrency), while each transaction on the idempotency table stays in flight for a while
+    (the emulator's window, opened by the table's tag for this test only): DynamoDB cancels
+    those that meet the first in flight with TransactionConflict, and they retry until they
+    find its record. Every one is answered with the one payment."""
+    env = launched["dev"]
+    processor = next(spec for spec in FUNCTIONS if spec.name == "payment-processor")
+    function = env.output("functions", f"{processor.title}FunctionName")
+    racers = env.client("lambda").get_function_concurrency(FunctionName=function)["ReservedConcurrentExecutions"]
+    table, dynamodb = env.output("data", "IdempotencyTableArn"), env.client("dynamodb")
+    token, log = dev.customer_token("racer"), emulator_state / "server.log"
+
+    def at_once(keys: list[dict[str, str]]) -> list[callers.Reply]:
+        with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+            return list(pool.map(lambda k: send("POST", f"{dev.url}/payments", PAYMENT, token=token, headers=k), keys))
+
+    # A window shorter than the clients' read timeout (a tenth of dev's 10 s function timeout).
+    dynamodb.tag_resource(ResourceArn=table, Tags=[{"Key": WINDOW_TAG, "Value": "800"}])
+    try:
+        # Distinct payments first, each holding its worker for the window: every racer then finds a warm one.
+        assert {r.status for r in at_once([_key() for _ in range(racers)])} == {201}
+        conflicts, before, key = log.read_text().count("TransactionConflict"), _payments_count(dev), _key()
+        replies = at_once([key] * racers)
+    finally:
+        dynamodb.untag_resource(ResourceArn=table, TagKeys=[WINDOW_TAG])
+    assert [r.status for r in replies] == [201] * racers, [r.text for r in replies]
+    assert len({r.json["transactionId"] for r in replies}) == 1
+    assert _payments_count(dev) == before + 1
+    assert log.read_text().count("TransactionConflict") > conflicts, "the requests never overlapped"
 
 
 def _b64decode(text: str) -> bytes:

@@ -16,6 +16,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -523,6 +524,9 @@ def handler(event, context):
         raise ValueError("boom")
     if action == "sleep":
         time.sleep(30)
+    if action == "wait":  # until the test creates the file, so that invocations overlap
+        while not os.path.exists(event["until"]):
+            time.sleep(0.01)
     if action == "noise":
         print("printed by the handler")
         sys.stdout.write('{"ok": false, "not": "the protocol"}\\n')
@@ -640,6 +644,41 @@ def test_the_callers_deadline_before_the_function_timeout_is_an_integration_time
     _invoke(pool, config, {})
     assert _invoke(pool, config, {"action": "sleep"}, wait=0.3).kind == "integration_timeout"
     assert pool.workers() == []
+
+
+def test_concurrent_invocations_run_in_parallel_workers_up_to_the_reserved_concurrency(
+    pool: WorkerPool, tmp_path: Path
+) -> None:
+    config = dataclasses.replace(_config(_package(), timeout=20), reserved_concurrency=2)
+    released = tmp_path / "released"
+    with ThreadPoolExecutor(2) as callers:
+        waiting = [callers.submit(_invoke, pool, config, {"action": "wait", "until": str(released)}) for _ in range(2)]
+        deadline = time.monotonic() + 10
+        while len(pool.workers()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # Both workers are busy: Lambda throttles the next invocation at once, queueing nothing.
+        throttled = _invoke(pool, config, {})
+        assert (throttled.kind, throttled.payload["errorType"]) == ("throttled", "TooManyRequestsException")
+        released.touch()
+        pids = {w.result().payload["pid"] for w in waiting}
+    assert len(pids) == 2  # each in a worker of its own
+    assert {_invoke(pool, config, {}).payload["pid"] for _ in range(3)} <= pids  # kept warm and reused
+    assert len(pool.workers()) == 2
+
+
+def test_idle_workers_of_an_old_version_are_replaced(pool: WorkerPool, tmp_path: Path) -> None:
+    config = _config(_package(), timeout=20)
+    released = tmp_path / "released"
+    with ThreadPoolExecutor(3) as callers:
+        waiting = [callers.submit(_invoke, pool, config, {"action": "wait", "until": str(released)}) for _ in range(3)]
+        deadline = time.monotonic() + 10
+        while len(pool.workers()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        released.touch()
+        old = {w.result().payload["pid"] for w in waiting}
+    new = _invoke(pool, _config(_package(), timeout=20, TABLE="t2"), {})
+    assert new.payload["pid"] not in old
+    assert [w.pid for w in pool.workers()] == [new.payload["pid"]]  # the three idle old ones are gone
 
 
 def test_what_the_handler_prints_goes_to_its_log_not_the_protocol(pool: WorkerPool) -> None:
@@ -783,7 +822,7 @@ def test_the_pipeline_refuses_in_api_gateway_order(
     assert (wrong_stage.status, json.loads(wrong_stage.body)) == (403, {"message": "Forbidden"})
 
 
-def test_lambda_failures_are_502_and_a_late_integration_504(
+def test_lambda_failures_are_502_a_late_integration_504_and_a_throttled_one_500(
     door: tuple[FrontDoor, FakeWorkers], issuers: dict[str, Issuer]
 ) -> None:
     front_door, workers = door
@@ -796,6 +835,12 @@ def test_lambda_failures_are_502_and_a_late_integration_504(
         )
     workers.result = Outcome("integration_timeout")
     assert _post(front_door, token, VALID_BODY)[0] == 504
+    # Lambda throttled the invocation (its concurrency all busy): API Gateway answers 500.
+    workers.result = Outcome("throttled")
+    assert _post(front_door, token, VALID_BODY) == (
+        500,
+        {"error": {"code": "InternalError", "message": "internal error"}},
+    )
 
 
 # --- reading the deployed definition ---------------------------------------------------------
@@ -1135,6 +1180,9 @@ def test_a_function_and_a_user_pool_are_read_in_the_account_their_arn_names() ->
                 "Role": f"arn:aws:iam::{OTHER}:role/f-role",
             }
 
+        def get_function_concurrency(self, FunctionName: str) -> dict[str, Any]:
+            return {"ReservedConcurrentExecutions": 7}
+
         def describe_user_pool_client(self, UserPoolId: str, ClientId: str) -> dict[str, Any]:
             return {"UserPoolClient": {"ClientId": ClientId}}
 
@@ -1142,6 +1190,7 @@ def test_a_function_and_a_user_pool_are_read_in_the_account_their_arn_names() ->
     functions = DeployedFunctions(_account_clients(FakeAws(), asked), code_bytes=lambda config: b"")
     config = functions.configuration(f"arn:aws:lambda:eu-west-1:{OTHER}:function:f")
     assert (config.account, config.region, config.role) == (OTHER, "eu-west-1", f"arn:aws:iam::{OTHER}:role/f-role")
+    assert config.reserved_concurrency == 7
     pools = PoolDirectory(_account_clients(FakeAws(), asked), "http://127.0.0.1:9")
     assert pools.has_client(UserPool.from_arn(f"arn:aws:cognito-idp:us-east-1:{OTHER}:userpool/us-east-1_p"), "c")
     assert asked == [(OTHER, "lambda", "eu-west-1"), (OTHER, "cognito-idp", "us-east-1")]

@@ -144,7 +144,10 @@ def test_handlers_create_aws_clients_once_per_container(source_dir):
 
 
 def test_the_client_check_finds_the_one_place_that_makes_clients():
-    assert sorted(_creations(CLIENTS_MODULE)) == ["_session().create_client(service)", "botocore.session.get_session()"]
+    assert sorted(_creations(CLIENTS_MODULE)) == [
+        "_session().create_client(service, config=timeouts().config())",
+        "botocore.session.get_session()",
+    ]
 
 
 # Fix 7 (high): tables are never deleted and recreated; protected and retained in prod.

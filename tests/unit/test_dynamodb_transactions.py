@@ -1,0 +1,116 @@
+"""The emulator's DynamoDB transaction conflicts (local_aws/dynamodb_transactions.py), on moto
+in-process: while one TransactWriteItems is in flight, another touching one of its items is
+cancelled with TransactionConflict, a single write of it fails with
+TransactionConflictException, reads see the item as it was, and other items are free."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.dynamodb.responses import DynamoHandler
+
+from local_aws import control, dynamodb_transactions
+from local_aws.dynamodb_transactions import WINDOW_TAG, WINDOW_VARIABLE
+
+TABLE = "payments"
+
+
+@pytest.fixture
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto in-process with the emulator's transactions, and a table whose window is long
+    enough for the test's own calls to land inside it."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv(WINDOW_VARIABLE, raising=False)
+    for name, method in dynamodb_transactions.PATCHES.items():
+        monkeypatch.setattr(DynamoHandler, name, method)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        arn = client.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )["TableDescription"]["TableArn"]
+        client.tag_resource(ResourceArn=arn, Tags=[{"Key": WINDOW_TAG, "Value": "1000"}])
+        yield client
+
+
+def _put(item_id: str, value: str = "v") -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": TABLE,
+            "Item": {"id": {"S": item_id}, "value": {"S": value}},
+            "ConditionExpression": "attribute_not_exists(id)",
+        }
+    }
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response["Error"]["Code"])
+
+
+def test_a_transaction_in_flight_holds_its_items(dynamodb: Any) -> None:
+    with ThreadPoolExecutor(1) as first:
+        committed = first.submit(dynamodb.transact_write_items, TransactItems=[_put("a"), _put("b")])
+        deadline = time.monotonic() + 10
+        while len(dynamodb_transactions.in_flight()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(dynamodb_transactions.in_flight()) == 2, "the first transaction never went in flight"
+
+        with pytest.raises(ClientError) as cancelled:
+            dynamodb.transact_write_items(TransactItems=[_put("c"), _put("b", "other")])
+        assert _code(cancelled.value) == "TransactionCanceledException"
+        assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]] == ["None", "TransactionConflict"]
+        for write in (
+            lambda: dynamodb.put_item(TableName=TABLE, Item={"id": {"S": "a"}}),
+            lambda: dynamodb.delete_item(TableName=TABLE, Key={"id": {"S": "a"}}),
+            lambda: dynamodb.update_item(
+                TableName=TABLE,
+                Key={"id": {"S": "b"}},
+                UpdateExpression="SET #v = :v",
+                ExpressionAttributeNames={"#v": "value"},
+                ExpressionAttributeValues={":v": {"S": "w"}},
+            ),
+        ):
+            with pytest.raises(ClientError) as refused:
+                write()
+            assert _code(refused.value) == "TransactionConflictException"
+        assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "a"}}, ConsistentRead=True)
+        dynamodb.put_item(TableName=TABLE, Item={"id": {"S": "free"}})  # items it does not hold are free
+
+        committed.result()
+    assert dynamodb_transactions.in_flight() == set()
+    found = dynamodb.scan(TableName=TABLE)["Items"]
+    assert sorted(item["id"]["S"] for item in found) == ["a", "b", "free"]
+    assert all(item.get("value", {"S": "v"}) == {"S": "v"} for item in found)
+
+
+def test_a_committed_transaction_holds_nothing(dynamodb: Any) -> None:
+    dynamodb.transact_write_items(TransactItems=[_put("a")])
+    with pytest.raises(ClientError) as cancelled:  # its condition fails now, as in moto
+        dynamodb.transact_write_items(TransactItems=[_put("a")])
+    assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]] == ["ConditionalCheckFailed"]
+    dynamodb.put_item(TableName=TABLE, Item={"id": {"S": "a"}, "value": {"S": "replaced"}})
+
+
+def test_the_window_is_the_tables_tag_else_the_emulators_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Table:
+        def __init__(self, *tags: tuple[str, str]) -> None:
+            self.tags = [{"Key": k, "Value": v} for k, v in tags]
+
+    untagged, tagged = Table(("team", "payments")), Table((WINDOW_TAG, "250"))
+    monkeypatch.delenv(WINDOW_VARIABLE, raising=False)
+    assert dynamodb_transactions.window([untagged]) == 0  # moto's own: applied at once
+    monkeypatch.setenv(WINDOW_VARIABLE, "40")
+    assert dynamodb_transactions.window([untagged]) == 0.04
+    assert dynamodb_transactions.window([untagged, tagged]) == 0.25
+    assert control.TRANSACTION_WINDOW == WINDOW_VARIABLE  # `control start --transaction-window-ms` sets it
