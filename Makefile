@@ -12,7 +12,7 @@ CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 APITEST  := .venv-apitest
 
-.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
+.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify recover destroy scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
 
 $(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -98,6 +98,16 @@ preflight: $(STAMP) $(if $(LOCAL),$(EMULATOR)/.installed)
 ## verify: $(ENV) end to end through its public URL, as its administrator (LOCAL=1: on the local emulator)
 verify: $(STAMP)
 	$(BIN)/python -m scripts.verify --env $(ENV) $(if $(LOCAL),--local) $(if $(ROLE),--role-arn $(ROLE))
+
+## destroy: delete every stack of $(ENV) with its data, refused where its settings keep data (LOCAL=1: on the local emulator; YES=1: no question)
+destroy: $(STAMP) $(if $(LOCAL),$(EMULATOR)/.installed)
+	@test "$(origin ENV)" != file || { echo "usage: make destroy ENV=<env> [LOCAL=1] [YES=1]: name the environment to delete"; exit 2; }
+	$(BIN)/python -m scripts.destroy --env $(ENV) $(if $(LOCAL),--local) $(if $(YES),--yes)
+
+## recover: get $(ENV)'s stack $(STACK) out of UPDATE_ROLLBACK_FAILED or a stuck update, as its deployer (SKIP=<LogicalId>,...; LOCAL=1)
+recover: $(STAMP) $(if $(LOCAL),$(EMULATOR)/.installed)
+	@test -n "$(STACK)" || { echo "usage: make recover ENV=<env> STACK=<stack> [SKIP=<LogicalId>,...] [LOCAL=1]"; exit 2; }
+	$(BIN)/python -m scripts.recover --env $(ENV) --stack $(STACK) $(if $(SKIP),--skip $(SKIP)) $(if $(LOCAL),--local)
 
 ## rotate-origin-secret: new origin secret for $(ENV), rolled out to the stage's web ACL, then CloudFront
 rotate-origin-secret: $(STAMP)

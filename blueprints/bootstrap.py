@@ -28,6 +28,7 @@ from awacs.aws import (
     Allow,
     AWSPrincipal,
     Condition,
+    ForAllValuesStringEquals,
     PolicyDocument,
     Statement,
     StringEquals,
@@ -45,7 +46,8 @@ from blueprints.permissions import SERVICES, grouped, handler_permissions
 
 # IAM counts a managed policy's size without white space; 6,144 characters at most.
 MANAGED_POLICY_LIMIT = 6144
-# Sceptre's calls for a launch: stacks, their templates, policies and protection, change sets.
+# Sceptre's calls for a launch: stacks, their templates, policies and protection, change sets;
+# and recovery's.
 STACK_ACTIONS = (
     "CreateStack",
     "UpdateStack",
@@ -60,6 +62,9 @@ STACK_ACTIONS = (
     "GetStackPolicy",
     "SetStackPolicy",
     "UpdateTerminationProtection",
+    # make recover: out of UPDATE_ROLLBACK_FAILED, or a stuck update rolled back
+    "ContinueUpdateRollback",
+    "CancelUpdateStack",
     "CreateChangeSet",
     "DescribeChangeSet",
     "ExecuteChangeSet",
@@ -293,6 +298,7 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
             ),
             prefix_lists,
             *self._preflight_statements(prefix),
+            *self._teardown_statements(prefix),
         ]
 
     def _preflight_statements(self, prefix: str) -> list[Statement]:
@@ -329,6 +335,50 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
                 [Sub("arn:${AWS::Partition}:route53:::hostedzone/*")],
                 sid="ReadZoneNameServers",
             ),
+        ]
+
+    def _teardown_statements(self, prefix: str) -> list[Statement]:
+        """What `blueprints.teardown` does besides deleting the stacks (`make destroy`, refused where
+        the environment's settings keep data): empty the environment's buckets of every version,
+        remove the certificate's DNS validation records from the zone, and wait for Lambda's
+        network interfaces."""
+        regions = self.config.regions
+        # The environment's buckets, in its region: `<project>-<env>-<what>-<account>-<region>`,
+        # and the logs bucket, `<prefix>-<env>-<account>-<region>` (its prefix is a storage setting).
+        buckets = [
+            f"arn:${{AWS::Partition}}:s3:::{name}-${{AWS::AccountId}}-${{AWS::Region}}"
+            for name in (f"{prefix}*", f"*-{self.context.environment}")
+        ]
+        validation_records = allow(
+            [Action("route53", "ChangeResourceRecordSets")],
+            [Sub("arn:${AWS::Partition}:route53:::hostedzone/*")],
+            sid="RemoveCertificateValidationRecords",  # deletions of CNAME records only
+        )
+        validation_records.Condition = Condition(
+            ForAllValuesStringEquals(
+                {
+                    "route53:ChangeResourceRecordSetsActions": ["DELETE"],
+                    "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+                }
+            )
+        )
+        return [
+            allow([Action("s3", "ListBucketVersions")], [Sub(b) for b in buckets], sid="ListEveryObjectVersion"),
+            allow([Action("s3", "DeleteObjectVersion")], [Sub(f"{b}/*") for b in buckets], sid="EmptyTheBuckets"),
+            allow(
+                [Action("acm", "DescribeCertificate")],
+                [Sub(f"arn:${{AWS::Partition}}:acm:{r}:${{AWS::AccountId}}:certificate/*") for r in regions],
+                sid="FindCertificateValidationRecords",
+            ),
+            allow(
+                [Action("route53", "ListResourceRecordSets")],
+                [Sub("arn:${AWS::Partition}:route53:::hostedzone/*")],
+                sid="ReadZoneRecords",
+            ),
+            validation_records,
+            allow(
+                [Action("ec2", "DescribeNetworkInterfaces")], ["*"], sid="WaitForLambdaNetworkInterfaces"
+            ),  # a Describe action takes no resource
         ]
 
 

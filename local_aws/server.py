@@ -18,6 +18,7 @@ from werkzeug.serving import run_simple
 
 from local_aws import (
     alarm_actions,
+    deletion_rules,
     dynamodb_transactions,
     lambda_limits,
     observability,
@@ -49,6 +50,7 @@ def main() -> None:
     lambda_limits.register()
     alarm_actions.register()
     dynamodb_transactions.register()
+    deletion_rules.register()  # after models.register(): wraps its stack deletion and certificates
     # What moto.server.main does, with the token endpoint wrapped around moto's app.
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
     signal.signal(signal.SIGINT, _exit)

@@ -7,7 +7,7 @@ and stack policies are enforced.
   (and a fixed name then makes the next create fail with "already exists");
   `RetainExceptOnCreate` resources are deleted, as AWS documents for the operation that
   created them. moto raises the error from CreateStack and keeps everything.
-- A stack's deletion keeps `Retain` and `RetainExceptOnCreate` resources (moto knows `Retain` only).
+- A stack's deletion keeps `Retain` and `RetainExceptOnCreate` resources: local_aws/deletion_rules.py.
 - DeleteStack refuses a stack with termination protection; UpdateTerminationProtection (moto
   lacks it) sets it.
 - An update is checked against the stack policy, or against the update's
@@ -35,7 +35,6 @@ from moto.cloudformation.models import Stack as CloudFormationStack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
-RETAINED_ON_DELETE = frozenset({"Retain", "RetainExceptOnCreate"})
 RETAINED_ON_ROLLBACK_OF_CREATE = frozenset({"Retain"})
 
 _create_resources = CloudFormationStack.create_resources
@@ -57,10 +56,6 @@ def _delete_except(resource_map: parsing.ResourceMap, retained: frozenset[str]) 
         _delete_resources(resource_map)
     finally:
         resource_map._resource_json_map = declared
-
-
-def _delete_keeping_retained(self: parsing.ResourceMap) -> None:
-    _delete_except(self, RETAINED_ON_DELETE)
 
 
 def _create_or_roll_back(self: CloudFormationStack) -> None:
@@ -111,6 +106,28 @@ def _delete_unless_protected(self: CloudFormationBackend, name_or_stack_id: str)
     if stack is not None and stack.enable_termination_protection:
         raise ValidationError(message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
     _delete_stack(self, name_or_stack_id)
+
+
+def _continue_update_rollback(self: CloudFormationResponse) -> ActionResult:
+    """ContinueUpdateRollback (moto lacks it), refused unless the stack is
+    UPDATE_ROLLBACK_FAILED, as CloudFormation refuses it."""
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    if stack.status != "UPDATE_ROLLBACK_FAILED":
+        raise ValidationError(
+            message=f"Stack [{stack.name}] is in {stack.status} state and can not continue update rollback"
+        )
+    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason="User Initiated")
+    stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+    stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    return ActionResult({})
+
+
+def _cancel_update_stack(self: CloudFormationResponse) -> ActionResult:
+    """CancelUpdateStack (moto lacks it): the emulator's updates finish within their request,
+    so a stack is never UPDATE_IN_PROGRESS here and the call is refused, as CloudFormation
+    refuses it for a stack in any other state."""
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    raise ValidationError(message=f"CancelUpdateStack cannot be called from current stack status {stack.status}")
 
 
 # --- stack policies ---------------------------------------------------------------------
@@ -254,8 +271,9 @@ def _resolved(node: Any, parameters: dict[str, Any]) -> Any:
 
 def register() -> None:
     CloudFormationStack.create_resources = _create_or_roll_back  # type: ignore[method-assign]
-    parsing.ResourceMap.delete = _delete_keeping_retained  # type: ignore[method-assign]
     CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
     CloudFormationBackend.delete_stack = _delete_unless_protected  # type: ignore[method-assign]
     CloudFormationResponse.update_stack = _update_stack_with_its_policy  # type: ignore[method-assign]
+    CloudFormationResponse.continue_update_rollback = _continue_update_rollback  # type: ignore[attr-defined]
+    CloudFormationResponse.cancel_update_stack = _cancel_update_stack  # type: ignore[attr-defined]
     CloudFormationStack.update = _update_within_policy  # type: ignore[method-assign]

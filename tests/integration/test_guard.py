@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 from click.testing import CliRunner
 from sceptre.cli import cli
 from sceptre.connection_manager import ConnectionManager
@@ -20,7 +21,9 @@ from blueprints.blocks import Vpc
 from blueprints.core import Context
 from blueprints.data import DataBlueprint
 from local_aws import control
-from local_aws.launched import sceptre_launch
+from local_aws.accounts import deployer_credentials
+from local_aws.launched import environment_variables, sceptre_launch
+from scripts.recover import run as recover_stack
 from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
 
 pytestmark = pytest.mark.integration
@@ -208,6 +211,15 @@ def test_a_destructive_change_the_environment_allows_passes_in_a_protected_envir
     assert any(denied == e.get("ResourceStatusReason") for e in events), events[:5]
     assert "/vpc/payments-prod/flow-logs" in str(cloudformation.get_template(StackName=stack)["TemplateBody"])
     assert not own.client("logs").describe_log_groups(logGroupNamePrefix="/vpc/payments-prod/renamed")["logGroups"]
+    # A rolled-back update is not stuck: recovery, as the deploy role, finds nothing to do.
+    with (
+        environment_variables(own.emulator.environment({})),
+        environment_variables(deployer_credentials(own.emulator, own.project, "prod")),
+    ):
+        outcome = recover_stack("prod", "network", local=False, project_dir=own.project)
+    assert (outcome.status, outcome.actions) == ("UPDATE_ROLLBACK_COMPLETE", ())
+    with pytest.raises(ClientError, match="can not continue update rollback"):
+        cloudformation.continue_update_rollback(StackName=stack)
 
 
 def test_a_first_create_that_fails_can_be_launched_again(launch_own):

@@ -191,8 +191,31 @@ def test_the_deploy_role_passes_only_the_cloudformation_role_and_manages_only_it
         "FindManagedPrefixLists",
         "ReadAccountQuotasAndDomainPrefixes",
         "ValidateTemplatesAndReadDrift",
+        "WaitForLambdaNetworkInterfaces",
     ]
     assert not any(a.startswith(("iam:Create", "iam:Put", "iam:Attach")) for s in statements for a in s["Action"])
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_deploy_role_may_empty_only_the_environments_buckets_and_delete_only_validation_records(env):
+    template = _bootstrap(env)
+    by_sid = {
+        s["Sid"]: s
+        for s in template["Resources"]["DeployRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    }
+    assert by_sid["EmptyTheBuckets"]["Action"] == ["s3:DeleteObjectVersion"]
+    assert [r["Fn::Sub"] for r in by_sid["EmptyTheBuckets"]["Resource"]] == [
+        f"arn:${{AWS::Partition}}:s3:::payments-{env}-*-${{AWS::AccountId}}-${{AWS::Region}}/*",
+        f"arn:${{AWS::Partition}}:s3:::*-{env}-${{AWS::AccountId}}-${{AWS::Region}}/*",  # the logs bucket
+    ]
+    assert by_sid["ListEveryObjectVersion"]["Action"] == ["s3:ListBucketVersions"]
+    assert by_sid["RemoveCertificateValidationRecords"]["Condition"] == {
+        "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsActions": ["DELETE"],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+        }
+    }
+    assert by_sid["WaitForLambdaNetworkInterfaces"]["Action"] == ["ec2:DescribeNetworkInterfaces"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
