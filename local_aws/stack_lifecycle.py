@@ -10,6 +10,9 @@ and stack policies are enforced.
 - A stack's deletion keeps `Retain` and `RetainExceptOnCreate` resources: local_aws/deletion_rules.py.
 - DeleteStack refuses a stack with termination protection; UpdateTerminationProtection (moto
   lacks it) sets it.
+- ContinueUpdateRollback and CancelUpdateStack (moto lacks both) answer from the states
+  CloudFormation answers them from: an update here finishes within its request, so a stack is
+  never UPDATE_IN_PROGRESS, and only an UPDATE_ROLLBACK_FAILED one continues its rollback.
 - An update is checked against the stack policy, or against the update's
   `StackPolicyDuringUpdateBody`, which replaces it for that update only
   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html):
