@@ -57,6 +57,8 @@ class DestructiveChange:
         return f"{self.stack}.{self.resource}"
 
     def describe(self) -> str:
+        if self.old is None and self.new is None:  # CloudFormation's change set names no values
+            return f"{self.resource} ({self.type}): {self.what}"
         return f"{self.resource} ({self.type}): {self.what} would change from {_show(self.old)} to {_show(self.new)}"
 
 
@@ -119,3 +121,73 @@ def destructive_changes(stack: str, old: dict[str, Any], new: dict[str, Any]) ->
             if resource.get(policy) in retaining and after.get(policy) not in retaining:
                 change(policy, resource[policy], after.get(policy, _ABSENT))
     return changes
+
+
+# A change set's `Replacement` for a modification that replaces the resource, or may.
+REPLACING = frozenset({"True", "Conditional"})
+
+
+def destructive_changes_in_change_set(
+    stack: str, deployed: dict[str, Any], resource_changes: list[dict[str, Any]]
+) -> list[DestructiveChange]:
+    """What CloudFormation's own change set for an update (DescribeChangeSet's
+    `Changes[].ResourceChange`) says it would do to the deployed template's stateful resources:
+    `Remove` them, or `Modify` them with `Replacement` `True` or `Conditional`. It sees what the
+    schemas cannot: parameter values, and properties the schemas list nowhere."""
+    found = []
+    resources = deployed.get("Resources", {})
+    for change in resource_changes:
+        logical_id = change["LogicalResourceId"]
+        resource = resources.get(logical_id)
+        if resource is None or not is_stateful(resource):
+            continue
+        if change["Action"] == "Remove":
+            what = "removal (CloudFormation's change set: Remove)"
+        elif change["Action"] == "Modify" and change.get("Replacement") in REPLACING:
+            through = sorted(
+                d["Target"]["Name"]
+                for d in change.get("Details", [])
+                if d.get("Target", {}).get("RequiresRecreation") in ("Always", "Conditionally")
+            )
+            what = f"replacement (CloudFormation's change set: Replacement {change['Replacement']}"
+            what += f", through {', '.join(through)})" if through else ")"
+        else:
+            continue
+        found.append(DestructiveChange(stack, logical_id, resource["Type"], what, None, None))
+    return found
+
+
+def updates_in_steps(stack: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Changes AWS refuses to make in one update, each with the steps that make it.
+
+    DynamoDB creates or deletes one global secondary index per table update ("You can create or
+    delete only one global secondary index per UpdateTable operation",
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html), and
+    CloudFormation fails a table update that adds and removes indexes together (a renamed or
+    redefined index is both)."""
+    found = []
+    new_resources = new.get("Resources", {})
+    for logical_id, resource in sorted(old.get("Resources", {}).items()):
+        after = new_resources.get(logical_id)
+        if resource["Type"] != "AWS::DynamoDB::Table" or after is None or after["Type"] != resource["Type"]:
+            continue
+        before, now = _indexes(resource), _indexes(after)
+        deleted = sorted(n for n in before if now.get(n) != before[n])
+        created = sorted(n for n in now if before.get(n) != now[n])
+        if len(deleted) + len(created) > 1:
+            steps = [f"delete {n}" for n in deleted] + [f"create {n}" for n in created]
+            found.append(
+                f"{logical_id} ({resource['Type']}): DynamoDB creates or deletes one global secondary index per "
+                f"update; this one would {' and '.join(steps)}. Launch {stack} once per step, in this order: "
+                + "; ".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
+            )
+    return found
+
+
+def _indexes(table: dict[str, Any]) -> dict[str, Any]:
+    """A table's global secondary indexes by name: their keys and projection (what creates one;
+    throughput and contributor insights change in place)."""
+    return {
+        index["IndexName"]: (index.get("KeySchema"), index.get("Projection"))
+        for index in table.get("Properties", {}).get("GlobalSecondaryIndexes", [])
+    }

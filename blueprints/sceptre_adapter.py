@@ -30,6 +30,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -287,13 +288,29 @@ class DestructiveChangeRefused(SceptreException):  # type: ignore[misc]
     old and new values, just before."""
 
 
+class UpdateInSteps(SceptreException):  # type: ignore[misc]
+    """An update AWS would refuse as one (two index changes on a table): it names the steps."""
+
+
+class ChangeSetFailed(SceptreException):  # type: ignore[misc]
+    """CloudFormation could not make the change set the guard reads: its reason."""
+
+
 class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
-    """`!guard_stateful_resources`: before an update, compare the deployed template with
-    the new one and refuse any change that would replace or delete a stateful resource,
-    unless `environment.allow_destructive_changes` names it. Nothing is changed on refusal."""
+    """`!guard_stateful_resources`: before an update, refuse any change that would replace or
+    delete a stateful resource, unless `environment.allow_destructive_changes` names it, and
+    any change AWS would refuse in one update, naming the steps. Nothing is changed on refusal.
+
+    Two readings, the second only when the first passes: the deployed template against the new
+    one through the resource schemas (offline: `blueprints.guard.destructive_changes`), then
+    CloudFormation's own answer, a change set for the update (with its parameter values) whose
+    `Remove`s and `Replacement: True | Conditional` on stateful resources count the same way;
+    the change set is deleted, never executed."""
 
     def run(self) -> None:
         from botocore.exceptions import ClientError  # noqa: PLC0415 - not at plugin import
+
+        from blueprints.guard import destructive_changes_in_change_set, updates_in_steps  # noqa: PLC0415
 
         with reported(self.stack.stack_group_config["project_path"]):
             env, name = _environment(self.stack)
@@ -305,24 +322,114 @@ class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
             raise
         with reported(self.stack.stack_group_config["project_path"]):
             new = json.loads(env.render(name))
+        where = f"{self.stack.external_name} ({env.name}/{name})"
+        steps = updates_in_steps(name, old, new)
+        if steps:
+            raise UpdateInSteps(f"refusing to update {where}: AWS refuses it as one update: {' '.join(steps)}")
         changes = destructive_changes(name, old, new)
-        refused = [c for c in changes if c.allowance not in env.settings.allow_destructive_changes]
-        if refused:
-            for change in refused:
-                self.logger.error(f"would replace or delete data: {change.describe()}")
-            what = "; ".join(f"{c.resource} ({c.what})" for c in refused)
-            allow = ", ".join(sorted({c.allowance for c in refused}))
-            raise DestructiveChangeRefused(
-                f"refusing to update {self.stack.external_name} ({env.name}/{name}): it would replace or delete "
-                f"data: {what}. Nothing was changed. If this is intended, list [{allow}] under "
-                f"environment.allow_destructive_changes in config/{env.name}/config.yaml."
-            )
+        self._refuse_unless_allowed(env, name, changes)
+        found = {c.resource for c in changes}
+        answered = destructive_changes_in_change_set(name, old, change_set_changes(self.stack))
+        changes += [c for c in answered if c.resource not in found]
+        self._refuse_unless_allowed(env, name, changes)
         for change in changes:
             self.logger.warning(f"allowed by environment.allow_destructive_changes: {change.describe()}")
         if changes:
             # A protected stack's policy denies these changes: the update carries an override
             # that allows them, and only them, for this update.
             override_stack_policy_for_next_update(self.stack, stack_policy(old, exempt={c.resource for c in changes}))
+
+    def _refuse_unless_allowed(self, env: Environment, name: str, changes: list[Any]) -> None:
+        refused = [c for c in changes if c.allowance not in env.settings.allow_destructive_changes]
+        if not refused:
+            return
+        for change in refused:
+            self.logger.error(f"would replace or delete data: {change.describe()}")
+        what = "; ".join(f"{c.resource} ({c.what})" for c in refused)
+        allow = ", ".join(sorted({c.allowance for c in refused}))
+        raise DestructiveChangeRefused(
+            f"refusing to update {self.stack.external_name} ({env.name}/{name}): it would replace or delete "
+            f"data: {what}. Nothing was changed. If this is intended, list [{allow}] under "
+            f"environment.allow_destructive_changes in config/{env.name}/config.yaml."
+        )
+
+
+# CloudFormation's answer per stack and update (a launch runs the guard before launch and
+# before update): (stack name, digest of template and parameters) -> its resource changes.
+_CHANGE_SETS: dict[tuple[str, str], list[dict[str, Any]]] = {}
+CHANGE_SET_WAIT_SECONDS = 600
+_NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+
+
+def change_set_changes(stack: Any) -> list[dict[str, Any]]:
+    """The `ResourceChange`s of a change set for the stack's update as Sceptre will send it
+    (template, parameters, capabilities, CloudFormation role), made, read and deleted; none
+    when CloudFormation finds nothing to change."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    parameters = [
+        {"ParameterKey": key, "ParameterValue": ",".join(value) if isinstance(value, list) else value}
+        for key, value in stack.parameters.items()
+        if value is not None
+    ]  # as Sceptre's update formats them
+    request = {
+        "StackName": stack.external_name,
+        "ChangeSetType": "UPDATE",
+        "Parameters": parameters,
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        **stack.template.get_boto_call_parameter(),
+    }
+    if stack.cloudformation_service_role:
+        request["RoleARN"] = stack.cloudformation_service_role
+    key = (stack.external_name, hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest())
+    if key in _CHANGE_SETS:
+        return _CHANGE_SETS[key]
+
+    def call(command: str, **kwargs: Any) -> Any:
+        return stack.connection_manager.call("cloudformation", command, kwargs, region=stack.region)
+
+    name = f"guard-{key[1][:32]}"
+    try:
+        call("create_change_set", ChangeSetName=name, **request)
+    except ClientError as err:
+        if any(words in str(err) for words in _NO_CHANGES):
+            return []
+        raise
+    try:
+        described = _settled_change_set(call, stack.external_name, name)
+        if described["Status"] not in ("CREATE_COMPLETE", "FAILED"):
+            raise ChangeSetFailed(
+                f"{stack.external_name}: the change set the guard reads is still {described['Status']} after "
+                f"{CHANGE_SET_WAIT_SECONDS} s; nothing was changed"
+            )
+        if described["Status"] == "FAILED":
+            reason = described.get("StatusReason") or "no reason given"
+            if any(words in reason for words in _NO_CHANGES):
+                _CHANGE_SETS[key] = []
+                return []
+            raise ChangeSetFailed(f"{stack.external_name}: the change set the guard reads failed: {reason}")
+        changes = [c["ResourceChange"] for c in described.get("Changes", []) if c.get("Type") == "Resource"]
+        while described.get("NextToken"):
+            described = call(
+                "describe_change_set",
+                StackName=stack.external_name,
+                ChangeSetName=name,
+                NextToken=described["NextToken"],
+            )
+            changes += [c["ResourceChange"] for c in described.get("Changes", []) if c.get("Type") == "Resource"]
+    finally:
+        call("delete_change_set", StackName=stack.external_name, ChangeSetName=name)
+    _CHANGE_SETS[key] = changes
+    return changes
+
+
+def _settled_change_set(call: Any, stack_name: str, name: str) -> Any:
+    deadline = time.monotonic() + CHANGE_SET_WAIT_SECONDS
+    while True:
+        described = call("describe_change_set", StackName=stack_name, ChangeSetName=name)
+        if described["Status"] in ("CREATE_COMPLETE", "FAILED") or time.monotonic() > deadline:
+            return described
+        time.sleep(2)
 
 
 # The statuses of a stack whose last operation completed: one that rolled back its own

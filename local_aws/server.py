@@ -18,6 +18,7 @@ from werkzeug.serving import run_simple
 
 from local_aws import (
     alarm_actions,
+    change_sets,
     deletion_rules,
     dynamodb_transactions,
     lambda_limits,
@@ -45,6 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     register()
     stack_lifecycle.register()
+    change_sets.register()
     observability.register()
     protection.register()
     lambda_limits.register()

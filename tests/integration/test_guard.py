@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from click.testing import CliRunner
 from sceptre.cli import cli
 from sceptre.connection_manager import ConnectionManager
+from troposphere import Parameter, Sub
 
 from blueprints import storage
 from blueprints.blocks import Vpc
@@ -278,3 +279,32 @@ def test_keys_can_be_added_to_live_tables_but_never_taken_away(launch_own):
     assert "DataKey (logical ID (removed or renamed" in _refusal(result.output)
     assert "DataKey (AWS::KMS::Key)" in result.output  # the logged line
     assert dynamodb.get_item(TableName=TRANSACTIONS, Key={k: item[k] for k in ("transactionId", "timestamp")})["Item"]
+
+
+def test_a_replacement_only_cloudformation_sees_is_refused(launch_own, monkeypatch):
+    """A table named from a parameter: a new value leaves the template as it was, so the
+    schemas see nothing, but CloudFormation's change set says Replacement True. The guard reads
+    that answer and refuses before anything changes; the change set it made is gone."""
+    own = launch_own(env="dev")
+    stack_file = own.project / "stacks" / "data.yaml"
+    stack_file.write_text(stack_file.read_text().replace("template:", "parameters:\n  TableSuffix: a\ntemplate:", 1))
+    original = DataBlueprint.define
+
+    def named_by_a_parameter(self, t):
+        original(self, t)
+        t.add_parameter(Parameter("TableSuffix", Type="String"))
+        t.resources["TransactionsTable"].TableName = Sub(f"{TRANSACTIONS}-${{TableSuffix}}")
+
+    monkeypatch.setattr(DataBlueprint, "define", named_by_a_parameter)
+    assert _launch_in_process(own.project, "data").exit_code == 0
+    stack_file.write_text(stack_file.read_text().replace("TableSuffix: a", "TableSuffix: b"))
+    result = _launch_in_process(own.project, "data")
+    assert result.exit_code == 1, result.output
+    message = _refusal(result.output)
+    assert (
+        "TransactionsTable (replacement (CloudFormation's change set: Replacement True, through TableName))" in message
+    )
+    cloudformation, dynamodb = own.client("cloudformation"), own.client("dynamodb")
+    assert cloudformation.list_change_sets(StackName="payments-dev-data")["Summaries"] == []
+    assert f"{TRANSACTIONS}-a" in dynamodb.list_tables()["TableNames"]
+    assert "UPDATE" not in cloudformation.describe_stacks(StackName="payments-dev-data")["Stacks"][0]["StackStatus"]

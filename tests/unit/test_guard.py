@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 from types import SimpleNamespace
 
 import boto3
@@ -12,12 +13,15 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from blueprints import sceptre_adapter
 from blueprints.environments import load_project
-from blueprints.guard import create_only_properties, destructive_changes
+from blueprints.guard import create_only_properties, destructive_changes, updates_in_steps
 from blueprints.sceptre_adapter import (
+    ChangeSetFailed,
     DestructiveChangeRefused,
     GuardStatefulResourcesHook,
     ProtectStackHook,
+    UpdateInSteps,
     stack_policy,
 )
 from tests.conftest import PROJECT_DIR
@@ -176,9 +180,14 @@ class _Recorder:
 
     region, profile, sceptre_role = "eu-west-1", None, "arn:aws:iam::333333333333:role/payments-prod-deploy"
 
-    def __init__(self, deployed=None, error=None, status="UPDATE_COMPLETE"):
+    def __init__(self, deployed=None, error=None, status="UPDATE_COMPLETE", change_set=None):
         self.deployed, self.error, self.status, self.calls = deployed, error, status, []
         self.clients = {}
+        # DescribeChangeSet's answer: by default, nothing to change.
+        self.change_set = change_set or {
+            "Status": "FAILED",
+            "StatusReason": "The submitted information didn't contain changes.",
+        }
 
     def _get_client(self, service, region, profile, stack_name, sceptre_role):
         """The client Sceptre keeps for these (made offline: nothing is sent unless stubbed)."""
@@ -197,7 +206,12 @@ class _Recorder:
             return {"TemplateBody": self.deployed}
         if command == "describe_stacks":
             return {"Stacks": [{"StackStatus": self.status}]}
+        if command == "describe_change_set":
+            return self.change_set
         return {}
+
+    def commands(self):
+        return [command for _, command, _, _ in self.calls]
 
 
 def _stack(name, connection_manager):
@@ -207,6 +221,10 @@ def _stack(name, connection_manager):
         region="eu-west-1",
         stack_group_config={"project_path": str(PROJECT_DIR)},
         connection_manager=connection_manager,
+        # What Sceptre's update sends, and so the guard's change set: resolved parameters, the body, the role.
+        parameters={"PrivateSubnetIds": ["subnet-1", "subnet-2"], "Unset": None},
+        template=SimpleNamespace(get_boto_call_parameter=lambda: {"TemplateBody": '{"Resources": {}}'}),
+        cloudformation_service_role="arn:aws:iam::333333333333:role/payments-prod-cloudformation",
     )
 
 
@@ -268,8 +286,10 @@ def test_guard_hook_passes_a_first_launch_and_an_unchanged_stack(project):
     deployed = "---\n" + project.environments["prod"].render("data")  # as Sceptre sent it
     unchanged = _Recorder(deployed)
     GuardStatefulResourcesHook(stack=_stack("prod/data", unchanged)).run()
-    # Each read the deployed template once and changed nothing.
-    assert first.calls == unchanged.calls == [_get_template("prod/data")]
+    # A first launch reads the deployed template; an unchanged stack also asks CloudFormation,
+    # whose change set finds nothing; neither changes anything.
+    assert first.calls == [_get_template("prod/data")]
+    assert unchanged.commands() == ["get_template", "create_change_set", "describe_change_set", "delete_change_set"]
 
 
 def test_guard_hook_reports_other_errors(project):
@@ -310,8 +330,117 @@ def test_guard_hook_lets_an_allowed_change_through_with_a_warning(project, proje
     stack.stack_group_config["project_path"] = str(root)
     hook = GuardStatefulResourcesHook(stack=stack)
     hook.run()
-    assert recorder.calls == [_get_template("dev/data")]
+    assert recorder.commands() == ["get_template", "create_change_set", "describe_change_set", "delete_change_set"]
     assert "allowed by environment.allow_destructive_changes: TransactionsTable" in caplog.text
+
+
+@pytest.fixture(autouse=True)
+def _fresh_change_sets(monkeypatch):
+    """Each test's change sets are its own (the hook keeps CloudFormation's answer per process)."""
+    monkeypatch.setattr(sceptre_adapter, "_CHANGE_SETS", {})
+
+
+def _answer(*changes, status="CREATE_COMPLETE"):
+    return {"Status": status, "Changes": [{"Type": "Resource", "ResourceChange": c} for c in changes]}
+
+
+def _replacement(logical_id, kind, replacement, *through):
+    details = [
+        {"Target": {"Attribute": "Properties", "Name": p, "RequiresRecreation": "Conditionally"}} for p in through
+    ]
+    return {
+        "Action": "Modify",
+        "LogicalResourceId": logical_id,
+        "ResourceType": kind,
+        "Replacement": replacement,
+        "Details": details,
+    }
+
+
+def test_the_change_set_is_the_update_sceptre_sends_and_is_deleted(project):
+    deployed = json.loads(project.environments["prod"].render("data"))
+    recorder = _Recorder(deployed, change_set=_answer())
+    GuardStatefulResourcesHook(stack=_stack("prod/data", recorder)).run()
+    (created,) = [kwargs for _, command, kwargs, _ in recorder.calls if command == "create_change_set"]
+    (deleted,) = [kwargs for _, command, kwargs, _ in recorder.calls if command == "delete_change_set"]
+    assert created["ChangeSetType"] == "UPDATE" and created["StackName"] == "payments-prod-data"
+    assert created["Parameters"] == [{"ParameterKey": "PrivateSubnetIds", "ParameterValue": "subnet-1,subnet-2"}]
+    assert created["TemplateBody"] == '{"Resources": {}}'
+    assert created["RoleARN"] == "arn:aws:iam::333333333333:role/payments-prod-cloudformation"
+    assert "CAPABILITY_NAMED_IAM" in created["Capabilities"]
+    assert deleted == {"StackName": "payments-prod-data", "ChangeSetName": created["ChangeSetName"]}
+    assert "execute_change_set" not in recorder.commands()
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            _replacement("TransactionsTable", "AWS::DynamoDB::Table", "Conditional", "KeySchema"),
+            "TransactionsTable (replacement (CloudFormation's change set: Replacement Conditional, through KeySchema))",
+        ),
+        (
+            _replacement("DataKey", "AWS::KMS::Key", "True"),
+            "DataKey (replacement (CloudFormation's change set: Replacement True))",
+        ),
+        (
+            {"Action": "Remove", "LogicalResourceId": "SessionsTable", "ResourceType": "AWS::DynamoDB::Table"},
+            "SessionsTable (removal (CloudFormation's change set: Remove))",
+        ),
+    ],
+)
+def test_what_cloudformations_change_set_would_replace_is_refused(project, change, words):
+    """The schemas see the templates; CloudFormation's answer also sees parameter values and
+    what no schema lists (a key, a user pool): a stateful resource it would replace (or may:
+    Conditional) or remove is refused like any other, and the change set is deleted."""
+    deployed = json.loads(project.environments["prod"].render("data"))
+    recorder = _Recorder(deployed, change_set=_answer(change))
+    with pytest.raises(DestructiveChangeRefused, match=re.escape(words)):
+        GuardStatefulResourcesHook(stack=_stack("prod/data", recorder)).run()
+    assert recorder.commands()[-1] == "delete_change_set"
+
+
+def test_replacing_what_keeps_no_data_passes(project):
+    deployed = json.loads(project.environments["prod"].render("functions"))
+    version = _replacement("PaymentProcessorVersion", "AWS::Lambda::Version", "True", "Description")
+    alarm = _replacement("TransactionsTableThrottlesAlarm", "AWS::CloudWatch::Alarm", "True", "AlarmName")
+    recorder = _Recorder(deployed, change_set=_answer(version, alarm))
+    GuardStatefulResourcesHook(stack=_stack("prod/functions", recorder)).run()
+    assert "delete_change_set" in recorder.commands()
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ({"Status": "FAILED", "StatusReason": "Template format error"}, "failed: Template format error"),
+        ({"Status": "CREATE_PENDING"}, "still CREATE_PENDING"),
+    ],
+)
+def test_a_change_set_cloudformation_cannot_make_stops_the_launch(project, monkeypatch, answer, words):
+    monkeypatch.setattr(sceptre_adapter, "CHANGE_SET_WAIT_SECONDS", 0)
+    recorder = _Recorder(json.loads(project.environments["prod"].render("data")), change_set=answer)
+    with pytest.raises(ChangeSetFailed, match=words):
+        GuardStatefulResourcesHook(stack=_stack("prod/data", recorder)).run()
+    assert recorder.commands()[-1] == "delete_change_set"
+
+
+def test_two_index_changes_in_one_update_are_refused_with_their_steps(project, data):
+    """DynamoDB creates or deletes one global secondary index per update: a renamed index (one
+    deletion, one creation) must go in two launches, said before anything is sent."""
+    old = copy.deepcopy(data)
+    index = old["Resources"]["TransactionsTable"]["Properties"]["GlobalSecondaryIndexes"][0]
+    index["IndexName"] = "ByCustomer"
+    recorder = _Recorder(old)
+    with pytest.raises(UpdateInSteps) as caught:
+        GuardStatefulResourcesHook(stack=_stack("prod/data", recorder)).run()
+    assert recorder.commands() == ["get_template"]
+    assert "TransactionsTable (AWS::DynamoDB::Table): DynamoDB creates or deletes one global secondary index" in str(
+        caught.value
+    )
+    assert "1. delete ByCustomer; 2. create CustomerIndex" in str(caught.value)
+    one = copy.deepcopy(data)
+    one["Resources"]["TransactionsTable"]["Properties"]["GlobalSecondaryIndexes"] = []
+    assert updates_in_steps("data", one, data) == []  # one creation alone is one update
 
 
 def test_an_allowed_change_overrides_the_stack_policy_for_its_update_only(project, project_copy, data):
