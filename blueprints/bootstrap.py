@@ -116,6 +116,14 @@ class BootstrapConfig(StackConfig):
     api_gateway_account: bool = Field(
         True, description="Own the account-and-region-wide API Gateway CloudWatch role (default true)."
     )
+    teardown: bool = Field(
+        False,
+        description=(
+            "Let the deploy role do what a teardown needs besides deleting stacks: empty the environment's "
+            "buckets of every version, delete the certificate's validation records, watch Lambda's network "
+            "interfaces (default false: only for an environment whose settings keep no data)."
+        ),
+    )
 
 
 class BootstrapBlueprint(Blueprint[BootstrapConfig]):
@@ -298,7 +306,7 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
             ),
             prefix_lists,
             *self._preflight_statements(prefix),
-            *self._teardown_statements(prefix),
+            *(self._teardown_statements(prefix) if self.config.teardown else []),
         ]
 
     def _preflight_statements(self, prefix: str) -> list[Statement]:

@@ -205,6 +205,11 @@ def blueprint_class(reference: str, *, environment: str, stack: str) -> type[Blu
     return found
 
 
+# Settings that keep an environment's data: the environment's own, and the logs bucket's.
+DATA_KEEPING_SETTINGS = ("retain_data", "deletion_protection", "protect_stacks")
+STORAGE_DATA_KEEPING_SETTINGS = ("logs_version_protection", "logs_object_lock_days")
+
+
 @dataclass(frozen=True)
 class Environment:
     """A validated environment: name, region, settings, and its stacks (stack name ->
@@ -258,6 +263,15 @@ class Environment:
     def render(self, stack: str) -> str:
         return self.blueprint(stack).render()
 
+    def data_keeping_settings(self) -> list[str]:
+        """The settings by which this environment keeps its data (`<scope>.<name>`): while any is
+        on, nothing may tear it down (`make destroy`), and its deploy role may not empty buckets."""
+        kept = [f"environment.{name}" for name in DATA_KEEPING_SETTINGS if getattr(self.settings, name)]
+        if "storage" in self.stacks:
+            storage = self.blueprint("storage").config
+            kept += [f"storage.{name}" for name in STORAGE_DATA_KEEPING_SETTINGS if getattr(storage, name, None)]
+        return kept
+
     def bootstrap(self) -> BootstrapBlueprint:
         """The bootstrap of this environment's account: roles allowed what its stacks use."""
         types = {
@@ -270,6 +284,7 @@ class Environment:
             regions=regions,
             resource_types=tuple(sorted(types)),
             api_gateway_account=True,
+            teardown=not self.data_keeping_settings(),
         )
         return BootstrapBlueprint(config, self.context)
 

@@ -36,8 +36,6 @@ from blueprints.preflight import Call, CallFailed
 from blueprints.sceptre_adapter import RenderedStack, dependency_depth
 
 # Settings that keep data: a teardown would destroy what they exist to keep (or fail half-way).
-KEEPING_SETTINGS = ("retain_data", "deletion_protection", "protect_stacks")
-STORAGE_KEEPING_SETTINGS = ("logs_version_protection", "logs_object_lock_days")
 RETAINED = ("Retain", "RetainExceptOnCreate")  # deletion policies that keep a resource of a completed stack
 LAMBDA_INTERFACES = "AWS Lambda VPC ENI*"  # how Lambda describes the network interfaces it manages
 ACM_VALIDATION_DOMAIN = ".acm-validations.aws."  # where ACM's DNS validation records point
@@ -57,10 +55,7 @@ class TeardownFailed(RuntimeError):
 def refusal(env: Environment) -> str | None:
     """Why the environment's settings forbid a teardown (naming each setting and its file),
     or None when they keep no data."""
-    kept = [f"environment.{name}" for name in KEEPING_SETTINGS if getattr(env.settings, name)]
-    if "storage" in env.stacks:
-        storage = env.blueprint("storage").config
-        kept += [f"storage.{name}" for name in STORAGE_KEEPING_SETTINGS if getattr(storage, name, None)]
+    kept = env.data_keeping_settings()
     if not kept:
         return None
     return (

@@ -187,16 +187,41 @@ def test_the_deploy_role_passes_only_the_cloudformation_role_and_manages_only_it
     assert regions == {PROJECT.environment(env).region, "us-east-1"}
     assert all(s["Fn::Sub"].endswith(f":stack/payments-{env}-*/*") for s in stacks)
     # "*" only where the action takes no resource.
+    teardown = not PROJECT.environment(env).data_keeping_settings()
     assert sorted(s["Sid"] for s in statements if s["Resource"] == ["*"]) == [
         "FindManagedPrefixLists",
         "ReadAccountQuotasAndDomainPrefixes",
         "ValidateTemplatesAndReadDrift",
-        "WaitForLambdaNetworkInterfaces",
+        *(["WaitForLambdaNetworkInterfaces"] if teardown else []),
     ]
     assert not any(a.startswith(("iam:Create", "iam:Put", "iam:Attach")) for s in statements for a in s["Action"])
 
 
+TEARDOWN_STATEMENTS = {
+    "ListEveryObjectVersion",
+    "EmptyTheBuckets",
+    "FindCertificateValidationRecords",
+    "ReadZoneRecords",
+    "RemoveCertificateValidationRecords",
+    "WaitForLambdaNetworkInterfaces",
+}
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_only_an_environment_that_keeps_no_data_may_be_emptied_by_its_deploy_role(env):
+    """The teardown's permissions exist where a teardown is allowed (dev); in staging and prod,
+    whose settings keep data, the deploy role may not delete an object version or a record."""
+    statements = _bootstrap(env)["Resources"]["DeployRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    sids = {s["Sid"] for s in statements}
+    actions = {a for s in statements for a in s["Action"]}
+    if PROJECT.environment(env).data_keeping_settings():
+        assert not sids & TEARDOWN_STATEMENTS
+        assert not {"s3:DeleteObjectVersion", "route53:ChangeResourceRecordSets"} & actions
+    else:
+        assert sids >= TEARDOWN_STATEMENTS
+
+
+@pytest.mark.parametrize("env", [e for e in ENVIRONMENTS if not PROJECT.environment(e).data_keeping_settings()])
 def test_the_deploy_role_may_empty_only_the_environments_buckets_and_delete_only_validation_records(env):
     template = _bootstrap(env)
     by_sid = {
