@@ -100,7 +100,7 @@ def _responses(route: contract.Route) -> dict[str, Any]:
         responses[str(status)] = {"description": description}
         if schema:
             responses[str(status)]["content"] = {_JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    for status in sorted(set(route.refusals) | set(_ALWAYS)):
+    for status in sorted(set(route.statuses) | set(_ALWAYS)):
         responses[str(status)] = {
             "description": contract.COMMON_RESPONSES[status],
             "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},

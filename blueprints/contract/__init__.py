@@ -147,6 +147,12 @@ class Parameter:
         return PATTERNS[self.name]
 
 
+# Every route's handler waits on DynamoDB, retries its transient failures while the
+# invocation has time, then answers 503 with Retry-After (lambda_code/common/retries.py):
+# every route may answer it, whatever its own refusals, so it is declared here alone.
+UNAVAILABLE = 503
+
+
 @dataclass(frozen=True)
 class Route:
     """One method on one path, served by one function, callable with any of `scopes`."""
@@ -161,6 +167,11 @@ class Route:
     parameters: tuple[Parameter, ...] = ()
     body: str | None = None  # request schema name
     refusals: tuple[int, ...] = field(default=(400, 401, 403))  # statuses every caller may meet
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        """Every error status its handler may answer: its refusals, and UNAVAILABLE."""
+        return tuple(sorted({*self.refusals, UNAVAILABLE}))
 
     @property
     def path_parameters(self) -> list[str]:
@@ -197,7 +208,7 @@ ROUTES: tuple[Route, ...] = (
         ),
         body="PaymentRequest",
         responses={201: ("The recorded payment (also for a retry).", "Payment")},
-        refusals=(400, 401, 403, 413, 422, 503),
+        refusals=(400, 401, 403, 413, 422),
     ),
     Route(
         "GET",
@@ -208,7 +219,7 @@ ROUTES: tuple[Route, ...] = (
         scopes=(CUSTOMER_SCOPE, BACKOFFICE_READ),
         parameters=(_TRANSACTION,),
         responses={200: ("The payment.", "Payment")},
-        refusals=(400, 401, 403, 404, 503),
+        refusals=(400, 401, 403, 404),
     ),
     Route(
         "GET",
@@ -223,7 +234,7 @@ ROUTES: tuple[Route, ...] = (
             Parameter("cursor", "query", False, "`nextCursor` of the previous page."),
         ),
         responses={200: ("One page of payments.", "PaymentPage")},
-        refusals=(400, 401, 403, 503),
+        refusals=(400, 401, 403),
     ),
     Route(
         "POST",
@@ -271,14 +282,14 @@ COMMON_RESPONSES: dict[int, str] = {
     429: "Too many requests: the stage's throttling limit.",
     500: "Internal error; nothing is leaked and nothing was written.",
     502: "The function failed.",
-    503: (
-        "Temporarily unable to answer (DynamoDB throttled or kept conflicting for longer than the function may "
-        "run); nothing was written: retry after Retry-After seconds, a payment with the same Idempotency-Key."
+    UNAVAILABLE: (
+        "Temporarily unable to answer (DynamoDB throttled, failed or kept conflicting for longer than the function "
+        "may run): send the same request again after Retry-After seconds, a payment with the same Idempotency-Key."
     ),
 }
 # Headers of the statuses above that carry any: name -> description.
 COMMON_RESPONSE_HEADERS: dict[int, dict[str, str]] = {
-    503: {"Retry-After": "Seconds to wait before retrying."},
+    UNAVAILABLE: {"Retry-After": "Seconds to wait before retrying."},
 }
 
 

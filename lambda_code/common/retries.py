@@ -69,7 +69,8 @@ def unavailable() -> ApiError:
     return ApiError(
         503,
         "ServiceUnavailable",
-        "temporarily unable to answer: retry (a payment with the same Idempotency-Key)",
+        # Every route's request is safe to send again as it was, a payment with its Idempotency-Key.
+        "temporarily unable to answer: send the same request again after Retry-After seconds",
         headers={"Retry-After": RETRY_AFTER},
     )
 

@@ -10,6 +10,16 @@ DELETE /sessions/{sessionId}   end one of the caller's sessions (204, also when 
 
 `expiresAt` is in epoch seconds: it is the table's TTL attribute.
 
+Throttling and timeouts (common.retries): every DynamoDB call is retried within the
+invocation's time, then answered 503 with Retry-After, never 500; each is safe to repeat.
+A read changes nothing. A retried delete whose earlier attempt took effect fails its
+condition: 204, as for a session already gone (and not counted as ended twice). A create
+picks its session id once, before its first attempt, and its condition admits the item
+it writes (same owner, same creation time) as well as none: a retry after an attempt that
+timed out but was stored rewrites that same item, so the caller gets one session, never a
+second one nor a 500. A 503 after such a write leaves a session nobody was told of: it
+cannot be guessed, and it ends at its TTL.
+
 Metrics (common.metrics; the router adds refusals and cold starts): `SessionsStarted` when
 a session is created, `SessionsEnded` when its owner ends a session that was still live.
 """
@@ -37,6 +47,7 @@ from common.api import (
 from common.clients import ahead_of_traffic, client
 from common.dynamodb import from_item, to_item
 from common.metrics import Metrics
+from common.retries import retrying
 from contract import PATTERNS
 
 SETTINGS = environment("SESSIONS_TABLE", "SESSION_TTL_SECONDS")
@@ -59,8 +70,13 @@ def create_session(event: Event, caller: Caller) -> Response:
         "createdAt": now,
         "expiresAt": now + TTL_SECONDS,
     }
-    client("dynamodb").put_item(
-        TableName=TABLE, Item=to_item(session), ConditionExpression="attribute_not_exists(sessionId)"
+    # Not there, or there as an earlier attempt of this request wrote it: a retry stays one session.
+    ours = "attribute_not_exists(sessionId) OR (customerId = :customer AND createdAt = :created)"
+    values = to_item({":customer": caller.id, ":created": now})
+    retrying(
+        lambda: client("dynamodb").put_item(
+            TableName=TABLE, Item=to_item(session), ConditionExpression=ours, ExpressionAttributeValues=values
+        )
     )
     METRICS.add_metric("SessionsStarted")
     return json_response(201, session)
@@ -74,9 +90,8 @@ def _session_id(event: Event) -> str:
 
 
 def get_session(event: Event, caller: Caller) -> Response:
-    stored = client("dynamodb").get_item(
-        TableName=TABLE, Key=to_item({"sessionId": _session_id(event)}), ConsistentRead=True
-    )
+    key = to_item({"sessionId": _session_id(event)})
+    stored = retrying(lambda: client("dynamodb").get_item(TableName=TABLE, Key=key, ConsistentRead=True))
     item = from_item(stored["Item"]) if "Item" in stored else None
     someone_elses = item is not None and item["customerId"] != caller.id
     if item is None or someone_elses or int(item["expiresAt"]) <= time.time():
@@ -91,12 +106,14 @@ def end_session(event: Event, caller: Caller) -> Response:
     # Only the owner's delete takes effect; any other is answered as for a missing session.
     dynamodb = client("dynamodb")
     with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
-        ended = dynamodb.delete_item(
-            TableName=TABLE,
-            Key=to_item({"sessionId": session_id}),
-            ConditionExpression="customerId = :caller",
-            ExpressionAttributeValues=to_item({":caller": caller.id}),
-            ReturnValues="ALL_OLD",
+        ended = retrying(
+            lambda: dynamodb.delete_item(
+                TableName=TABLE,
+                Key=to_item({"sessionId": session_id}),
+                ConditionExpression="customerId = :caller",
+                ExpressionAttributeValues=to_item({":caller": caller.id}),
+                ReturnValues="ALL_OLD",
+            )
         )
         # The owner's session was there (the condition held); one already expired did not end now.
         if int(from_item(ended.get("Attributes") or {}).get("expiresAt", 0)) > time.time():

@@ -1,7 +1,7 @@
 """Races and throttling (common.retries, common.clients): a duplicate that loses a race to a
 transaction in flight, a record not visible yet, throttled tables and timed-out calls are
-retried within the invocation's time and answered with the one payment; when the time is
-up, the answer is a retryable 503, never a 500."""
+retried within the invocation's time and answered with the one payment, or session; when
+the time is up, the answer is a retryable 503, never a 500."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
@@ -48,14 +49,16 @@ def _cancelled(*reasons: dict[str, str]) -> ClientError:
     return _error("TransactionCanceledException", CancellationReasons=list(reasons))
 
 
-def _dynamodb(pay) -> Any:
-    return pay.routes[("POST", "/payments")][1].__globals__["client"]("dynamodb")
+def _dynamodb(handler) -> Any:
+    """The DynamoDB client of the handler's container (common.clients)."""
+    _, operation = next(iter(handler.routes.values()))
+    return operation.__globals__["client"]("dynamodb")
 
 
-def _failing(monkeypatch, pay, operation: str, failures: list[Exception]) -> list[int]:
+def _failing(monkeypatch, handler, operation: str, failures: list[Exception]) -> list[int]:
     """Make `operation` of the handler's DynamoDB client raise `failures` in turn (a callable
     one is called instead), then work; returns the list its calls are counted in."""
-    client = _dynamodb(pay)
+    client = _dynamodb(handler)
     real = getattr(client, operation)
     calls: list[int] = []
 
@@ -135,18 +138,22 @@ def _unavailable(response: dict[str, Any]) -> None:
     assert body(response)["error"]["code"] == "ServiceUnavailable"
 
 
-def test_when_the_time_is_up_the_answer_is_a_retryable_503_and_nothing_is_written(pay, aws, monkeypatch):
-    conflicts = [_cancelled(CONFLICT, {"Code": "None"}) for _ in range(1000)]
-    calls = _failing(monkeypatch, pay, "transact_write_items", conflicts)
-    # An invocation counting down one second per look at the clock, without waiting for it.
+def _counting_down(monkeypatch) -> int:
+    """An invocation of 10 s that loses one second per look at the clock, without waiting
+    for it; returns the most calls that fit: one look after each attempt, and another only
+    while a call (at most `longest_call`) and the answer fit in what is left."""
     seconds = iter(range(10, -1000, -1))
     monkeypatch.setattr(sys.modules["common.invocation"], "remaining", lambda: float(next(seconds)))
     monkeypatch.setattr(sys.modules["common.retries"], "time", SimpleNamespace(sleep=lambda delay: None))
+    return 1 + int(10 - sys.modules["common.clients"].timeouts().longest_call)
+
+
+def test_when_the_time_is_up_the_answer_is_a_retryable_503_and_nothing_is_written(pay, aws, monkeypatch):
+    conflicts = [_cancelled(CONFLICT, {"Code": "None"}) for _ in range(1000)]
+    calls = _failing(monkeypatch, pay, "transact_write_items", conflicts)
+    most = _counting_down(monkeypatch)
     _unavailable(_post(pay, Context(10)))
-    # Retried only while another call (at most `longest_call`) fitted in what was left: one
-    # look at the clock after each attempt, one second less each time.
-    longest = sys.modules["common.clients"].timeouts().longest_call
-    assert 1 < len(calls) <= 1 + (10 - longest)
+    assert 1 < len(calls) <= most
     assert items(aws["TRANSACTIONS_TABLE"]) == [] and items(aws["IDEMPOTENCY_TABLE"]) == []
 
 
@@ -181,3 +188,105 @@ def test_a_client_made_before_any_invocation_is_sized_for_the_default_time(aws, 
     default = sys.modules["common.invocation"].DEFAULT_SECONDS
     assert clients.timeouts() == clients.Timeouts.for_function(default)
     assert clients._clients["dynamodb"].meta.config.read_timeout == default / 10
+
+
+# --- sessions: the same retries, and a retried write that stays one session --------------
+
+THROTTLED = "ProvisionedThroughputExceededException"
+TIMEOUT = ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com")
+# Each session route's one DynamoDB call: the client's method, and the operation's name.
+SESSION_CALLS = {
+    "POST": ("put_item", "PutItem"),
+    "GET": ("get_item", "GetItem"),
+    "DELETE": ("delete_item", "DeleteItem"),
+}
+
+
+@pytest.fixture
+def sessions(aws, load):
+    return load("session_manager").handler
+
+
+def _sessions(sessions, method: str, session_id: str = "s" * 43, context: object = None) -> dict[str, Any]:
+    """POST /sessions, or GET or DELETE /sessions/{session_id}."""
+    if method == "POST":
+        return sessions(event("POST", "/sessions", {}), context)
+    return sessions(event(method, "/sessions/{sessionId}", sessionId=session_id), context)
+
+
+def _done_but_timed_out(real: Any, kwargs: Any) -> Any:
+    """The call reached DynamoDB and took effect; its answer never came back."""
+    real(**kwargs)
+    raise TIMEOUT
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        _error(THROTTLED, "PutItem"),
+        _error("ThrottlingException", "PutItem"),
+        _error("InternalServerError", "PutItem"),
+        TIMEOUT,
+    ],
+    ids=lambda failure: failure.response["Error"]["Code"] if isinstance(failure, ClientError) else "timeout",
+)
+def test_a_throttled_session_write_is_retried_and_answered(sessions, aws, monkeypatch, failure):
+    calls = _failing(monkeypatch, sessions, "put_item", [failure, failure])
+    started = _sessions(sessions, "POST", context=Context(10))
+    assert started["statusCode"] == 201, started
+    assert len(calls) == 3
+    (stored,) = items(aws["SESSIONS_TABLE"])
+    assert stored["sessionId"] == {"S": body(started)["sessionId"]}
+
+
+def test_a_session_write_stored_before_it_timed_out_stays_one_session(sessions, aws, monkeypatch):
+    """The retry meets the item its first attempt wrote: the caller gets that session."""
+    calls = _failing(monkeypatch, sessions, "put_item", [_done_but_timed_out])
+    started = _sessions(sessions, "POST", context=Context(10))
+    assert started["statusCode"] == 201, started
+    assert len(calls) == 2
+    (stored,) = items(aws["SESSIONS_TABLE"])
+    assert stored["sessionId"] == {"S": body(started)["sessionId"]}
+    assert _sessions(sessions, "GET", body(started)["sessionId"])["statusCode"] == 200
+
+
+def test_a_session_id_in_use_is_still_never_overwritten(sessions, aws, monkeypatch):
+    """The write's condition admits the item this request writes, not another session, not
+    even one of the same customer's."""
+    another = {"sessionId": {"S": "t" * 43}, "customerId": {"S": "cust-1"}, "createdAt": {"N": "1"}}
+    boto3.client("dynamodb").put_item(TableName=aws["SESSIONS_TABLE"], Item=another)
+    monkeypatch.setattr("secrets.token_urlsafe", lambda size: "t" * 43)
+    assert _sessions(sessions, "POST", context=Context(10))["statusCode"] == 500
+    assert items(aws["SESSIONS_TABLE"]) == [another]
+
+
+def test_throttled_session_reads_and_ends_are_retried(sessions, aws, monkeypatch):
+    session = body(_sessions(sessions, "POST"))
+    _failing(monkeypatch, sessions, "get_item", [_error(THROTTLED, "GetItem")] * 2)
+    read = _sessions(sessions, "GET", session["sessionId"], Context(10))
+    assert (read["statusCode"], body(read)) == (200, session)
+    # Throttled, then ended without its answer: the retry finds it gone, which is ended.
+    calls = _failing(monkeypatch, sessions, "delete_item", [_error(THROTTLED, "DeleteItem"), _done_but_timed_out])
+    assert _sessions(sessions, "DELETE", session["sessionId"], Context(10))["statusCode"] == 204
+    assert len(calls) == 3 and items(aws["SESSIONS_TABLE"]) == []
+
+
+@pytest.mark.parametrize("method", SESSION_CALLS)
+def test_when_the_time_is_up_a_session_route_answers_a_retryable_503(sessions, aws, monkeypatch, method):
+    session_id = body(_sessions(sessions, "POST"))["sessionId"]
+    before = items(aws["SESSIONS_TABLE"])
+    method_name, operation = SESSION_CALLS[method]
+    calls = _failing(monkeypatch, sessions, method_name, [_error(THROTTLED, operation)] * 1000)
+    most = _counting_down(monkeypatch)
+    _unavailable(_sessions(sessions, method, session_id, Context(10)))
+    assert 1 < len(calls) <= most
+    assert items(aws["SESSIONS_TABLE"]) == before
+
+
+@pytest.mark.parametrize("method", SESSION_CALLS)
+def test_other_failures_of_a_session_call_are_not_retried(sessions, aws, monkeypatch, method):
+    method_name, operation = SESSION_CALLS[method]
+    calls = _failing(monkeypatch, sessions, method_name, [_error("ValidationException", operation)])
+    answered = _sessions(sessions, method, context=Context(10))
+    assert answered["statusCode"] == 500, answered
+    assert len(calls) == 1
