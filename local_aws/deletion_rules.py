@@ -50,6 +50,7 @@ from moto.s3.models import S3Backend
 from moto.utilities.utils import get_partition
 
 from local_aws.models import Certificate, references
+from local_aws.stack_lifecycle import failure_reason
 
 RELEASE_VARIABLE = "MOTO_LAMBDA_ENI_RELEASE_SECONDS"
 DEFAULT_RELEASE_SECONDS = 2.0
@@ -72,12 +73,6 @@ class ResourcesNotDeleted(Exception):
         self.failed = failed
 
 
-def _reason(err: Exception) -> str:
-    code = getattr(err, "code", None) or getattr(err, "error_type", None) or type(err).__name__
-    message = getattr(err, "message", None) or str(err)
-    return f"{code}: {message}"
-
-
 def _delete_resources(self: parsing.ResourceMap) -> None:
     """Dependents first; a resource whose deletion fails keeps what it depends on (CloudFormation
     deletes nothing another resource of the stack still needs); resources already gone (an
@@ -97,7 +92,11 @@ def _delete_resources(self: parsing.ResourceMap) -> None:
         try:
             self._delete_resource(parsed, resources[name])
         except Exception as err:  # every failure is reported, as CloudFormation reports it
-            failed[name] = (resources[name]["Type"], str(getattr(parsed, "physical_resource_id", "")), _reason(err))
+            failed[name] = (
+                resources[name]["Type"],
+                str(getattr(parsed, "physical_resource_id", "")),
+                failure_reason(err),
+            )
         else:
             self._parsed_resources.pop(name)
     if failed:

@@ -5,9 +5,9 @@ Each model creates the resource through moto's own service backend, so what a st
 creates is visible through the ordinary service APIs (ACM, CloudFront, API Gateway, S3,
 Cognito, WAFv2, Lambda versions and aliases, CodeDeploy).
 
-Stack updates run in dependency order, and a resource that refers to one an update replaced
-(a Lambda version) is updated too, as CloudFormation does; a replaced version is deleted
-after the update, as in CloudFormation's cleanup phase. CodeDeploy deployments are not run:
+A stack's resource diff lists modifications in dependency order, with what refers to a
+replaced Lambda version among them (local_aws/stack_lifecycle.py runs updates, replacements
+and their cleanup as CloudFormation does). CodeDeploy deployments are not run:
 an alias under a `CodeDeployLambdaAliasUpdate` policy moves to the new version at once.
 Written against moto 5.2.5 (pinned in requirements-emulator.txt); the emulator's tests
 fail if a new moto changes the backend calls these rely on.
@@ -959,7 +959,7 @@ class FunctionVersion(_Emulated, CloudFormationModel):
     Lambda does; refused, as Lambda refuses it, when nothing changed since the last version.
     Ref is the version's ARN. Every property is create-only: an update publishes a new version,
     and the replaced one is deleted once the stack's update is done, unless the template
-    retains it (`_update_then_clean_up`)."""
+    retains it (local_aws/stack_lifecycle.py's cleanup)."""
 
     ATTRIBUTES = ("FunctionArn", "Version")
 
@@ -1256,21 +1256,6 @@ def _diff_in_dependency_order(self: parsing.ResourceMap, other_template: dict[st
     return diff
 
 
-_update_resources = parsing.ResourceMap.update
-
-
-def _update_then_clean_up(self: parsing.ResourceMap, template: dict[str, Any], parameters: Any = None) -> None:
-    """The update, then CloudFormation's cleanup: versions it replaced are deleted unless
-    their UpdateReplacePolicy retains them."""
-    before = dict(self._parsed_resources)
-    _update_resources(self, template, parameters)
-    for name, old in before.items():
-        now = self._parsed_resources.get(name)
-        retained = template["Resources"].get(name, {}).get("UpdateReplacePolicy") == "Retain"
-        if isinstance(old, FunctionVersion) and now is not None and now is not old and not retained:
-            old.delete(self._account_id, self._region_name)
-
-
 EMULATED_TYPES = tuple(
     m.cloudformation_type()
     for m in (
@@ -1472,7 +1457,6 @@ def register() -> None:
     if parsing.get_model_map()[FunctionVersion.cloudformation_type()] is not FunctionVersion:
         raise RuntimeError("moto's own AWS::Lambda::Version model is still the one CloudFormation uses")
     parsing.ResourceMap.build_resource_diff = _diff_in_dependency_order  # type: ignore[method-assign]
-    parsing.ResourceMap.update = _update_then_clean_up  # type: ignore[method-assign]
     lambda_urls.url_paths[_PROVISIONED_CONCURRENCY_PATH] = LambdaResponse.dispatch
     LambdaResponse.get_provisioned_concurrency_config = _get_provisioned_concurrency_config  # type: ignore[attr-defined]
     CloudFormationResponse._validate_different_update = _no_update_without_changes  # type: ignore[method-assign]
