@@ -19,9 +19,11 @@ tag of its tables, else EMULATOR_TRANSACTION_WINDOW_MS in the emulator's environ
 in moto, while the items of other transactions' windows are still refused to it. A test
 tags one table to race two requests on it deterministically, and slows nothing else.
 
-Writes are applied one at a time: moto restores a cancelled transaction's tables from copies
-it took before, which would undo a write applied meanwhile by another thread of the server.
-TransactGetItems is not checked against transactions in flight.
+Requests are served one at a time (reads too; a transaction waits out its window before its
+turn): moto's DynamoDB is not thread-safe. It copies a transaction's tables before applying
+it, to restore them if it is cancelled, and that copy fails ("dictionary changed size during
+iteration", a 500 to the client) or undoes a write when another thread of the server touches
+the table meanwhile. TransactGetItems is not checked against transactions in flight.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from moto.core.utils import camelcase_to_underscores
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ERROR_TYPE_PREFIX,
@@ -53,7 +56,7 @@ ItemId = tuple[str, str]  # (the table's ARN, the item's key as canonical JSON)
 
 _held: set[ItemId] = set()  # the items of the transactions in flight
 _holding = threading.Lock()  # guards _held
-_applying = threading.Lock()  # one write applied at a time
+_applying = threading.Lock()  # one request served at a time
 
 
 class TransactionConflictException(DynamodbException):
@@ -114,10 +117,14 @@ _originals: dict[str, Callable[[DynamoHandler], Any]] = {
 
 def _transact_write_items(self: DynamoHandler) -> Any:
     backend = self.dynamodb_backend
-    writes = [
-        _write(backend, *next(iter(entry.items()))) if isinstance(entry, dict) and len(entry) == 1 else None
-        for entry in self.body.get("TransactItems") or []
-    ]
+    with _applying:  # reading a table is serving a request too (moto's items are a defaultdict)
+        writes = [
+            _write(backend, *next(iter(entry.items()))) if isinstance(entry, dict) and len(entry) == 1 else None
+            for entry in self.body.get("TransactItems") or []
+        ]
+        # DynamoDB checks the conditions before it commits: a transaction that will be
+        # cancelled for one is cancelled now, holding nothing.
+        conditions_hold = _conditions_hold(writes, backend)
     mine = {w.id for w in writes if w is not None}
     with _holding:
         conflicts = [w is not None and w.id in _held for w in writes]
@@ -128,9 +135,7 @@ def _transact_write_items(self: DynamoHandler) -> Any:
             raise TransactionCanceledException(
                 [("TransactionConflict", ONGOING, None) if c else (None, None, None) for c in conflicts]
             )
-        # DynamoDB checks the conditions before it commits: a transaction that will be
-        # cancelled for one is cancelled now, holding nothing.
-        if not _conditions_hold(writes, backend):
+        if not conditions_hold:
             mine = set()
         _held.update(mine)
     try:
@@ -157,8 +162,8 @@ def _log(outcome: str, write: _Write) -> None:
 
 def _single_write(name: str) -> Callable[[DynamoHandler], Any]:
     def write(self: DynamoHandler) -> Any:
-        found = _write(self.dynamodb_backend, name, self.body)
         with _applying:
+            found = _write(self.dynamodb_backend, name, self.body)
             with _holding:
                 if found is not None and found.id in _held:
                     _log("TransactionConflictException", found)
@@ -175,6 +180,17 @@ PATCHES: dict[str, Callable[[DynamoHandler], Any]] = {
 }
 
 
+_call_action = DynamoHandler.call_action
+
+
+def _one_at_a_time(self: DynamoHandler) -> Any:
+    """Every other DynamoDB request (reads, table calls) served alone, as the writes above are."""
+    if camelcase_to_underscores(self._get_action()) in PATCHES:
+        return _call_action(self)  # they take their turn themselves, after their window
+    with _applying:
+        return _call_action(self)
+
+
 def in_flight() -> set[ItemId]:
     """The items transactions hold now."""
     with _holding:
@@ -184,3 +200,4 @@ def in_flight() -> set[ItemId]:
 def register() -> None:
     for name, method in PATCHES.items():
         setattr(DynamoHandler, name, method)
+    DynamoHandler.call_action = _one_at_a_time  # type: ignore[method-assign]

@@ -59,6 +59,11 @@ def transient(error: BaseException) -> bool:
     if not isinstance(error, ClientError):
         return False
     code = error.response.get("Error", {}).get("Code")
+    # A 5xx is the service's own failure, retryable as AWS documents for every service (an
+    # HTTP 500 with no error code is one, after the SDK's own retries): a write it may have
+    # applied is then found by the next attempt (a payment's record), never answered 500.
+    if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        return True
     if code == "TransactionCanceledException":
         reasons = {r.get("Code") for r in error.response.get("CancellationReasons") or []} - {"None", None}
         return bool(reasons) and reasons <= TRANSIENT_REASONS

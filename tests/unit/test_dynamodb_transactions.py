@@ -32,6 +32,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv(WINDOW_VARIABLE, raising=False)
     for name, method in dynamodb_transactions.PATCHES.items():
         monkeypatch.setattr(DynamoHandler, name, method)
+    monkeypatch.setattr(DynamoHandler, "call_action", dynamodb_transactions._one_at_a_time)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
         arn = client.create_table(
@@ -114,3 +115,17 @@ def test_the_window_is_the_tables_tag_else_the_emulators_setting(monkeypatch: py
     assert dynamodb_transactions.window([untagged]) == 0.04
     assert dynamodb_transactions.window([untagged, tagged]) == 0.25
     assert control.TRANSACTION_WINDOW == WINDOW_VARIABLE  # `control start --transaction-window-ms` sets it
+
+
+def test_requests_are_served_one_at_a_time_reads_too(dynamodb):
+    """moto's DynamoDB is not thread-safe (a transaction copies its tables while another thread
+    writes them: "dictionary changed size during iteration", a 500): every request waits its turn."""
+    dynamodb.put_item(TableName=TABLE, Item={"id": {"S": "a"}})
+    with ThreadPoolExecutor(2) as pool:
+        with dynamodb_transactions._applying:  # another request is being served
+            read = pool.submit(dynamodb.get_item, TableName=TABLE, Key={"id": {"S": "a"}})
+            write = pool.submit(dynamodb.put_item, TableName=TABLE, Item={"id": {"S": "b"}})
+            time.sleep(0.2)
+            assert not read.done() and not write.done()
+        assert read.result(timeout=5)["Item"]["id"] == {"S": "a"}
+        write.result(timeout=5)

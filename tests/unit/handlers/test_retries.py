@@ -121,6 +121,21 @@ def test_throttling_and_transient_failures_of_a_payment_are_retried(pay, aws, mo
     assert len(calls) == 3 and len(items(aws["TRANSACTIONS_TABLE"])) == 1
 
 
+def test_a_payment_the_service_applied_before_failing_with_a_500_is_answered_201(pay, aws, monkeypatch):
+    """DynamoDB (or a server in front of it) answers 500 with no error code after it applied the
+    transaction: the next attempt finds the record and answers with that payment, not a 500."""
+
+    def applied_then_failed(real: Any, kwargs: Any) -> Any:
+        real(**kwargs)
+        raise _error("500", ResponseMetadata={"HTTPStatusCode": 500})
+
+    _failing(monkeypatch, pay, "transact_write_items", [applied_then_failed])
+    created = _post(pay, Context(10))
+    assert created["statusCode"] == 201, created
+    assert len(items(aws["TRANSACTIONS_TABLE"])) == len(items(aws["IDEMPOTENCY_TABLE"])) == 1
+    assert body(created)["transactionId"] == items(aws["TRANSACTIONS_TABLE"])[0]["transactionId"]["S"]
+
+
 def test_throttled_reads_are_retried(pay, aws, monkeypatch):
     payment = body(_post(pay))
     _failing(monkeypatch, pay, "query", [_error("ProvisionedThroughputExceededException", "Query")] * 2)
