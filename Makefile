@@ -11,8 +11,9 @@ STAMP  := $(VENV)/.installed
 CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 APITEST  := .venv-apitest
+LOAD     := .venv-load
 
-.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify recover destroy scan render bench bench-handlers bench-frontdoor bench-launch emulator emulator-stop rotate-origin-secret clean
+.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify recover destroy scan render bench bench-handlers bench-frontdoor bench-load bench-launch emulator emulator-stop rotate-origin-secret clean
 
 $(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,12 @@ $(CHECKOV)/.installed: requirements-checkov.txt
 $(APITEST)/.installed: requirements-apitest.txt
 	test -x $(APITEST)/bin/python || $(PYTHON) -m venv $(APITEST)
 	$(APITEST)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-apitest.txt
+	touch $@
+
+# locust's own pins (gevent, Flask, requests): only make bench-load needs it.
+$(LOAD)/.installed: requirements-load.txt
+	test -x $(LOAD)/bin/python || $(PYTHON) -m venv $(LOAD)
+	$(LOAD)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-load.txt
 	touch $@
 
 $(EMULATOR)/.installed: requirements-emulator.txt
@@ -76,11 +83,12 @@ scan: $(STAMP) $(CHECKOV)/.installed
 consistency: $(STAMP)
 	$(BIN)/python -m scripts.consistency
 
-## report: rewrite docs/environments.md (stack graphs, settings matrix, differences), docs/openapi.json, docs/reference.md
-report: $(STAMP)
+## report: rewrite docs/environments.md (stack graphs, settings matrix, differences), docs/openapi.json, docs/reference.md, examples/payments_client
+report: $(STAMP) $(APITEST)/.installed
 	$(BIN)/python -m scripts.report
 	$(BIN)/python -m scripts.openapi --write
 	$(BIN)/python -m scripts.reference --write
+	$(BIN)/python -m scripts.client --write
 
 ## environment: add environment $(NAME) copied from $(FROM), in its own account $(ACCOUNT) (unique domain and CIDR)
 environment: $(STAMP)
@@ -129,9 +137,13 @@ bench-handlers: $(STAMP) $(EMULATOR)/.installed
 bench-frontdoor: $(STAMP) $(EMULATOR)/.installed
 	$(BIN)/python -m scripts.bench_frontdoor
 
+## bench-load: locust through the front door at 1, 8 and 32 clients (payments retried and raced, reads, lists), then the books
+bench-load: $(STAMP) $(EMULATOR)/.installed $(LOAD)/.installed
+	$(BIN)/python -m scripts.bench_load
+
 ## bench-launch: launch dev and prod on fresh emulators; wall time against depth x 4 s
 bench-launch: $(STAMP) $(EMULATOR)/.installed
 	$(BIN)/python -m scripts.bench_launch
 
 clean:
-	rm -rf $(VENV) $(CHECKOV) $(EMULATOR) $(APITEST) .emulator build .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(CHECKOV) $(EMULATOR) $(APITEST) $(LOAD) .emulator build .pytest_cache .mypy_cache .ruff_cache .coverage

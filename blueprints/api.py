@@ -15,6 +15,7 @@ from troposphere import Ref, Sub, Template
 from blueprints.blocks import ApiStage, MetricAlarm, RestApi
 from blueprints.blocks.alarms import alarm_topic_arn
 from blueprints.blocks.key import log_group_arn, stack_key
+from blueprints.blocks.rest_api import CHALLENGE
 from blueprints.blocks.web_acl import OriginWebAcl, secret_parameter
 from blueprints.contract import ROUTES, SCHEMAS
 from blueprints.core import (
@@ -37,9 +38,13 @@ GATEWAY_RESPONSES: dict[str, tuple[str, str]] = {
     "BadRequestBodyResponse": ("BAD_REQUEST_BODY", _REFUSAL % ("ValidationError", "body")),
     "BadRequestParametersResponse": ("BAD_REQUEST_PARAMETERS", _REFUSAL % ("ValidationError", "parameters")),
     "UnauthorizedResponse": ("UNAUTHORIZED", _REFUSAL % ("Unauthorized", "Authorization")),
+    "ThrottledResponse": ("THROTTLED", _REFUSAL % ("THROTTLED", "request")),
     "Default4xxResponse": ("DEFAULT_4XX", _REFUSAL % ("$context.error.responseType", "request")),
     "Default5xxResponse": ("DEFAULT_5XX", '{"error": {"code": "InternalError", "message": "internal error"}}'),
 }
+# The stage's throttling refills its token bucket every second: a throttled client may send
+# the same request again after one (contract.COMMON_RESPONSE_HEADERS documents it).
+GATEWAY_RESPONSE_HEADERS: dict[str, dict[str, str]] = {**CHALLENGE, "THROTTLED": {"Retry-After": "1"}}
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -103,6 +108,7 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             user_pool_arn=add_parameter(t, "UserPoolArn", "User pool whose tokens the API accepts"),
             stage_name=cfg.stage_name,
             gateway_responses=GATEWAY_RESPONSES,
+            gateway_response_headers=GATEWAY_RESPONSE_HEADERS,
         )
         access_log_group = f"/aws/apigateway/{self.context.name('api')}/access"
         key = stack_key(

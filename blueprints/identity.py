@@ -19,11 +19,25 @@ from blueprints import contract
 from blueprints.blocks import UserPool
 from blueprints.core import (
     Blueprint,
+    Context,
     DeletionProtection,
     RetainData,
     StackConfig,
     add_output,
 )
+
+# The pool's OAuth2 token endpoint on its Cognito domain `<prefix>-<account id>`.
+_TOKEN_URL = "https://{domain}.auth.{region}.amazoncognito.com/oauth2/token"  # noqa: S105 - a URL, no secret
+
+
+def auth_domain_prefix(context: Context) -> str:
+    return context.name("auth")
+
+
+def token_url(context: Context, account_id: str, region: str) -> str:
+    """The `TokenUrl` an environment's identity stack outputs, known before it is launched
+    (the OpenAPI document names it)."""
+    return _TOKEN_URL.format(domain=f"{auth_domain_prefix(context)}-{account_id}", region=region)
 
 
 class IdentityConfig(StackConfig):
@@ -80,7 +94,7 @@ class IdentityBlueprint(Blueprint[IdentityConfig]):
             refresh_token_days=cfg.refresh_token_days,
         )
         # The token endpoint of back-office clients (client credentials) lives on this domain.
-        domain = pool.domain("AuthDomain", prefix=self.context.name("auth"))
+        domain = pool.domain("AuthDomain", prefix=auth_domain_prefix(self.context))
 
         add_output(t, "UserPoolId", Ref(pool.pool), "User pool of customers and back-office clients")
         add_output(t, "UserPoolArn", pool.arn, "User pool ARN (the API's authorizer)")
@@ -90,6 +104,6 @@ class IdentityBlueprint(Blueprint[IdentityConfig]):
         add_output(
             t,
             "TokenUrl",
-            Sub(f"https://${{{domain.title}}}.auth.${{AWS::Region}}.amazoncognito.com/oauth2/token"),
+            Sub(_TOKEN_URL.format(domain=f"${{{domain.title}}}", region="${AWS::Region}")),
             "OAuth2 token endpoint (client credentials) of back-office clients",
         )

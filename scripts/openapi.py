@@ -8,16 +8,25 @@ from importlib.metadata import version
 from pathlib import Path
 
 from blueprints.environments import load_project
-from blueprints.openapi import render
+from blueprints.identity import token_url
+from blueprints.openapi import Server, render
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"
 
 
 def build() -> str:
-    """The document, with one server per environment (its domain, in promotion order)."""
+    """The document, with one server per environment (its domain, in promotion order) and
+    where its callers get tokens."""
     project = load_project(ROOT / "sceptre_project")
-    servers = {name: f"https://{env.settings.domain}" for name, env in project.environments.items()}
+    servers = {
+        name: Server(
+            url=f"https://{env.settings.domain}",
+            region=env.region,
+            token_url=token_url(env.context, env.settings.account_id, env.region),
+        )
+        for name, env in project.environments.items()
+    }
     return render(servers, version("payments-blueprints"))
 
 

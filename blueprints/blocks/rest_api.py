@@ -19,7 +19,7 @@ from blueprints.core.iam import allow, service_role
 
 _LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 # RFC 6750: a 401 names the scheme the client must use.
-_CHALLENGE = {"gatewayresponse.header.WWW-Authenticate": "'Bearer'"}
+CHALLENGE = {"UNAUTHORIZED": {"WWW-Authenticate": "Bearer"}}
 
 
 class RestApiOptions(Options):
@@ -37,6 +37,10 @@ class RestApiOptions(Options):
     gateway_responses: Mapping[str, tuple[str, str]] = Field(
         default_factory=dict,
         description="Logical ID -> (response type, application/json template) of API Gateway's own answers.",
+    )
+    gateway_response_headers: Mapping[str, Mapping[str, str]] = Field(
+        default_factory=lambda: dict(CHALLENGE),
+        description="Response type -> the static headers its gateway response adds (default WWW-Authenticate on 401).",
     )
 
     @model_validator(mode="after")
@@ -196,6 +200,7 @@ class RestApi(Block):
         return resources
 
     def _gateway_responses(self) -> list[apigw.GatewayResponse]:
+        headers = self.options.gateway_response_headers
         return [
             self.template.add_resource(
                 apigw.GatewayResponse(
@@ -203,7 +208,7 @@ class RestApi(Block):
                     RestApiId=Ref(self.api),
                     ResponseType=response_type,
                     ResponseTemplates={"application/json": template},
-                    ResponseParameters=_CHALLENGE if response_type == "UNAUTHORIZED" else {},
+                    ResponseParameters=response_parameters(headers.get(response_type, {})),
                 )
             )
             for title, (response_type, template) in self.options.gateway_responses.items()
@@ -214,7 +219,12 @@ class RestApi(Block):
         o = self.options
         routes = [{**r.__dict__, "parameters": [p.__dict__ for p in r.parameters]} for r in o.routes]
         payload = json.dumps(
-            {"routes": routes, "schemas": dict(o.schemas), "responses": dict(o.gateway_responses)},
+            {
+                "routes": routes,
+                "schemas": dict(o.schemas),
+                "responses": dict(o.gateway_responses),
+                "headers": {k: dict(v) for k, v in o.gateway_response_headers.items()},
+            },
             sort_keys=True,
             default=str,
         )
@@ -335,6 +345,11 @@ def api_gateway_account(template: Template) -> apigw.Account:
         )
     )
     return template.add_resource(apigw.Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn")))
+
+
+def response_parameters(headers: Mapping[str, str]) -> dict[str, str]:
+    """A gateway response's static headers as API Gateway's ResponseParameters (quoted literals)."""
+    return {f"gatewayresponse.header.{name}": f"'{value}'" for name, value in sorted(headers.items())}
 
 
 def request_parameters(route: Route) -> dict[str, bool]:

@@ -46,6 +46,8 @@ def _string(name: str, description: str) -> dict[str, Any]:
 
 _DRAFT4 = "http://json-schema.org/draft-04/schema#"
 _ERROR = {
+    "$schema": _DRAFT4,
+    "title": "ErrorDetail",
     "type": "object",
     "required": ["code", "message"],
     "properties": {
@@ -122,8 +124,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "title": "Error",
         "type": "object",
         "required": ["error"],
-        "properties": {"error": _ERROR},
+        "properties": {"error": {k: v for k, v in _ERROR.items() if k != "$schema"}},
     },
+    "ErrorDetail": _ERROR,
 }
 
 
@@ -141,10 +144,21 @@ class Parameter:
     location: str  # "path" | "query" | "header"
     required: bool
     description: str
+    # An integer parameter's (minimum, maximum, default): clients send a number, which the
+    # handler reads as text matching its pattern.
+    integer: tuple[int, int, int] | None = None
 
     @property
     def pattern(self) -> str:
         return PATTERNS[self.name]
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The value's JSON Schema, as clients see it."""
+        if self.integer is None:
+            return {"type": "string", "pattern": self.pattern}
+        minimum, maximum, default = self.integer
+        return {"type": "integer", "minimum": minimum, "maximum": maximum, "default": default}
 
 
 # Every route's handler waits on DynamoDB, retries its transient failures while the
@@ -230,7 +244,13 @@ ROUTES: tuple[Route, ...] = (
         scopes=(CUSTOMER_SCOPE, BACKOFFICE_READ),
         parameters=(
             _path("customerId", "The customer's id (a customer's own: the token's subject)."),
-            Parameter("limit", "query", False, f"Page size, 1 to {PAGE_MAX} (default {PAGE_DEFAULT})."),
+            Parameter(
+                "limit",
+                "query",
+                False,
+                f"Page size, 1 to {PAGE_MAX} (default {PAGE_DEFAULT}).",
+                integer=(1, PAGE_MAX, PAGE_DEFAULT),
+            ),
             Parameter("cursor", "query", False, "`nextCursor` of the previous page."),
         ),
         responses={200: ("One page of payments.", "PaymentPage")},
@@ -279,7 +299,8 @@ COMMON_RESPONSES: dict[int, str] = {
     404: "No such resource (another customer's answers the same).",
     413: "Body larger than 8 KiB.",
     422: "The Idempotency-Key was already used for a different request.",
-    429: "Too many requests: the stage's throttling limit.",
+    429: "Too many requests (the stage's throttling limit, or the edge's limit per client address): send the "
+    "same request again after Retry-After seconds where it is given.",
     500: "Internal error; nothing is leaked and nothing was written.",
     502: "The function failed.",
     UNAVAILABLE: (
@@ -289,7 +310,61 @@ COMMON_RESPONSES: dict[int, str] = {
 }
 # Headers of the statuses above that carry any: name -> description.
 COMMON_RESPONSE_HEADERS: dict[int, dict[str, str]] = {
+    429: {"Retry-After": "Seconds to wait before retrying (sent by the stage's throttling)."},
     UNAVAILABLE: {"Retry-After": "Seconds to wait before retrying."},
+}
+
+# The `error.code` each error status may carry -> an example message, whoever answers:
+# the handlers (lambda_code), API Gateway's gateway responses (blueprints.api: a DEFAULT_4XX
+# answer names its response type) and the web ACLs (blueprints.blocks.web_acl).
+# Codes are for branching on; messages are for people and may change.
+ERROR_CODES: dict[int, dict[str, str]] = {
+    400: {"ValidationError": 'amount: must be a decimal string such as "12.50"'},
+    401: {"Unauthorized": "Unauthorized"},
+    403: {
+        "Forbidden": "customerId: a customer lists only their own payments",
+        "MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token",
+    },
+    404: {"NotFound": "transactionId: no such payment"},
+    413: {"PayloadTooLarge": f"body: larger than {MAX_BODY_BYTES} bytes"},
+    422: {"IdempotencyKeyReused": "Idempotency-Key: already used for a different request"},
+    429: {"THROTTLED": "Too Many Requests", "TooManyRequests": "too many requests from this address"},
+    500: {"InternalError": "internal error"},
+    502: {"InternalError": "internal error"},
+    UNAVAILABLE: {"ServiceUnavailable": "temporarily unable to answer: send the same request again after Retry-After"},
+}
+
+# One example of every value, body and parameter (the OpenAPI document's examples; a test
+# checks each against its schema and pattern).
+_CUSTOMER_ID = "3f0c9a52-7d1e-4b8a-9c6f-2e5d8b1a4c70"  # a Cognito user's `sub`
+EXAMPLE_VALUES: dict[str, Any] = {
+    "customerId": _CUSTOMER_ID,
+    "transactionId": "b7e2d3c1-5a4f-4e6b-8d9c-0a1b2c3d4e5f",
+    "sessionId": "Zk3xQ9v_Lm2Rt8Yp-Wq4Nc7Hs1Dj6Gb0Ae5Uo3Ii9Kl",
+    "Idempotency-Key": "order-1001",
+    "limit": 20,
+    "cursor": "eyJ0IjoxNzY3MjI1NjAwMDAwfQ.mQ3vR8sT1uW4xY7zA0bC2dE5fG8hJ1kL3mN6pQ9rS2t",
+}
+_EXAMPLE_PAYMENT = {
+    "transactionId": EXAMPLE_VALUES["transactionId"],
+    "timestamp": 1767225600000,
+    "customerId": _CUSTOMER_ID,
+    "amount": "12.50",
+    "currency": "EUR",
+    "description": "Order 1001",
+    "status": "RECORDED",
+}
+EXAMPLES: dict[str, Any] = {
+    "PaymentRequest": {"amount": "12.50", "currency": "EUR", "description": "Order 1001"},
+    "SessionRequest": {},
+    "Payment": _EXAMPLE_PAYMENT,
+    "PaymentPage": {"items": [_EXAMPLE_PAYMENT], "nextCursor": EXAMPLE_VALUES["cursor"]},
+    "Session": {
+        "sessionId": EXAMPLE_VALUES["sessionId"],
+        "customerId": _CUSTOMER_ID,
+        "createdAt": 1767225600,
+        "expiresAt": 1767229200,
+    },
 }
 
 

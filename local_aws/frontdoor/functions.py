@@ -4,12 +4,16 @@ account, named by its ARN), code package bytes from moto's Lambda backend in thi
 
 An integration URI may name the function (its $LATEST), a version or an alias (a qualified
 ARN, `...:function:<name>:live`): the configuration and the code are then those of the
-version the alias points at when the request arrives."""
+version the alias points at when the request arrives (read again at most a second later:
+a configuration is cached for a second, as the API definitions are, so a request under load
+costs no Lambda API calls)."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import threading
+import time
 from collections.abc import Callable, Mapping
 
 from local_aws.frontdoor.accounts import AccountClientFactory
@@ -40,14 +44,35 @@ def moto_code_bytes(config: FunctionConfig) -> bytes:
 
 class DeployedFunctions:
     def __init__(
-        self, clients: AccountClientFactory, code_bytes: Callable[[FunctionConfig], bytes] = moto_code_bytes
+        self,
+        clients: AccountClientFactory,
+        code_bytes: Callable[[FunctionConfig], bytes] = moto_code_bytes,
+        *,
+        recheck_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clients = clients
         self._code_bytes = code_bytes
+        self._recheck = recheck_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[FunctionConfig, float]] = {}
+        self._lock = threading.Lock()
 
     def configuration(self, arn: str) -> FunctionConfig:
         """The function's configuration, with its reserved concurrency (the function's own: a
-        qualified ARN names the function's versions and aliases, which share it)."""
+        qualified ARN names the function's versions and aliases, which share it); read at
+        most once a second per ARN."""
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(arn)
+        if cached is not None and now - cached[1] < self._recheck:
+            return cached[0]
+        config = self._read(arn)
+        with self._lock:
+            self._cache[arn] = (config, now)
+        return config
+
+    def _read(self, arn: str) -> FunctionConfig:
         _, _, _, region, account, *_ = arn.split(":")
         client = self._clients(account)("lambda", region)
         described = client.get_function_configuration(FunctionName=arn)

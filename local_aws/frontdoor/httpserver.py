@@ -38,7 +38,10 @@ class _Handler(BaseHTTPRequestHandler):
                 protocol=self.request_version,
             )
             response = self.server.front_door.handle(request)
-        self._send(response)
+        try:
+            self._send(response)
+        except (BrokenPipeError, ConnectionResetError):  # the client went away first: nobody to answer
+            self.close_connection = True
 
     def _body(self) -> bytes | None:
         """The request body; None when it is over the limit (it is then not read)."""
@@ -84,6 +87,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class FrontDoorServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog: socketserver's default of 5 makes the kernel refuse or reset the
+    # connections of a burst of clients (every new one beyond it while the accepting thread
+    # is busy); API Gateway takes them all. The kernel caps it at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(self, port: int, front_door: FrontDoor) -> None:
         self.front_door = front_door

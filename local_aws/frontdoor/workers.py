@@ -49,6 +49,9 @@ INIT_TIMEOUT = 10.0  # Lambda's limit for a cold start (importing the handler)
 # Executions of a function without reserved concurrency. On AWS it shares the account's
 # unreserved pool (1,000 by default); here each is a process, and ten are enough to race.
 DEFAULT_CONCURRENCY = 10
+# Workers initialising at once, across functions: one per core (Lambda starts each execution
+# environment on its own share of a host; here they share this machine's cores).
+START_SLOTS = os.cpu_count() or 2
 
 
 @dataclass(frozen=True)
@@ -229,14 +232,9 @@ class Worker:
     def invoke(self, event: Any, request_id: str, deadline: float) -> Outcome:
         """Run the handler once; `deadline` (time.monotonic) is the caller's. The worker is
         killed if the function's Timeout or the deadline passes first."""
-        if not self._ready:
-            message = self._read(min(deadline, time.monotonic() + INIT_TIMEOUT))
-            if message is None or message.get("type") != "ready":
-                self.kill()
-                if message is not None:
-                    return Outcome("error", message.get("error"))
-                return self._ended(deadline, "the runtime did not start (see the function's log)")
-            self._ready = True
+        failed = self.start(deadline)
+        if failed is not None:
+            return failed
         started = time.monotonic()
         function_deadline = started + self.config.timeout
         request = {
@@ -267,6 +265,20 @@ class Worker:
         if not self.alive() or message.get("error", {}).get("errorType") == "Runtime.ExitError":
             self.kill()
         return Outcome("error", message.get("error"))
+
+    def start(self, deadline: float) -> Outcome | None:
+        """Wait for the handler's initialisation (at most INIT_TIMEOUT from now); how it
+        failed, or None once the runtime is ready."""
+        if self._ready:
+            return None
+        message = self._read(min(deadline, time.monotonic() + INIT_TIMEOUT))
+        if message is None or message.get("type") != "ready":
+            self.kill()
+            if message is not None:
+                return Outcome("error", message.get("error"))
+            return self._ended(deadline, "the runtime did not start (see the function's log)")
+        self._ready = True
+        return None
 
     def _ended(self, deadline: float, reason: str) -> Outcome:
         if time.monotonic() >= deadline:
@@ -324,6 +336,7 @@ class WorkerPool:
         self._functions: dict[str, _Workers] = {}
         self._lock = threading.Lock()
         self._extract_lock = threading.Lock()
+        self._starting = threading.BoundedSemaphore(START_SLOTS)
         self._closed = False
 
     def code_dir(self, config: FunctionConfig, fetch: Callable[[], bytes]) -> Path:
@@ -352,15 +365,10 @@ class WorkerPool:
             old.kill()
         try:
             if worker is None:
-                try:
-                    credentials = self._credentials(config)
-                except Exception as error:  # STS refused or unreachable: as Lambda, the invocation fails
-                    LOG.warning("cannot assume the execution role %r of %s: %s", config.role, config.name, error)
-                    message = f"The role defined for the function cannot be assumed: {config.role!r}: {error}"
-                    return Outcome("error", {"errorType": "Runtime.AssumeRoleFailed", "errorMessage": message})
-                worker = Worker(config, code_dir, self.log_path(config), self._endpoint_url, self._python, credentials)
-                with self._lock:
-                    workers.busy.add(worker)
+                worker, failed = self._start(config, code_dir, workers, deadline)
+                if failed is not None:
+                    return failed
+            assert worker is not None
             return worker.invoke(event, request_id, deadline)
         finally:
             with self._lock:
@@ -371,6 +379,28 @@ class WorkerPool:
                         workers.idle.append(worker)
             if worker is not None and self._closed:
                 worker.kill()
+
+    def _start(
+        self, config: FunctionConfig, code_dir: Path, workers: _Workers, deadline: float
+    ) -> tuple[Worker | None, Outcome | None]:
+        """A new worker, busy, once its handler is initialised; or how its start failed."""
+        try:
+            credentials = self._credentials(config)
+        except Exception as error:  # STS refused or unreachable: as Lambda, the invocation fails
+            LOG.warning("cannot assume the execution role %r of %s: %s", config.role, config.name, error)
+            message = f"The role defined for the function cannot be assumed: {config.role!r}: {error}"
+            return None, Outcome("error", {"errorType": "Runtime.AssumeRoleFailed", "errorMessage": message})
+        # At most START_SLOTS initialisations at once: a burst of cold starts sharing the cores
+        # would each take the whole burst's time, past INIT_TIMEOUT.
+        if not self._starting.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return None, Outcome("integration_timeout")
+        try:
+            worker = Worker(config, code_dir, self.log_path(config), self._endpoint_url, self._python, credentials)
+            with self._lock:
+                workers.busy.add(worker)
+            return worker, worker.start(deadline)
+        finally:
+            self._starting.release()
 
     def _current(self, worker: Worker, config: FunctionConfig) -> bool:
         """Whether an idle worker may serve `config`: alive, the same version, credentials not due."""

@@ -11,16 +11,21 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from blueprints.contract import ROUTES
 from blueprints.functions import FUNCTIONS
+from blueprints.openapi import backoffice_scheme
 from local_aws import callers
 from local_aws.callers import Environment, claims
 from local_aws.control import Emulator
 from local_aws.dynamodb_transactions import WINDOW_TAG
+from scripts.bench_load import books, make_plan
+from scripts.load_scenario import Reply, threads
 from scripts.openapi import DOCUMENT
 from tests.integration.conftest import account_client
 
@@ -191,7 +196,7 @@ def test_the_deployed_api_matches_the_openapi_document(dev):
     for key, operation in documented.items():
         method = deployed[key]
         assert method["authorizationType"] == "COGNITO_USER_POOLS"
-        scopes = {s for requirement in operation["security"] for s in requirement.get("backoffice", [])}
+        scopes = {s for requirement in operation["security"] for s in requirement.get(backoffice_scheme(dev.name), [])}
         assert set(method["authorizationScopes"]) - {"aws.cognito.signin.user.admin"} == scopes
         where = {"path": "path", "query": "querystring", "header": "header"}
         assert method.get("requestParameters", {}) == {
@@ -215,6 +220,7 @@ def test_the_stage_throttles_with_429_from_the_gateway(dev, tokens):
     assert statuses <= {404, 429} and 429 in statuses and 404 in statuses
     throttled = next(r for r in replies if r.status == 429)
     assert _is_gateway_refusal(throttled, 429, "THROTTLED")
+    assert throttled.headers.get("Retry-After") == "1"  # the gateway response's header
     time.sleep(2.5)  # let the bucket refill for whatever runs next
 
 
@@ -291,3 +297,22 @@ def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_s
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert refused.returncode == 2 and "--customer" in refused.stderr
+
+
+def test_a_short_load_through_the_front_door_keeps_the_books_and_answers_every_request(launched, emulator):
+    """`make bench-load`'s scenario, briefly, with threads: customers paying, every payment
+    retried with its key and one in four raced, reads and back-office lists, on prod (whose
+    functions run 100 at once). No 5xx, no refused or reset connection, and the books balance:
+    each key answered with its one transaction, recorded once."""
+    prod = Environment("prod", emulator)
+    plan = make_plan(prod, customers=4)
+
+    def http(method: str, path: str, body: Any, token: str, headers: Mapping[str, str], name: str) -> Reply:
+        reply = send(method, f"{plan.url}{path}", body, token=token, headers=dict(headers))
+        return Reply(reply.status, reply.json)
+
+    ledger, errors = threads(plan, http, clients=8, journeys=40)
+    assert errors == []
+    assert ledger.broken == [] and not [s for s in ledger.statuses if s >= 500], ledger.statuses
+    assert ledger.journeys == 40 and len(ledger.answers) == 40
+    assert books(prod, plan, ledger) == []

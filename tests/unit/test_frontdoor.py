@@ -11,6 +11,7 @@ import hmac
 import http.client
 import io
 import json
+import socket
 import sys
 import threading
 import time
@@ -351,7 +352,8 @@ REFUSALS = {
     "BAD_REQUEST_BODY": Refusal("BAD_REQUEST_BODY", "Invalid request body"),
     "BAD_REQUEST_PARAMETERS": Refusal("BAD_REQUEST_PARAMETERS", 'Missing required request parameters: [a, "b"]'),
     "UNAUTHORIZED": Refusal("UNAUTHORIZED", "Unauthorized"),
-    "DEFAULT_4XX": Refusal("THROTTLED", "Too Many Requests"),
+    "THROTTLED": Refusal("THROTTLED", "Too Many Requests"),
+    "DEFAULT_4XX": Refusal("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"),
     "DEFAULT_5XX": Refusal("DEFAULT_5XX", "Internal server error", 502),
 }
 
@@ -378,8 +380,10 @@ def test_project_refusals_in_the_handlers_error_shape() -> None:
     assert json.loads(body) == {
         "error": {"code": "ValidationError", "message": "Invalid request body", "field": "body"}
     }
-    throttled = render_refusal(REFUSALS["DEFAULT_4XX"], responses, "r")
+    throttled = render_refusal(REFUSALS["THROTTLED"], responses, "r")
     assert (throttled.status, json.loads(throttled.body)["error"]["code"]) == (429, "THROTTLED")
+    unknown = render_refusal(REFUSALS["DEFAULT_4XX"], responses, "r")
+    assert (unknown.status, json.loads(unknown.body)["error"]["code"]) == (403, "MISSING_AUTHENTICATION_TOKEN")
     timeout = render_refusal(Refusal("INTEGRATION_TIMEOUT", "Endpoint request timed out"), responses, "r")
     assert (timeout.status, timeout.body) == (504, render_refusal(REFUSALS["DEFAULT_5XX"], responses, "r").body)
 
@@ -535,6 +539,8 @@ def handler(event, context):
         print("to stderr", file=sys.stderr)
     if action == "unserializable":
         return {"statusCode": 200, "body": object()}
+    if action == "crash":  # the process dies mid-request, as when Lambda's runtime exits
+        os._exit(1)
     return {
         "pid": os.getpid(),
         "count": next(COUNTER),
@@ -625,6 +631,34 @@ def test_an_exception_is_an_error_and_the_worker_stays_warm(pool: WorkerPool) ->
     assert (failed.payload["errorType"], failed.payload["errorMessage"]) == ("ValueError", "boom")
     assert _invoke(pool, config, {"action": "unserializable"}).payload["errorType"] == "Runtime.MarshalError"
     assert _invoke(pool, config, {}).payload["pid"] == pid
+
+
+def test_a_worker_dying_mid_request_is_an_error_and_replaced(pool: WorkerPool) -> None:
+    """The pipeline answers the error 502 (test_lambda_failures_are_502_...), as API Gateway
+    answers a function that fails."""
+    config = _config(_package())
+    pid = _invoke(pool, config, {}).payload["pid"]
+    crashed = _invoke(pool, config, {"action": "crash"})
+    assert (crashed.kind, crashed.payload["errorType"]) == ("error", "Runtime.ExitError")
+    assert pool.workers() == []
+    assert _invoke(pool, config, {}).payload["pid"] != pid
+
+
+def test_a_burst_of_cold_starts_initialises_a_few_at_a_time_and_all_are_served(
+    pool: WorkerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pool, "_starting", threading.BoundedSemaphore(1))
+    config = dataclasses.replace(_config(_package(), timeout=20), reserved_concurrency=6)
+    released = tmp_path / "released"
+    with ThreadPoolExecutor(6) as callers:
+        waiting = [callers.submit(_invoke, pool, config, {"action": "wait", "until": str(released)}) for _ in range(6)]
+        deadline = time.monotonic() + 20
+        while len(pool.workers()) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        released.touch()
+        outcomes = [w.result() for w in waiting]
+    assert [o.kind for o in outcomes] == ["result"] * 6
+    assert len({o.payload["pid"] for o in outcomes}) == 6
 
 
 def test_a_handler_over_its_timeout_is_killed_and_replaced(pool: WorkerPool) -> None:
@@ -969,6 +1003,29 @@ def test_the_http_server_passes_requests_through_and_reads_chunked_bodies() -> N
         assert (too_large.status, json.loads(too_large.read())) == (413, {"message": "Request Too Long"})
     finally:
         server.shutdown()
+        server.server_close()
+
+
+def test_a_burst_of_connections_waits_in_the_listen_backlog_none_refused() -> None:
+    """Connections the server has not accepted yet are queued by the kernel up to the backlog;
+    beyond it they would be dropped or reset (socketserver's default backlog is 5)."""
+    server = FrontDoorServer(0, EchoDoor())  # type: ignore[arg-type]
+    connections: list[socket.socket] = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    try:
+        for i in range(200):  # nobody accepts yet: every one of them waits in the backlog
+            try:
+                connections.append(socket.create_connection(server.server_address[:2], timeout=1))
+            except OSError as error:
+                pytest.fail(f"connection {i} not taken: {error!r}")
+        thread.start()
+        connections[-1].sendall(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        assert connections[-1].recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        for connection in connections:
+            connection.close()
+        if thread.is_alive():
+            server.shutdown()
         server.server_close()
 
 

@@ -17,7 +17,7 @@ from blueprints.consistency import check, format_report
 from blueprints.core import ConfigError, per_environment
 from blueprints.environments import BLUEPRINTS, load_project, settings_table
 from blueprints.network import NetworkBlueprint, NetworkConfig
-from blueprints.openapi import document
+from blueprints.openapi import Server, backoffice_scheme, document
 from blueprints.reference import INVARIANT, PER_ENVIRONMENT, build, stack_settings
 from blueprints.sceptre_adapter import render_environment
 from local_aws.launched import api_event
@@ -200,9 +200,10 @@ def test_add_a_route_to_the_api_stack(project, add_route):
 
 
 def test_add_a_route_to_the_openapi_document(with_route):
-    operation = document({"dev": "https://api.dev.example.com"}, "0")["paths"][ROUTE.path]["get"]
+    dev = Server("https://api.dev.example.com", "eu-west-1", "https://auth.example.com/oauth2/token")
+    operation = document({"dev": dev}, "0")["paths"][ROUTE.path]["get"]
     assert operation["operationId"] == "getPaymentReceipt"
-    assert {"backoffice": [contract.BACKOFFICE_READ]} in operation["security"]
+    assert {backoffice_scheme("dev"): [contract.BACKOFFICE_READ]} in operation["security"]
     assert [p["name"] for p in operation["parameters"]] == ["transactionId"]
     assert "200" in operation["responses"]
 
