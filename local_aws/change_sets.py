@@ -11,13 +11,12 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ResourceCh
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from moto.cloudformation.models import Change, ChangeSet
 from moto.cloudformation.responses import CloudFormationResponse
 
-from local_aws.stack_lifecycle import _at, _resolved
+from local_aws.stack_lifecycle import _at, _resolved, create_only
 
 _create_change_set = CloudFormationResponse.create_change_set
 
@@ -42,21 +41,13 @@ class ResourceChange(Change):
         self.details = details or []
 
 
-@cache
-def create_only(resource_type: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Top-level properties whose change replaces a resource of this type: (always, conditionally),
-    from its CloudFormation resource schema (cfn-lint's copy)."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # noqa: PLC0415 - only when a change set is made
-
-    try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
-    except Exception:  # a type cfn-lint does not know: any change may replace it
-        return frozenset({"*"}), frozenset()
-
-    def tops(key: str) -> frozenset[str]:
-        return frozenset(p.removeprefix("/properties/").split("/")[0] for p in schema.get(key, []))
-
-    return tops("createOnlyProperties"), tops("conditionalCreateOnlyProperties")
+def top_level_create_only(resource_type: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The top-level properties of `create_only`'s paths, (always, conditionally); "*" for any."""
+    always, conditionally = create_only(resource_type)
+    return (
+        frozenset(path[0] if path else "*" for path in always),
+        frozenset(path[0] if path else "*" for path in conditionally),
+    )
 
 
 def resource_changes(
@@ -79,7 +70,7 @@ def resource_changes(
         if was["Type"] != now["Type"]:
             changes.append(("Modify", name, now["Type"], "True", []))
             continue
-        always, conditionally = create_only(was["Type"])
+        always, conditionally = top_level_create_only(was["Type"])
         details, replacement = [], "False"
         properties = sorted(set(was.get("Properties", {})) | set(now.get("Properties", {})))
         for prop in properties:

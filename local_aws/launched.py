@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from blueprints.environments import load_project
 from blueprints.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
 from local_aws import control
-from local_aws.accounts import deployer_credentials
+from local_aws.accounts import bootstrap_account, deployer_credentials
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "sceptre_project"
@@ -63,6 +64,25 @@ def sceptre_launch(
         check=False,
     )
     return Launch(result.returncode, (result.stdout or "") + (result.stderr or ""))
+
+
+@contextlib.contextmanager
+def fresh_launch(environment: str) -> Iterator[tuple[control.Emulator, Path]]:
+    """`environment` bootstrapped and launched (`sceptre launch`) on an emulator of its own, with
+    this process pointed at it, and stopped afterwards: the emulator and its state directory.
+    A launch that fails ends the process with Sceptre's last output (for benchmarks)."""
+    with tempfile.TemporaryDirectory() as directory:
+        state = Path(directory)
+        emulator = control.start(state)
+        try:
+            bootstrap_account(emulator, environment)
+            launched = sceptre_launch(emulator, environment)
+            if launched.returncode != 0:
+                raise SystemExit(f"launch of {environment} failed:\n{launched.output[-3000:]}")
+            os.environ.update(emulator.environment({}))
+            yield emulator, state
+        finally:
+            control.stop(state)
 
 
 @dataclass

@@ -38,6 +38,7 @@ its policies retain, termination protection and stack policies are enforced.
   delete must be allowed (`Update:Modify`, `Update:Replace`, `Update:Delete`); an explicit Deny
   wins and, with a policy set, what no statement allows is denied. A denied update fails
   (UPDATE_FAILED on the resource, "Action denied by stack policy") and rolls back: nothing changes.
+  So does a table update that creates or deletes more than one global secondary index.
 - A resource moto has no in-place update for keeps its state on a modification (moto would
   forget it).
 """
@@ -494,27 +495,59 @@ def _update_within_policy(
     parameters: dict[str, Any] | None = None,
     tags: dict[str, str] | None = None,
 ) -> None:
-    """The update as CloudFormation runs it, unless the stack policy in force denies one of its
-    changes: then the update fails on that resource and rolls back, changing nothing."""
+    """The update as CloudFormation runs it, unless it would change a table's indexes more than
+    DynamoDB allows at once, or the stack policy in force denies one of its changes: then the
+    update fails on that resource and rolls back, changing nothing."""
+    old = self.template_dict.get("Resources", {})
+    new = self.parse_template(template).get("Resources", {})
+    failed = index_changes_refused(old, new)
     policy = getattr(_during_update, "body", None) or self.policy
-    if policy:
-        new = self.parse_template(template).get("Resources", {})
-        changes = planned_changes(self.template_dict.get("Resources", {}), new, self.parameters, parameters or {})
-        denied = {name: action for name, action in changes.items() if not allows(json.loads(policy), name, action)}
-        if denied:
-            self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
-            failed = {
-                name: f"Action denied by stack policy: [{action}] on resource [LogicalResourceId/{name}]"
-                for name, action in denied.items()
-            }
-            old = self.template_dict["Resources"]
-            failures = [
-                _Failure(name, old[name]["Type"], _physical_id(self.resource_map._parsed_resources.get(name)), why)
-                for name, why in sorted(failed.items())
-            ]
-            _fail(self, failures, _Rollback(dict(self.resource_map.input_parameters)))
-            return
+    if policy and not failed:
+        changes = planned_changes(old, new, self.parameters, parameters or {})
+        failed = {
+            name: f"Action denied by stack policy: [{action}] on resource [LogicalResourceId/{name}]"
+            for name, action in changes.items()
+            if not allows(json.loads(policy), name, action)
+        }
+    if failed:
+        self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+        failures = [
+            _Failure(name, old[name]["Type"], _physical_id(self.resource_map._parsed_resources.get(name)), why)
+            for name, why in sorted(failed.items())
+        ]
+        _fail(self, failures, _Rollback(dict(self.resource_map.input_parameters)))
+        return
     _update_or_roll_back(self, template, role_arn, parameters, tags)
+
+
+# CloudFormation's refusal of a table update that creates or deletes more than one global
+# secondary index: DynamoDB's UpdateTable takes one such change at a time
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html).
+ONE_INDEX_CHANGE = "Cannot perform more than one GSI creation or deletion in a single update"
+
+
+def index_changes_refused(old: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
+    """The tables the update would give more than one index creation or deletion (a renamed or
+    redefined index is both), with CloudFormation's reason."""
+    refused = {}
+    for name, before in old.items():
+        after = new.get(name)
+        if before["Type"] != "AWS::DynamoDB::Table" or after is None or after["Type"] != before["Type"]:
+            continue
+        was, now = _indexes(before), _indexes(after)
+        deleted = [n for n in was if now.get(n) != was[n]]
+        created = [n for n in now if was.get(n) != now[n]]
+        if len(deleted) + len(created) > 1:
+            refused[name] = ONE_INDEX_CHANGE
+    return refused
+
+
+def _indexes(table: dict[str, Any]) -> dict[str, Any]:
+    """A table's global secondary indexes by name: what creating one takes (keys, projection)."""
+    return {
+        index["IndexName"]: (index.get("KeySchema"), index.get("Projection"))
+        for index in table.get("Properties", {}).get("GlobalSecondaryIndexes", [])
+    }
 
 
 def planned_changes(
@@ -570,17 +603,27 @@ def _matches(statement: dict[str, Any], element: str, value: str) -> bool:
 
 
 @cache
-def create_only_paths(resource_type: str) -> tuple[tuple[str, ...], ...]:
-    """Property paths whose change replaces a resource of this type, from the CloudFormation
-    resource schema (cfn-lint's copy; conditional ones count: they may replace)."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # noqa: PLC0415 - only when a policy is checked
+def create_only(resource_type: str) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """Property paths whose change replaces a resource of this type, (always, conditionally), from
+    the CloudFormation resource schema (cfn-lint's copy); a type it does not know: any change
+    of any property, the empty path."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # noqa: PLC0415 - only when an update is checked
 
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
-    except Exception:  # a type cfn-lint does not know: every change may replace it
-        return ((),)
-    pointers = [*schema.get("createOnlyProperties", []), *schema.get("conditionalCreateOnlyProperties", [])]
-    return tuple(tuple(p.removeprefix("/properties/").split("/")) for p in pointers)
+    except Exception:
+        return ((),), ()
+
+    def paths(key: str) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(p.removeprefix("/properties/").split("/")) for p in schema.get(key, []))
+
+    return paths("createOnlyProperties"), paths("conditionalCreateOnlyProperties")
+
+
+def create_only_paths(resource_type: str) -> tuple[tuple[str, ...], ...]:
+    """Every path whose change replaces the resource or may (conditional ones count)."""
+    always, conditionally = create_only(resource_type)
+    return always + conditionally
 
 
 def _at(properties: Any, path: tuple[str, ...]) -> Any:

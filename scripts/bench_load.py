@@ -24,7 +24,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -37,16 +36,15 @@ import boto3
 from blueprints.contract import routes_of
 from blueprints.environments import load_project
 from blueprints.functions import FUNCTIONS
-from local_aws import control
-from local_aws.accounts import admin_session, bootstrap_account
+from local_aws.accounts import admin_session
 from local_aws.callers import Environment, claims
 from local_aws.launched import (
     ROOT,
     LaunchedEnvironment,
     api_event,
     environment_variables,
+    fresh_launch,
     load_handler,
-    sceptre_launch,
 )
 from scripts.load_scenario import Customer, Ledger, Plan, Reply, Send, audit, threads
 
@@ -76,19 +74,9 @@ def main() -> int:
     if not LOCUST.exists():
         print(f"{LOCUST} is missing: run `make bench-load`", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as state:
-        emulator = control.start(Path(state))
-        try:
-            bootstrap_account(emulator, ENV)
-            if sceptre_launch(emulator, ENV).returncode != 0:
-                print(f"launch of {ENV} failed", file=sys.stderr)
-                return 1
-            os.environ.update(emulator.environment({}))
-            env = Environment(ENV, emulator)
-            plan = make_plan(env, args.customers)
-            return _run(env, plan, args, Path(state))
-        finally:
-            control.stop(Path(state))
+    with fresh_launch(ENV) as (emulator, state):
+        env = Environment(ENV, emulator)
+        return _run(env, make_plan(env, args.customers), args, state)
 
 
 def make_plan(env: Environment, customers: int) -> Plan:
@@ -104,7 +92,7 @@ def make_plan(env: Environment, customers: int) -> Plan:
 
 def _run(env: Environment, plan: Plan, args: argparse.Namespace, state: Path) -> int:
     ledger = Ledger()
-    with in_process(LaunchedEnvironment(ENV), _admin(env)) as send:
+    with in_process(LaunchedEnvironment(ENV), admin(env)) as send:
         started = time.perf_counter()
         timed = _Timed(send)
         direct, errors = threads(plan, timed, 1, args.journeys // 10)
@@ -235,7 +223,7 @@ def locust(plan: Plan, clients: int, seconds: int, journeys: int, state: Path) -
     return measure, Ledger.load(ledger_file)
 
 
-def _admin(env: Environment) -> boto3.Session:
+def admin(env: Environment) -> boto3.Session:
     """The administrator of the environment's account."""
     account = load_project(env.project_dir).environment(env.name).settings.account_id
     return admin_session(env.emulator, account, env.region)
@@ -246,7 +234,7 @@ def books(env: Environment, plan: Plan, ledger: Ledger) -> list[str]:
     from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 - boto3's, only here
 
     data = env.outputs("data")
-    dynamodb = _admin(env).client("dynamodb", region_name=env.region, endpoint_url=env.emulator.url)
+    dynamodb = admin(env).client("dynamodb", region_name=env.region, endpoint_url=env.emulator.url)
     decode = TypeDeserializer().deserialize
 
     def scan(table: str) -> list[dict[str, Any]]:
