@@ -50,10 +50,10 @@ demo: $(STAMP) $(EMULATOR)/.installed
 
 ## emulator / emulator-stop: start (or reuse) and stop the local AWS emulator on 127.0.0.1
 emulator: $(STAMP) $(EMULATOR)/.installed
-	$(BIN)/python -m local_aws.control start
+	$(BIN)/python -m local_aws.client.control start
 
 emulator-stop:
-	test ! -x $(BIN)/python || $(BIN)/python -m local_aws.control stop
+	test ! -x $(BIN)/python || $(BIN)/python -m local_aws.client.control stop
 
 ## test: lint, type-check, unit and integration tests with branch coverage, and the security scan
 test: environments lint typecheck unit consistency scan

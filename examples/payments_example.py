@@ -5,7 +5,7 @@ every refusal as the API's typed `Error`.
     python -m examples.payments_example --url https://api.dev.example.com --token "$ALICE" \\
         [--back-office-token "$READER"]
 
-Locally, `python -m local_aws.control url --env dev` and `... token` give the URL and tokens.
+Locally, `python -m local_aws.client.control url --env dev` and `... token` give the URL and tokens.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ import sys
 import time
 import uuid
 
-from local_aws.callers import Environment, send
-from local_aws.launched import LaunchedEnvironment, fresh_launch
+from local_aws.client.callers import Environment, send
+from local_aws.client.launched import LaunchedEnvironment, fresh_launch
 from scripts.bench_load import admin, in_process
 
 ENV = "prod"

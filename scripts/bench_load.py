@@ -36,9 +36,9 @@ import boto3
 from blueprints.contract import routes_of
 from blueprints.environments import load_project
 from blueprints.functions import FUNCTIONS
-from local_aws.accounts import admin_session
-from local_aws.callers import Environment, claims
-from local_aws.launched import (
+from local_aws.client.accounts import admin_session
+from local_aws.client.callers import Environment, claims
+from local_aws.client.launched import (
     ROOT,
     LaunchedEnvironment,
     api_event,

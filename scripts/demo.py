@@ -22,10 +22,10 @@ from blueprints.contract import BACKOFFICE_READ
 from blueprints.core import ConfigError
 from blueprints.edge import EDGE_REGION
 from blueprints.environments import load_project
-from local_aws import control
-from local_aws.accounts import bootstrap_account
-from local_aws.callers import Environment, Reply, claims, send
-from local_aws.launched import PROJECT_DIR, LaunchedEnvironment, sceptre_launch
+from local_aws.client import control
+from local_aws.client.accounts import bootstrap_account
+from local_aws.client.callers import Environment, Reply, claims, send
+from local_aws.client.launched import PROJECT_DIR, LaunchedEnvironment, sceptre_launch
 
 
 def show_outputs(env: LaunchedEnvironment) -> None:
@@ -147,10 +147,10 @@ def main() -> int:
     print(
         f"""
 == the emulator keeps running
-  the API:                   .venv/bin/python -m local_aws.control url --env {args.env}
-  a customer's token:        .venv/bin/python -m local_aws.control token --env {args.env} --customer alice
-  a back-office token:       .venv/bin/python -m local_aws.control token --env {args.env} --client reporting
-  point any AWS tool at it:  eval "$(.venv/bin/python -m local_aws.control env --env {args.env})"  ({account})
+  the API:                   .venv/bin/python -m local_aws.client.control url --env {args.env}
+  a customer's token:        .venv/bin/python -m local_aws.client.control token --env {args.env} --customer alice
+  a back-office token:       .venv/bin/python -m local_aws.client.control token --env {args.env} --client reporting
+  point any AWS tool at it:  eval "$(.venv/bin/python -m local_aws.client.control env --env {args.env})"  ({account})
   e.g.                       aws --region {launched.region()} cloudformation describe-stacks
   launch again (no change):  make demo ENV={args.env}
   stop it (state is lost):   make emulator-stop"""

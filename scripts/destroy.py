@@ -40,8 +40,8 @@ def run(
     if refused:
         raise TeardownRefused(refused)
     if local:
-        from local_aws import control  # noqa: PLC0415
-        from local_aws.accounts import deployer_credentials  # noqa: PLC0415
+        from local_aws.client import control  # noqa: PLC0415
+        from local_aws.client.accounts import deployer_credentials  # noqa: PLC0415
 
         emulator = control.current()
         if emulator is None:

@@ -32,8 +32,8 @@ def run(environment: str, *, local: bool, project_dir: Path = PROJECT_DIR) -> tu
 
     env = load_project(project_dir).environment(environment)
     if local:
-        from local_aws import control  # noqa: PLC0415
-        from local_aws.accounts import deployer_credentials  # noqa: PLC0415
+        from local_aws.client import control  # noqa: PLC0415
+        from local_aws.client.accounts import deployer_credentials  # noqa: PLC0415
 
         emulator = control.start()
         os.environ.update(emulator.environment())

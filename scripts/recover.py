@@ -35,8 +35,8 @@ def run(
     if stack not in stacks:
         raise ConfigError(f"no stack {stack!r}: one of {', '.join(stacks)}", environment=environment, stack=stack)
     if local:
-        from local_aws import control  # noqa: PLC0415
-        from local_aws.accounts import deployer_credentials  # noqa: PLC0415
+        from local_aws.client import control  # noqa: PLC0415
+        from local_aws.client.accounts import deployer_credentials  # noqa: PLC0415
 
         emulator = control.start()
         os.environ.update(emulator.environment())

@@ -4,7 +4,7 @@ the only thing the API stage's web ACL admits.
     python -m scripts.rotate_origin_secret --env dev     (make rotate-origin-secret ENV=dev)
 
 Uses the AWS credentials and endpoint of the shell, as `sceptre` does (for the local
-emulator: `eval "$(.venv/bin/python -m local_aws.control env)"` first), through the
+emulator: `eval "$(.venv/bin/python -m local_aws.client.control env)"` first), through the
 environment's deploy role, refusing to start when it acts in another account than the
 environment's. Three steps, in an order that never refuses a request that came through
 CloudFront:

@@ -35,9 +35,9 @@ def run(
 ) -> list[Check]:
     env = load_project(project_dir).environment(environment)
     if local:
-        from local_aws import control  # noqa: PLC0415
-        from local_aws.accounts import admin_session  # noqa: PLC0415
-        from local_aws.callers import emulator_endpoints  # noqa: PLC0415
+        from local_aws.client import control  # noqa: PLC0415
+        from local_aws.client.accounts import admin_session  # noqa: PLC0415
+        from local_aws.client.callers import emulator_endpoints  # noqa: PLC0415
 
         emulator = control.current()
         if emulator is None:

@@ -19,9 +19,9 @@ import boto3
 import pytest
 
 from blueprints.environments import load_project
-from local_aws import control
-from local_aws.accounts import admin_session
-from local_aws.launched import PROJECT_DIR, Launch, LaunchedEnvironment, environment_variables, sceptre_launch
+from local_aws.client import control
+from local_aws.client.accounts import admin_session
+from local_aws.client.launched import PROJECT_DIR, Launch, LaunchedEnvironment, environment_variables, sceptre_launch
 from scripts.bootstrap import bootstrap
 
 ENVIRONMENTS = ("dev", "prod")  # launched once per session

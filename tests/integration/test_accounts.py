@@ -13,9 +13,9 @@ import yaml
 
 from blueprints.accounts import WrongAccountError
 from blueprints.environments import load_project
-from local_aws import control
-from local_aws.accounts import TOOLING_ACCOUNT, admin_session
-from local_aws.launched import PROJECT_DIR, environment_variables, sceptre_launch
+from local_aws.client import control
+from local_aws.client.accounts import TOOLING_ACCOUNT, admin_session
+from local_aws.client.launched import PROJECT_DIR, environment_variables, sceptre_launch
 from scripts.bootstrap import bootstrap
 from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator, tooling_client
 

@@ -20,10 +20,10 @@ import pytest
 from blueprints.contract import ROUTES
 from blueprints.functions import FUNCTIONS
 from blueprints.openapi import backoffice_scheme
-from local_aws import callers
-from local_aws.callers import Environment, claims
-from local_aws.control import Emulator
-from local_aws.dynamodb_transactions import WINDOW_TAG
+from local_aws.client import callers
+from local_aws.client.callers import Environment, claims
+from local_aws.client.control import Emulator
+from local_aws.emulator.dynamodb_transactions import WINDOW_TAG
 from scripts.bench_load import books, make_plan
 from scripts.load_scenario import Reply, threads
 from scripts.openapi import DOCUMENT
@@ -265,7 +265,7 @@ def _b64encode(text: str) -> str:
 
 
 def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_state):
-    """`python -m local_aws.control url|token`, exactly as the README shows them."""
+    """`python -m local_aws.client.control url|token`, exactly as the README shows them."""
 
     # A user's shell: no AWS variables at all (the commands must bring the emulator's own).
     shell = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -273,7 +273,7 @@ def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_s
 
     def control(*args: str) -> str:
         run = subprocess.run(
-            [sys.executable, "-m", "local_aws.control", *args],
+            [sys.executable, "-m", "local_aws.client.control", *args],
             env=shell,
             capture_output=True, text=True, check=False, timeout=120,
         )  # fmt: skip
@@ -292,7 +292,7 @@ def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_s
     # the same customer again: a new token for the same account
     assert claims(control("token", "--env", "dev", "--customer", "carol"))["sub"] == claims(customer)["sub"]
     refused = subprocess.run(
-        [sys.executable, "-m", "local_aws.control", "token", "--env", "dev"],
+        [sys.executable, "-m", "local_aws.client.control", "token", "--env", "dev"],
         env=shell,
         capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local_aws.callers import Environment
+from local_aws.client.callers import Environment
 from scripts.openapi import DOCUMENT
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -26,9 +26,9 @@ from botocore.exceptions import ClientError
 
 from blueprints.functions import DEPLOYED, FUNCTIONS, LIVE_ALIAS, SECRET_ROTATOR
 from blueprints.sceptre_adapter import render_environment
-from local_aws import control
-from local_aws.callers import Environment, send
-from local_aws.launched import sceptre_launch
+from local_aws.client import control
+from local_aws.client.callers import Environment, send
+from local_aws.client.launched import sceptre_launch
 from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator, tooling_client
 
 pytestmark = pytest.mark.integration

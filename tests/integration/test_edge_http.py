@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from local_aws import callers
-from local_aws.callers import Environment, Reply
-from local_aws.control import Emulator
-from local_aws.launched import LaunchedEnvironment
+from local_aws.client import callers
+from local_aws.client.callers import Environment, Reply
+from local_aws.client.control import Emulator
+from local_aws.client.launched import LaunchedEnvironment
 from tests.integration.conftest import account_client
 
 pytestmark = pytest.mark.integration
@@ -143,7 +143,7 @@ def test_the_documented_url_is_the_distribution_and_direct_is_the_stage(dev, emu
 
     def url(*flags: str) -> str:
         run = subprocess.run(
-            [sys.executable, "-m", "local_aws.control", "url", "--env", "dev", *flags],
+            [sys.executable, "-m", "local_aws.client.control", "url", "--env", "dev", *flags],
             env=shell, capture_output=True, text=True, check=False, timeout=120, cwd=ROOT,
         )  # fmt: skip
         assert run.returncode == 0, run.stderr

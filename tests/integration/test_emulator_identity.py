@@ -14,7 +14,7 @@ import uuid
 import jwt
 import pytest
 
-from local_aws import control
+from local_aws.client import control
 from tests.integration.conftest import tooling_client
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import boto3
 
-from local_aws.launched import sceptre_launch
+from local_aws.client.launched import sceptre_launch
 
 
 def test_the_example_project_launches_from_the_wheel_and_holds_what_it_declares(emulator, installed_wheel):

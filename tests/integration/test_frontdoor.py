@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from blueprints.api import GATEWAY_RESPONSES
-from local_aws import control
+from local_aws.client import control
 
 REGION = "eu-west-1"
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"  # what the emulator's user access tokens hold

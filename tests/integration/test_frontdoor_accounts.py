@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_aws import control
+from local_aws.client import control
 from tests.integration.conftest import start_emulator
 
 REGION = "eu-west-1"

@@ -14,8 +14,8 @@ from blueprints.bootstrap import bootstrap_stack_name
 from blueprints.contract import ROUTES
 from blueprints.environments import BLUEPRINTS
 from blueprints.functions import FUNCTIONS
-from local_aws import control
-from local_aws.launched import SCEPTRE, LaunchedEnvironment, replication_report, sceptre_launch
+from local_aws.client import control
+from local_aws.client.launched import SCEPTRE, LaunchedEnvironment, replication_report, sceptre_launch
 from tests.conftest import PROJECT_DIR
 from tests.integration.conftest import bootstrap_account, copy_project, start_emulator
 

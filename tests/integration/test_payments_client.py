@@ -10,7 +10,7 @@ import pytest
 
 from blueprints.contract import ROUTES
 from examples.payments_example import ApiError, client_for, customer_id, pay, payments_of, read_payment, tour
-from local_aws.callers import Environment
+from local_aws.client.callers import Environment
 
 
 @pytest.fixture(scope="module")

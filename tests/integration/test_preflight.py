@@ -5,7 +5,7 @@ with the NS records to add, and completes once they are added.
 
 The module's emulator plants a new account's low Lambda quota (250 concurrent executions:
 prod reserves 201 and Lambda keeps 100 unreserved); the delegation is planted through
-Route 53 itself, with a parent zone in the tooling account (local_aws/public_dns.py)."""
+Route 53 itself, with a parent zone in the tooling account (local_aws/emulator/public_dns.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from blueprints.environments import load_project
-from local_aws import control
-from local_aws.launched import PROJECT_DIR, environment_variables, sceptre_launch
+from local_aws.client import control
+from local_aws.client.launched import PROJECT_DIR, environment_variables, sceptre_launch
 from scripts import preflight as preflight_script
 from tests.integration.conftest import account_client, bootstrap_account, start_emulator, tooling_client
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from blueprints.functions import DEPLOYED, LIVE_ALIAS, SECRET_ROTATOR
-from local_aws.launched import LaunchedEnvironment
+from local_aws.client.launched import LaunchedEnvironment
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from blueprints.functions import DEPLOYED
-from local_aws.launched import LaunchedEnvironment
+from local_aws.client.launched import LaunchedEnvironment
 
 ENVS = ("dev", "prod")
 REGION = "eu-west-1"

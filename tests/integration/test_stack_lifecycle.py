@@ -1,4 +1,4 @@
-"""The emulator's stack updates (local_aws/stack_lifecycle.py) on a private emulator, straight
+"""The emulator's stack updates (local_aws/emulator/stack_lifecycle.py) on a private emulator, straight
 through CloudFormation's API: what CloudFormation refuses in one update is refused here too."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local_aws import control
+from local_aws.client import control
 from tests.integration.conftest import start_emulator, tooling_client
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""Tearing dev down on a private emulator that deletes as AWS does (local_aws/deletion_rules.py):
+"""Tearing dev down on a private emulator that deletes as AWS does (local_aws/emulator/deletion_rules.py):
 what would stop the deletion is refused first, then `teardown` clears it, a run interrupted
 half-way is finished by the next, and dev launches again afterwards."""
 
@@ -18,9 +18,9 @@ from blueprints.environments import load_project
 from blueprints.preflight import Call, session_caller
 from blueprints.sceptre_adapter import render_environment
 from blueprints.teardown import teardown
-from local_aws import control
-from local_aws.accounts import deployer_credentials
-from local_aws.launched import environment_variables, sceptre_launch
+from local_aws.client import control
+from local_aws.client.accounts import deployer_credentials
+from local_aws.client.launched import environment_variables, sceptre_launch
 from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
 
 pytestmark = pytest.mark.integration

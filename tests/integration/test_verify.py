@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from blueprints.verify import stack_outputs, verify
-from local_aws.callers import emulator_endpoints
-from local_aws.launched import PROJECT_DIR, ROOT
+from local_aws.client.callers import emulator_endpoints
+from local_aws.client.launched import PROJECT_DIR, ROOT
 from tests.integration.conftest import admin
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from blueprints.api import GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES
 from blueprints.blocks.rest_api import response_parameters
 from blueprints.functions import FUNCTIONS
 from blueprints.openapi import backoffice_scheme
-from local_aws import control
+from local_aws.client import control
 from scripts.openapi import DOCUMENT, build
 from tests.conftest import ENVIRONMENTS, ROOT
 

@@ -1,4 +1,4 @@
-"""The emulator's DynamoDB transaction conflicts (local_aws/dynamodb_transactions.py), on moto
+"""The emulator's DynamoDB transaction conflicts (local_aws/emulator/dynamodb_transactions.py), on moto
 in-process: while one TransactWriteItems is in flight, another touching one of its items is
 cancelled with TransactionConflict, a single write of it fails with
 TransactionConflictException, reads see the item as it was, and other items are free."""
@@ -16,8 +16,9 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
 
-from local_aws import control, dynamodb_transactions
-from local_aws.dynamodb_transactions import WINDOW_TAG, WINDOW_VARIABLE
+from local_aws.client import control
+from local_aws.emulator import dynamodb_transactions
+from local_aws.emulator.dynamodb_transactions import WINDOW_TAG, WINDOW_VARIABLE
 
 TABLE = "payments"
 

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.core.base_backend import BackendDict, BaseBackend
 
 from blueprints.api import GATEWAY_RESPONSES
-from local_aws.frontdoor.accounts import (
+from local_aws.emulator.frontdoor.accounts import (
     REFRESH_MARGIN,
     SESSION_SECONDS,
     AccountClients,
@@ -39,9 +39,9 @@ from local_aws.frontdoor.accounts import (
     distribution_account,
     rest_api_location,
 )
-from local_aws.frontdoor.authorizer import CognitoAuthorizer, Unauthorized, UserPool, bearer_token
-from local_aws.frontdoor.cognito import PoolDirectory
-from local_aws.frontdoor.definitions import (
+from local_aws.emulator.frontdoor.authorizer import CognitoAuthorizer, Unauthorized, UserPool, bearer_token
+from local_aws.emulator.frontdoor.cognito import PoolDirectory
+from local_aws.emulator.frontdoor.definitions import (
     ApiDefinition,
     Authorizer,
     DefinitionReader,
@@ -55,23 +55,23 @@ from local_aws.frontdoor.definitions import (
     Validator,
     distribution_origin,
 )
-from local_aws.frontdoor.events import (
+from local_aws.emulator.frontdoor.events import (
     EventContext,
     MalformedProxyResponse,
     claim_strings,
     proxy_event,
     proxy_response,
 )
-from local_aws.frontdoor.functions import DeployedFunctions, function_arn
-from local_aws.frontdoor.httpserver import FrontDoorServer
-from local_aws.frontdoor.messages import Request, Response
-from local_aws.frontdoor.pipeline import FrontDoor
-from local_aws.frontdoor.responses import GatewayResponse, Refusal, render_refusal, render_template
-from local_aws.frontdoor.routing import Router
-from local_aws.frontdoor.throttle import Throttles, TokenBucket
-from local_aws.frontdoor.validation import body_errors, missing_parameters, missing_parameters_message
-from local_aws.frontdoor.waf import UnsupportedWebAcl, WebAcl, evaluate
-from local_aws.frontdoor.workers import CodeMismatch, FunctionConfig, Outcome, WorkerPool, extract_code
+from local_aws.emulator.frontdoor.functions import DeployedFunctions, function_arn
+from local_aws.emulator.frontdoor.httpserver import FrontDoorServer
+from local_aws.emulator.frontdoor.messages import Request, Response
+from local_aws.emulator.frontdoor.pipeline import FrontDoor
+from local_aws.emulator.frontdoor.responses import GatewayResponse, Refusal, render_refusal, render_template
+from local_aws.emulator.frontdoor.routing import Router
+from local_aws.emulator.frontdoor.throttle import Throttles, TokenBucket
+from local_aws.emulator.frontdoor.validation import body_errors, missing_parameters, missing_parameters_message
+from local_aws.emulator.frontdoor.waf import UnsupportedWebAcl, WebAcl, evaluate
+from local_aws.emulator.frontdoor.workers import CodeMismatch, FunctionConfig, Outcome, WorkerPool, extract_code
 
 NOW = 1_800_000_000
 POOL = UserPool("eu-west-1", "eu-west-1_pool", "123456789012")
@@ -1394,7 +1394,7 @@ def test_a_function_config_carries_its_execution_role() -> None:
 
 
 def test_an_access_log_line_is_the_stages_format_with_its_context():
-    from local_aws.frontdoor.access_logs import AccessLog, line  # noqa: PLC0415
+    from local_aws.emulator.frontdoor.access_logs import AccessLog, line  # noqa: PLC0415
 
     fmt = '{"requestId":"$context.requestId","status":"$context.status","waf":"$context.waf.error"}'
     assert line(fmt, {"requestId": "r-1", "status": 201}) == '{"requestId":"r-1","status":"201","waf":"-"}'

@@ -2,9 +2,9 @@
 CloudFormation models drop them, and the AWS::SecretsManager::RotationSchedule model it
 lacks. Without these, a launched stack would read back unencrypted and unlocked however
 its template says otherwise. Imported by the emulator process (server.py), which calls
-`register()` after local_aws.models.register().
+`register()` after local_aws.emulator.models.register().
 
-What each patch restores (moto 5.2, local_aws.models.MOTO_VERSION):
+What each patch restores (moto 5.2, local_aws.emulator.models.MOTO_VERSION):
 - AWS::KMS::Key: the key policy kept as JSON text (moto keeps the template's object, and
   then fails on every call that checks the policy), and tags in KMS's own shape (moto fails
   on a template's tags).
@@ -34,8 +34,8 @@ from moto.s3.exceptions import AccessDeniedByLock
 from moto.s3.models import FakeBucket, S3Backend
 from moto.secretsmanager.models import secretsmanager_backends
 
-from local_aws.models import REQUEST_CONTEXT, _Emulated
-from local_aws.resource_policies import ANYONE, decision
+from local_aws.emulator.models import REQUEST_CONTEXT, _Emulated
+from local_aws.emulator.resource_policies import ANYONE, decision
 
 DAY = 86400
 

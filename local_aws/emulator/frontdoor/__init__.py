@@ -10,7 +10,7 @@ Every definition is read back from the emulator through the AWS APIs (API Gatewa
 WAFv2, CloudFront, Cognito, Lambda), in the account that holds the API or distribution
 (any account; see accounts.py); handlers run in worker processes with their execution
 role's credentials (see workers.py). It runs inside the emulator process: `serve_in_thread`
-is called by local_aws/server.py."""
+is called by local_aws/emulator/server.py."""
 
 from __future__ import annotations
 
@@ -27,19 +27,19 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local_aws.frontdoor.access_logs import AccessLogWriter
-from local_aws.frontdoor.accounts import FIXED, AccountClients, Credentials, RoleSessions
-from local_aws.frontdoor.authorizer import CognitoAuthorizer
-from local_aws.frontdoor.cognito import PoolDirectory
-from local_aws.frontdoor.definitions import DefinitionReader, DistributionReader
-from local_aws.frontdoor.functions import DeployedFunctions
-from local_aws.frontdoor.httpserver import FrontDoorServer
-from local_aws.frontdoor.pipeline import FrontDoor
-from local_aws.frontdoor.workers import FunctionConfig, WorkerPool
+from local_aws.emulator.frontdoor.access_logs import AccessLogWriter
+from local_aws.emulator.frontdoor.accounts import FIXED, AccountClients, Credentials, RoleSessions
+from local_aws.emulator.frontdoor.authorizer import CognitoAuthorizer
+from local_aws.emulator.frontdoor.cognito import PoolDirectory
+from local_aws.emulator.frontdoor.definitions import DefinitionReader, DistributionReader
+from local_aws.emulator.frontdoor.functions import DeployedFunctions
+from local_aws.emulator.frontdoor.httpserver import FrontDoorServer
+from local_aws.emulator.frontdoor.pipeline import FrontDoor
+from local_aws.emulator.frontdoor.workers import FunctionConfig, WorkerPool
 
 __all__ = ["FrontDoor", "default_regions", "serve_in_thread", "shutdown"]
 
-LOG = logging.getLogger("local_aws.frontdoor")
+LOG = logging.getLogger("local_aws.emulator.frontdoor")
 DEFAULT_REGIONS = ("eu-west-1", "us-east-1")
 _running: list[tuple[FrontDoorServer, WorkerPool, threading.Thread]] = []
 _running_lock = threading.Lock()

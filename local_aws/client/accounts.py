@@ -18,7 +18,7 @@ import boto3
 from blueprints.accounts import assume, bootstrap
 from blueprints.core import ConfigError
 from blueprints.environments import load_project
-from local_aws import control
+from local_aws.client import control
 
 ADMIN_ROLE = "OrganizationAccountAccessRole"
 TOOLING_ACCOUNT = "123456789012"  # where the emulator's fixed credentials act
@@ -71,7 +71,7 @@ def bootstrap_account(
 ) -> dict[str, str]:
     """Bootstrap `environment`'s account on `emulator` as its administrator, as
     `make bootstrap` does on AWS (idempotent); the bootstrap's outputs."""
-    from local_aws.launched import environment_variables  # noqa: PLC0415 - launched imports this module
+    from local_aws.client.launched import environment_variables  # noqa: PLC0415 - launched imports this module
 
     env = load_project(project_dir).environment(environment)
     with environment_variables(emulator.environment({})):

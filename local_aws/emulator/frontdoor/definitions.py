@@ -21,18 +21,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local_aws.frontdoor.access_logs import AccessLog
-from local_aws.frontdoor.accounts import (
+from local_aws.emulator.frontdoor.access_logs import AccessLog
+from local_aws.emulator.frontdoor.accounts import (
     AccountClientFactory,
     ClientFactory,
     distribution_account,
     rest_api_location,
 )
-from local_aws.frontdoor.responses import GatewayResponse
-from local_aws.frontdoor.routing import Router
-from local_aws.frontdoor.waf import WebAcl
+from local_aws.emulator.frontdoor.responses import GatewayResponse
+from local_aws.emulator.frontdoor.routing import Router
+from local_aws.emulator.frontdoor.waf import WebAcl
 
-LOG = logging.getLogger("local_aws.frontdoor")
+LOG = logging.getLogger("local_aws.emulator.frontdoor")
 _DRAFT4 = "http://json-schema.org/draft-04/schema#"
 # The models API Gateway gives every REST API (moto does not create them).
 BUILTIN_MODELS: dict[str, Mapping[str, Any] | None] = {

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from local_aws.frontdoor.messages import Response
+from local_aws.emulator.frontdoor.messages import Response
 
 DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
 

@@ -15,7 +15,7 @@ Each conflict is a line of the emulator's log.
 
 How long a transaction stays in flight is its window: the largest `emulator:transaction-window-ms`
 tag of its tables, else EMULATOR_TRANSACTION_WINDOW_MS in the emulator's environment
-(`python -m local_aws.control start --transaction-window-ms N`), else 0: applied at once, as
+(`python -m local_aws.client.control start --transaction-window-ms N`), else 0: applied at once, as
 in moto, while the items of other transactions' windows are still refused to it. A test
 tags one table to race two requests on it deterministically, and slows nothing else.
 

@@ -28,7 +28,7 @@ its policies retain, termination protection and stack policies are enforced.
   (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ContinueUpdateRollback.html).
   CancelUpdateStack (moto lacks it) is refused: an update here finishes within its request, so
   a stack is never UPDATE_IN_PROGRESS.
-- A stack's deletion keeps `Retain` and `RetainExceptOnCreate` resources: local_aws/deletion_rules.py.
+- A stack's deletion keeps `Retain` and `RetainExceptOnCreate` resources: local_aws/emulator/deletion_rules.py.
 - DeleteStack refuses a stack with termination protection; UpdateTerminationProtection (moto
   lacks it) sets it.
 - An update is checked against the stack policy, or against the update's
@@ -63,7 +63,7 @@ from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.core import TaggedEC2Resource
 
-from local_aws.models import REPLACED_ON_EVERY_UPDATE, references
+from local_aws.emulator.models import REPLACED_ON_EVERY_UPDATE, references
 
 RETAINED_ON_ROLLBACK_OF_CREATE = frozenset({"Retain"})
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_aws.frontdoor.messages import Request, Response
+from local_aws.emulator.frontdoor.messages import Request, Response
 
 # WAF's ContentType values for custom response bodies, as HTTP content types.
 CONTENT_TYPES = {"APPLICATION_JSON": "application/json", "TEXT_PLAIN": "text/plain", "TEXT_HTML": "text/html"}

@@ -22,7 +22,7 @@ from moto.core.utils import utcnow
 from moto.kms.models import kms_backends
 from moto.sns.models import sns_backends
 
-from local_aws.resource_policies import allows
+from local_aws.emulator.resource_policies import allows
 
 PRINCIPAL = "cloudwatch.amazonaws.com"
 _set_alarm_state = CloudWatchBackend.set_alarm_state

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local_aws.frontdoor.messages import Request, Response
+from local_aws.emulator.frontdoor.messages import Request, Response
 
 # Claims API Gateway turns from epoch seconds into Java's Date.toString() in UTC.
 _DATE_CLAIMS = frozenset({"exp", "iat"})

@@ -16,8 +16,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from local_aws.frontdoor.accounts import AccountClientFactory
-from local_aws.frontdoor.workers import FunctionConfig
+from local_aws.emulator.frontdoor.accounts import AccountClientFactory
+from local_aws.emulator.frontdoor.workers import FunctionConfig
 
 _INTEGRATION_URI = re.compile(
     r"^arn:[\w-]+:apigateway:[\w-]+:lambda:path/2015-03-31/functions/(?P<function>arn:[^/]+)/invocations$"

@@ -16,7 +16,7 @@ from typing import Any
 from moto.cloudformation.models import Change, ChangeSet
 from moto.cloudformation.responses import CloudFormationResponse
 
-from local_aws.stack_lifecycle import _at, _resolved, create_only
+from local_aws.emulator.stack_lifecycle import _at, _resolved, create_only
 
 _create_change_set = CloudFormationResponse.create_change_set
 

@@ -1,8 +1,9 @@
 """Emulator process: register the extra CloudFormation models, then serve moto on
-127.0.0.1 only, with the Cognito OAuth2 token endpoint moto lacks (local_aws/oauth.py)
+127.0.0.1 only, with the Cognito OAuth2 token endpoint moto lacks (local_aws/emulator/oauth.py)
 in front of it, and the identity policies of the stacks' roles enforced on their calls
-(local_aws/iam_enforcement.py), and DynamoDB's transaction conflicts
-(local_aws/dynamodb_transactions.py). Run with the emulator's interpreter: python -m local_aws.server --port N"""
+(local_aws/emulator/iam_enforcement.py), and DynamoDB's transaction conflicts
+(local_aws/emulator/dynamodb_transactions.py). Run with the emulator's interpreter:
+python -m local_aws.emulator.server --port N"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from local_aws import (
+from local_aws.emulator import (
     alarm_actions,
     change_sets,
     deletion_rules,
@@ -27,10 +28,10 @@ from local_aws import (
     public_dns,
     stack_lifecycle,
 )
-from local_aws.frontdoor import serve_in_thread
-from local_aws.iam_enforcement import Enforcer
-from local_aws.models import register
-from local_aws.oauth import TokenEndpoint
+from local_aws.emulator.frontdoor import serve_in_thread
+from local_aws.emulator.iam_enforcement import Enforcer
+from local_aws.emulator.models import register
+from local_aws.emulator.oauth import TokenEndpoint
 
 HOST = "127.0.0.1"
 

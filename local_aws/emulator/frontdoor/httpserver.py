@@ -6,10 +6,10 @@ import logging
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local_aws.frontdoor.messages import Request, Response, json_response
-from local_aws.frontdoor.pipeline import FrontDoor
+from local_aws.emulator.frontdoor.messages import Request, Response, json_response
+from local_aws.emulator.frontdoor.pipeline import FrontDoor
 
-LOG = logging.getLogger("local_aws.frontdoor")
+LOG = logging.getLogger("local_aws.emulator.frontdoor")
 HOST = "127.0.0.1"
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 

@@ -1,5 +1,5 @@
 """Lambda code signing on the emulator: what moto 5.2 lacks for it. Imported by the
-emulator process only, registered by `local_aws.models.register()`.
+emulator process only, registered by `local_aws.emulator.models.register()`.
 
 - Signer signing jobs (StartSigningJob, DescribeSigningJob): moto's signer backend keeps
   signing profiles only. A job here "signs" by copying the source object version to
@@ -42,7 +42,7 @@ from moto.signer.models import SignerBackend, signer_backends
 from moto.signer.responses import SignerResponse
 from moto.utilities.utils import get_partition
 
-from local_aws.models import _Emulated
+from local_aws.emulator.models import _Emulated
 
 SIGNED_SUFFIX = ".zip"
 
@@ -353,7 +353,7 @@ EMULATED_TYPES = (SigningProfile.cloudformation_type(), CodeSigningConfig.cloudf
 
 def register() -> None:
     """Serve the signing-job and code-signing-config APIs and make CloudFormation see the
-    models above. Idempotent; called from `local_aws.models.register()`."""
+    models above. Idempotent; called from `local_aws.emulator.models.register()`."""
     signer_urls.url_paths["{0}/signing-jobs$"] = SignerResponse.dispatch
     signer_urls.url_paths["{0}/signing-jobs/(?P<job_id>[^/]+)$"] = SignerResponse.dispatch
     SignerResponse.start_signing_job = _start_signing_job  # type: ignore[attr-defined]

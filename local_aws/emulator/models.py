@@ -6,7 +6,7 @@ creates is visible through the ordinary service APIs (ACM, CloudFront, API Gatew
 Cognito, WAFv2, Lambda versions and aliases, CodeDeploy).
 
 A stack's resource diff lists modifications in dependency order, with what refers to a
-replaced Lambda version among them (local_aws/stack_lifecycle.py runs updates, replacements
+replaced Lambda version among them (local_aws/emulator/stack_lifecycle.py runs updates, replacements
 and their cleanup as CloudFormation does). CodeDeploy deployments are not run:
 an alias under a `CodeDeployLambdaAliasUpdate` policy moves to the new version at once.
 Written against moto 5.2.5 (pinned in requirements-emulator.txt); the emulator's tests
@@ -959,7 +959,7 @@ class FunctionVersion(_Emulated, CloudFormationModel):
     Lambda does; refused, as Lambda refuses it, when nothing changed since the last version.
     Ref is the version's ARN. Every property is create-only: an update publishes a new version,
     and the replaced one is deleted once the stack's update is done, unless the template
-    retains it (local_aws/stack_lifecycle.py's cleanup)."""
+    retains it (local_aws/emulator/stack_lifecycle.py's cleanup)."""
 
     ATTRIBUTES = ("FunctionArn", "Version")
 
@@ -1447,7 +1447,8 @@ def _refuse_unemulated_types(resource_type: str) -> Any:
 
 def register() -> None:
     """Make moto's CloudFormation see the models above (its registry is cached)."""
-    __import__("local_aws.signing", fromlist=["register"]).register()  # Lambda code signing (imports this module)
+    # Lambda code signing (it imports this module)
+    __import__("local_aws.emulator.signing", fromlist=["register"]).register()
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()

@@ -25,9 +25,9 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from local_aws.frontdoor.access_logs import AccessLogWriter
-from local_aws.frontdoor.authorizer import CognitoAuthorizer, Unauthorized, UserPool, bearer_token
-from local_aws.frontdoor.definitions import (
+from local_aws.emulator.frontdoor.access_logs import AccessLogWriter
+from local_aws.emulator.frontdoor.authorizer import CognitoAuthorizer, Unauthorized, UserPool, bearer_token
+from local_aws.emulator.frontdoor.definitions import (
     ApiDefinition,
     DefinitionReader,
     DistributionReader,
@@ -35,17 +35,17 @@ from local_aws.frontdoor.definitions import (
     UnknownApi,
     UnknownDistribution,
 )
-from local_aws.frontdoor.events import EventContext, MalformedProxyResponse, proxy_event, proxy_response
-from local_aws.frontdoor.functions import DeployedFunctions, function_arn
-from local_aws.frontdoor.messages import Request, Response, json_response
-from local_aws.frontdoor.responses import Refusal, render_refusal
-from local_aws.frontdoor.routing import RouteMatch
-from local_aws.frontdoor.throttle import Throttles
-from local_aws.frontdoor.validation import body_errors, missing_parameters, missing_parameters_message
-from local_aws.frontdoor.waf import UnsupportedWebAcl, evaluate
-from local_aws.frontdoor.workers import CodeMismatch, WorkerPool
+from local_aws.emulator.frontdoor.events import EventContext, MalformedProxyResponse, proxy_event, proxy_response
+from local_aws.emulator.frontdoor.functions import DeployedFunctions, function_arn
+from local_aws.emulator.frontdoor.messages import Request, Response, json_response
+from local_aws.emulator.frontdoor.responses import Refusal, render_refusal
+from local_aws.emulator.frontdoor.routing import RouteMatch
+from local_aws.emulator.frontdoor.throttle import Throttles
+from local_aws.emulator.frontdoor.validation import body_errors, missing_parameters, missing_parameters_message
+from local_aws.emulator.frontdoor.waf import UnsupportedWebAcl, evaluate
+from local_aws.emulator.frontdoor.workers import CodeMismatch, WorkerPool
 
-LOG = logging.getLogger("local_aws.frontdoor")
+LOG = logging.getLogger("local_aws.emulator.frontdoor")
 INTEGRATION_TIMEOUT = 29.0  # API Gateway's limit on an integration, in seconds
 DEFAULT_CONTENT_TYPE = "application/json"
 

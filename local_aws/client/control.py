@@ -1,20 +1,20 @@
 """Start, check and stop the local AWS emulator (standard library only); print an
 environment's URL and callers' tokens.
 
-    python -m local_aws.control start    # idempotent: reuses a running emulator
-    python -m local_aws.control start --transaction-window-ms 200  # DynamoDB transactions in flight 200 ms
-    python -m local_aws.control status
-    python -m local_aws.control env      # shell exports that point AWS tools at it (the tooling account)
-    python -m local_aws.control env --env prod  # ... as the administrator of prod's account
-    python -m local_aws.control stop
-    python -m local_aws.control url   --env dev                  # the API's base URL (its distribution)
-    python -m local_aws.control url   --env dev --direct         # the stage's own URL (refused by its web ACL)
-    python -m local_aws.control token --env dev --customer alice  # a customer's access token
-    python -m local_aws.control token --env dev --client reporting  # a back-office client's token
+    python -m local_aws.client.control start    # idempotent: reuses a running emulator
+    python -m local_aws.client.control start --transaction-window-ms 200  # DynamoDB transactions in flight 200 ms
+    python -m local_aws.client.control status
+    python -m local_aws.client.control env      # shell exports that point AWS tools at it (the tooling account)
+    python -m local_aws.client.control env --env prod  # ... as the administrator of prod's account
+    python -m local_aws.client.control stop
+    python -m local_aws.client.control url   --env dev                  # the API's base URL (its distribution)
+    python -m local_aws.client.control url   --env dev --direct         # the stage's own URL (refused by its web ACL)
+    python -m local_aws.client.control token --env dev --customer alice  # a customer's access token
+    python -m local_aws.client.control token --env dev --client reporting  # a back-office client's token
 
 State lives in .emulator/ (pid, port, frontdoor_port, server log; the front door's function
 code and logs under frontdoor/). The port is EMULATOR_PORT if set, otherwise a free one; the
-front door (local_aws/frontdoor) gets another free one. Both listen on 127.0.0.1 only.
+front door (local_aws/emulator/frontdoor) gets another free one. Both listen on 127.0.0.1 only.
 `url` and `token` read the launched environment through boto3: run them with the project's
 .venv/bin/python.
 """
@@ -34,15 +34,16 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATE = Path(os.environ.get("EMULATOR_STATE_DIR", ROOT / ".emulator"))
 PYTHON = Path(os.environ.get("EMULATOR_PYTHON", ROOT / ".venv-emulator" / "bin" / "python"))
 HOST = "127.0.0.1"
+SERVER = "local_aws.emulator.server"  # the module the emulator's interpreter runs
 # Fake credentials: the emulator accepts any, and real ones must never be sent to it.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Variables that could route a call to a real account instead: always removed.
 UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-TRANSACTION_WINDOW = "EMULATOR_TRANSACTION_WINDOW_MS"  # read by local_aws/dynamodb_transactions.py
+TRANSACTION_WINDOW = "EMULATOR_TRANSACTION_WINDOW_MS"  # read by local_aws/emulator/dynamodb_transactions.py
 
 
 class EmulatorError(RuntimeError):
@@ -73,7 +74,7 @@ class Emulator:
             AWS_ENDPOINT_URL=self.url,
             AWS_CONFIG_FILE=os.devnull,
             AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-            # The public DNS as the emulator's zones make it (local_aws/public_dns.py): where
+            # The public DNS as the emulator's zones make it (local_aws/emulator/public_dns.py): where
             # blueprints.preflight asks whether the domain is delegated.
             BLUEPRINTS_DNS_RESOLVER=f"{HOST}:{self.port}",
             **CREDENTIALS,
@@ -108,13 +109,13 @@ def _free_port() -> int:
 def code_version() -> str:
     """What the emulator process runs: a restart is needed when this changes."""
     digest = hashlib.sha256()
-    # Every module of the package (the host-side ones too: simpler than a list to keep).
-    for path in (
-        *sorted((ROOT / "local_aws").glob("*.py")),
-        ROOT / "requirements-emulator.txt",
-        *sorted((ROOT / "local_aws" / "frontdoor").glob("*.py")),
-    ):
+    # Every module the emulator process runs (local_aws/emulator, at any depth), named and
+    # read, and the pinned requirements.
+    emulator = ROOT / "local_aws" / "emulator"
+    for path in sorted(emulator.rglob("*.py")):
+        digest.update(path.relative_to(emulator).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
+    digest.update((ROOT / "requirements-emulator.txt").read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -140,7 +141,7 @@ def start(
     """Start an emulator whose pid, port and log live in `state`, or return the one
     already running there. Several can run at once, each with its own state dir.
     `transaction_window_ms`: how long each DynamoDB transaction stays in flight, holding its
-    items (local_aws/dynamodb_transactions.py; default: EMULATOR_TRANSACTION_WINDOW_MS, else 0);
+    items (local_aws/emulator/dynamodb_transactions.py; default: EMULATOR_TRANSACTION_WINDOW_MS, else 0);
     it applies to an emulator this call starts, not to one already running."""
     running = current(state)
     if running is not None:
@@ -156,7 +157,7 @@ def start(
     state.mkdir(parents=True, exist_ok=True)
     with (state / "server.log").open("ab") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [str(PYTHON), "-m", "local_aws.server", "--port", str(port), "--frontdoor-port", str(frontdoor_port)],
+            [str(PYTHON), "-m", SERVER, "--port", str(port), "--frontdoor-port", str(frontdoor_port)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -244,7 +245,7 @@ def _start_options(argv: list[str]) -> int | None:
     """`start [--transaction-window-ms N]`."""
     import argparse  # noqa: PLC0415 - only this command needs it
 
-    parser = argparse.ArgumentParser(prog="python -m local_aws.control start")
+    parser = argparse.ArgumentParser(prog="python -m local_aws.client.control start")
     parser.add_argument(
         "--transaction-window-ms",
         type=int,
@@ -260,9 +261,9 @@ def _account_credentials(emulator: Emulator, argv: list[str]) -> dict[str, str]:
     import argparse  # noqa: PLC0415 - only this command needs it
 
     from blueprints.environments import load_project  # noqa: PLC0415 - needs the project's environment
-    from local_aws.accounts import admin_session  # noqa: PLC0415
+    from local_aws.client.accounts import admin_session  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(prog="python -m local_aws.control env")
+    parser = argparse.ArgumentParser(prog="python -m local_aws.client.control env")
     parser.add_argument("--env", required=True, help="an environment, e.g. dev: act in its account")
     env = load_project(ROOT / "sceptre_project").environment(parser.parse_args(argv).env)
     credentials = admin_session(emulator, env.settings.account_id, env.region).get_credentials()
@@ -278,9 +279,9 @@ def _callers(command: str, argv: list[str]) -> int:
     environment (boto3, the blueprints); the other commands need only the standard library."""
     import argparse  # noqa: PLC0415 - only these commands need it
 
-    from local_aws.callers import CallerError, Environment  # noqa: PLC0415 - needs boto3
+    from local_aws.client.callers import CallerError, Environment  # noqa: PLC0415 - needs boto3
 
-    parser = argparse.ArgumentParser(prog=f"python -m local_aws.control {command}")
+    parser = argparse.ArgumentParser(prog=f"python -m local_aws.client.control {command}")
     parser.add_argument("--env", required=True, help="a launched environment, e.g. dev")
     if command == "url":
         parser.add_argument(

@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local_aws.frontdoor.accounts import AccountClientFactory
-from local_aws.frontdoor.authorizer import UserPool
+from local_aws.emulator.frontdoor.accounts import AccountClientFactory
+from local_aws.emulator.frontdoor.authorizer import UserPool
 
 CLIENT_TTL = 10.0  # seconds a known client is trusted before it is looked up again
 

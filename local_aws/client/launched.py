@@ -30,10 +30,10 @@ from blueprints.accounts import deploy_session
 from blueprints.environments import load_project
 from blueprints.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
-from local_aws import control
-from local_aws.accounts import bootstrap_account, deployer_credentials
+from local_aws.client import control
+from local_aws.client.accounts import bootstrap_account, deployer_credentials
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = ROOT / "sceptre_project"
 SCEPTRE = str(Path(sys.executable).parent / "sceptre")
 

@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from local_aws.frontdoor.accounts import FIXED, Credentials
+from local_aws.emulator.frontdoor.accounts import FIXED, Credentials
 
-LOG = logging.getLogger("local_aws.frontdoor")
+LOG = logging.getLogger("local_aws.emulator.frontdoor")
 RUNTIME = Path(__file__).with_name("runtime.py")
 INIT_TIMEOUT = 10.0  # Lambda's limit for a cold start (importing the handler)
 # Executions of a function without reserved concurrency. On AWS it shares the account's

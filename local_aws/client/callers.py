@@ -2,9 +2,9 @@
 distribution; `direct_url` is the stage's own), and access
 tokens from its user pool for customers and back-office clients (main environment: boto3).
 
-    python -m local_aws.control url   --env dev [--direct]
-    python -m local_aws.control token --env dev --customer alice
-    python -m local_aws.control token --env dev --client reporting
+    python -m local_aws.client.control url   --env dev [--direct]
+    python -m local_aws.client.control token --env dev --customer alice
+    python -m local_aws.client.control token --env dev --client reporting
 
 A customer is a user of the pool, created on first use; each `token` call gives it a new
 random password and signs in with it (the administrator's password flow: local tooling
@@ -30,10 +30,10 @@ from blueprints.contract import BACKOFFICE_READ
 from blueprints.environments import load_project
 from blueprints.sceptre_adapter import render_environment
 from blueprints.verify import Endpoints, Reply, send
-from local_aws import control
-from local_aws.accounts import admin_session
+from local_aws.client import control
+from local_aws.client.accounts import admin_session
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "sceptre_project"
 BACKOFFICE_PREFIX = "backoffice-"
 
 

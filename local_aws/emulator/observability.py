@@ -19,7 +19,7 @@ from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricSta
 from moto.core.common_models import CloudFormationModel
 from moto.sns.models import sns_backends
 
-from local_aws.models import _Emulated
+from local_aws.emulator.models import _Emulated
 
 
 def _dimensions(items: list[dict[str, str]] | None) -> list[Dimension]:
@@ -248,7 +248,7 @@ OBSERVABILITY_TYPES = tuple(
 
 def register() -> None:
     """Check moto's CloudFormation sees the models above (imported before its registry is
-    first read, by local_aws/server.py)."""
+    first read, by local_aws/emulator/server.py)."""
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
