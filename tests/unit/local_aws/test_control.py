@@ -1,0 +1,70 @@
+"""The host-side control of the emulator: what decides that a running emulator is stale, and
+the deprecated `local_aws.control` alias."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from local_aws.client import control
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _emulator_tree(root: Path) -> Path:
+    module = root / "local_aws" / "emulator" / "patches" / "moto_fix.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("FIXED = True\n")
+    (root / "local_aws" / "emulator" / "server.py").write_text("")
+    (root / "requirements-emulator.txt").write_text("moto==5.2.5\n")
+    return module
+
+
+def test_the_code_version_follows_every_module_of_the_emulator_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _emulator_tree(tmp_path)
+    monkeypatch.setattr(control, "ROOT", tmp_path)
+    before = control.code_version()
+    module.write_text("FIXED = False\n")  # a module two levels down
+    assert control.code_version() != before
+    module.rename(module.with_name("renamed.py"))  # a module moved, its text the same
+    moved = control.code_version()
+    assert moved != before
+    (tmp_path / "local_aws" / "client").mkdir()
+    (tmp_path / "local_aws" / "client" / "callers.py").write_text("x = 1\n")  # host-side: not run by it
+    assert control.code_version() == moved
+    (tmp_path / "requirements-emulator.txt").write_text("moto==5.2.6\n")
+    assert control.code_version() != moved
+
+
+def test_the_server_module_the_emulator_runs_exists() -> None:
+    assert (ROOT / Path(*control.SERVER.split("."))).with_suffix(".py").is_file()
+
+
+def test_the_old_control_module_is_an_alias_that_warns() -> None:
+    from local_aws import control as old  # noqa: PLC0415 - the import under test
+
+    with pytest.warns(DeprecationWarning, match=r"local_aws\.client\.control"):
+        assert old.start is control.start
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert control.Emulator(1, 2, 3).url.endswith(":2")  # the new module itself never warns
+
+
+def test_python_m_local_aws_control_still_runs_the_command_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "local_aws.control", "status"],
+        cwd=ROOT,
+        env={"EMULATOR_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "no emulator running" in result.stderr
+    assert "deprecated: use local_aws.client.control" in result.stderr
