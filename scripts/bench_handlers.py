@@ -42,7 +42,8 @@ from blueprints.contract import CUSTOMER_SCOPE
 from blueprints.environments import load_project
 from blueprints.testing import TemplateAssertions
 from local_aws.client import control
-from local_aws.client.launched import ROOT, api_event, load_handler
+from local_aws.client.handlers import api_event, load_handler
+from local_aws.client.paths import ROOT
 
 LAMBDA_CODE = ROOT / "lambda_code"
 HANDLERS = {"payment handler": "payment_processor", "session handler": "session_manager"}

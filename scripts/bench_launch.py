@@ -19,7 +19,8 @@ from pathlib import Path
 from blueprints.sceptre_adapter import dependency_depth, render_environment
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account
-from local_aws.client.launched import PROJECT_DIR, sceptre_launch
+from local_aws.client.launched import sceptre_launch
+from local_aws.client.paths import PROJECT_DIR
 
 SCEPTRE_POLL_SECONDS = 4.0
 

@@ -38,14 +38,10 @@ from blueprints.environments import load_project
 from blueprints.functions import FUNCTIONS
 from local_aws.client.accounts import admin_session
 from local_aws.client.callers import Environment, claims
-from local_aws.client.launched import (
-    ROOT,
-    LaunchedEnvironment,
-    api_event,
-    environment_variables,
-    fresh_launch,
-    load_handler,
-)
+from local_aws.client.endpoint import environment_variables
+from local_aws.client.handlers import api_event, load_handler
+from local_aws.client.launched import LaunchedEnvironment, fresh_launch
+from local_aws.client.paths import ROOT
 from scripts.load_scenario import Customer, Ledger, Plan, Reply, Send, audit, threads
 
 ENV = "prod"

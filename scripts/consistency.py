@@ -17,7 +17,8 @@ import sys
 from blueprints.consistency import check, format_report
 from blueprints.core import ConfigError
 from blueprints.environments import load_project
-from local_aws.client.launched import PROJECT_DIR, LaunchedEnvironment, replication_report
+from local_aws.client.launched import LaunchedEnvironment, replication_report
+from local_aws.client.paths import PROJECT_DIR
 
 
 def main() -> int:

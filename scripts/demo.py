@@ -25,7 +25,8 @@ from blueprints.environments import load_project
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account
 from local_aws.client.callers import Environment, Reply, claims, send
-from local_aws.client.launched import PROJECT_DIR, LaunchedEnvironment, sceptre_launch
+from local_aws.client.launched import LaunchedEnvironment, sceptre_launch
+from local_aws.client.paths import PROJECT_DIR
 
 
 def show_outputs(env: LaunchedEnvironment) -> None:

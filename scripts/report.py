@@ -16,7 +16,7 @@ from blueprints import costs
 from blueprints.consistency import check
 from blueprints.environments import load_project, settings_table
 from blueprints.sceptre_adapter import dependency_depth, render_environment
-from local_aws.client.launched import PROJECT_DIR
+from local_aws.client.paths import PROJECT_DIR
 from scripts import ROOT, check_or_write
 
 PAGE = ROOT / "docs" / "environments.md"

@@ -18,7 +18,8 @@ import boto3
 from blueprints.accounts import assume, bootstrap
 from blueprints.core import ConfigError
 from blueprints.environments import load_project
-from local_aws.client import control
+from local_aws.client.endpoint import CREDENTIALS, Emulator, environment_variables
+from local_aws.client.paths import PROJECT_DIR
 
 ADMIN_ROLE = "OrganizationAccountAccessRole"
 TOOLING_ACCOUNT = "123456789012"  # where the emulator's fixed credentials act
@@ -29,19 +30,19 @@ def _role(url: str, pid: int, arn: str, session_name: str, region: str) -> boto3
     """One session per running emulator (its pid: a restarted one has forgotten them)."""
     del pid
     base = boto3.Session(
-        aws_access_key_id=control.CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=control.CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
     return assume(base, arn, session_name, region, endpoint_url=url)
 
 
-def admin_session(emulator: control.Emulator, account_id: str, region: str = "eu-west-1") -> boto3.Session:
+def admin_session(emulator: Emulator, account_id: str, region: str = "eu-west-1") -> boto3.Session:
     """A session acting as the administrator of `account_id` on the emulator (one per
     emulator, account and region; moto's session credentials do not expire while it runs)."""
     return _role(emulator.url, emulator.pid, f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE}", "local-admin", region)
 
 
-def deployer_credentials(emulator: control.Emulator, project_dir: Path, environment: str) -> dict[str, str]:
+def deployer_credentials(emulator: Emulator, project_dir: Path, environment: str) -> dict[str, str]:
     """Environment variables that make a command act as the environment's first deployer, as
     CI does: credentials of that role (assumed with the emulator's fixed credentials, which
     act in the tooling account), or none when the deployer is an account root (the fixed
@@ -63,16 +64,14 @@ def deployer_credentials(emulator: control.Emulator, project_dir: Path, environm
 
 
 def bootstrap_account(
-    emulator: control.Emulator,
+    emulator: Emulator,
     environment: str,
-    project_dir: Path = control.ROOT / "sceptre_project",
+    project_dir: Path = PROJECT_DIR,
     *,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict[str, str]:
     """Bootstrap `environment`'s account on `emulator` as its administrator, as
     `make bootstrap` does on AWS (idempotent); the bootstrap's outputs."""
-    from local_aws.client.launched import environment_variables  # noqa: PLC0415 - launched imports this module
-
     env = load_project(project_dir).environment(environment)
     with environment_variables(emulator.environment({})):
         return bootstrap(env, admin_session(emulator, env.settings.account_id, env.region), log=log)

@@ -30,10 +30,10 @@ from blueprints.contract import BACKOFFICE_READ
 from blueprints.environments import load_project
 from blueprints.sceptre_adapter import render_environment
 from blueprints.verify import Endpoints, Reply, send
-from local_aws.client import control
 from local_aws.client.accounts import admin_session
+from local_aws.client.endpoint import Emulator
+from local_aws.client.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "sceptre_project"
 BACKOFFICE_PREFIX = "backoffice-"
 
 
@@ -46,7 +46,7 @@ class Environment:
     """One launched environment, as its callers see it."""
 
     name: str
-    emulator: control.Emulator
+    emulator: Emulator
     project_dir: Path = PROJECT_DIR
 
     def _client(self, service: str, region: str) -> Any:
@@ -143,7 +143,7 @@ class Environment:
         return client_credentials_token(self.emulator, found, secret, scopes)
 
 
-def emulator_endpoints(emulator: control.Emulator, outputs: dict[str, dict[str, str]]) -> Endpoints:
+def emulator_endpoints(emulator: Emulator, outputs: dict[str, dict[str, str]]) -> Endpoints:
     """An environment's endpoints on the emulator's front door (`outputs`: of its cdn and
     api stacks), where a real deployment's are its domain, execute-api host and token URL."""
     api = outputs["api"]
@@ -154,7 +154,7 @@ def emulator_endpoints(emulator: control.Emulator, outputs: dict[str, dict[str, 
     )
 
 
-def client_credentials_token(emulator: control.Emulator, client_id: str, secret: str, scopes: tuple[str, ...]) -> str:
+def client_credentials_token(emulator: Emulator, client_id: str, secret: str, scopes: tuple[str, ...]) -> str:
     """The OAuth2 client-credentials grant against the emulator's token endpoint (which stands
     for the identity stack's `TokenUrl`)."""
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()

@@ -31,55 +31,36 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from local_aws.client.endpoint import CREDENTIALS, HOST, UNSET, Emulator
+from local_aws.client.paths import PROJECT_DIR, ROOT
+
 STATE = Path(os.environ.get("EMULATOR_STATE_DIR", ROOT / ".emulator"))
 PYTHON = Path(os.environ.get("EMULATOR_PYTHON", ROOT / ".venv-emulator" / "bin" / "python"))
-HOST = "127.0.0.1"
 SERVER = "local_aws.emulator.server"  # the module the emulator's interpreter runs
-# Fake credentials: the emulator accepts any, and real ones must never be sent to it.
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-# Variables that could route a call to a real account instead: always removed.
-UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 TRANSACTION_WINDOW = "EMULATOR_TRANSACTION_WINDOW_MS"  # read by local_aws/emulator/dynamodb_transactions.py
+
+# Emulator, CREDENTIALS, HOST and UNSET are local_aws.client.endpoint's, named here too: what
+# `start` returns and how callers point at it.
+__all__ = [
+    "CREDENTIALS",
+    "HOST",
+    "SERVER",
+    "TRANSACTION_WINDOW",
+    "UNSET",
+    "Emulator",
+    "EmulatorError",
+    "code_version",
+    "current",
+    "main",
+    "start",
+    "stop",
+]
 
 
 class EmulatorError(RuntimeError):
     """The emulator could not be started, or is not running."""
-
-
-@dataclass(frozen=True)
-class Emulator:
-    pid: int
-    port: int
-    frontdoor_port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def frontdoor_url(self) -> str:
-        """The local front door: <frontdoor_url>/distributions/<distribution id>/<path> (CloudFront)
-        and <frontdoor_url>/restapis/<api id>/<stage>/<path> (the stage's execute-api URL)."""
-        return f"http://{HOST}:{self.frontdoor_port}"
-
-    def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        """`base` (default: this process's environment) pointed at the emulator, for
-        boto3, Sceptre and the AWS CLI alike, with nothing left that reaches real AWS."""
-        env = {k: v for k, v in (os.environ if base is None else base).items() if k not in UNSET}
-        env.update(
-            AWS_ENDPOINT_URL=self.url,
-            AWS_CONFIG_FILE=os.devnull,
-            AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-            # The public DNS as the emulator's zones make it (local_aws/emulator/public_dns.py): where
-            # blueprints.preflight asks whether the domain is delegated.
-            BLUEPRINTS_DNS_RESOLVER=f"{HOST}:{self.port}",
-            **CREDENTIALS,
-        )
-        return env
 
 
 def _alive(pid: int) -> bool:
@@ -261,11 +242,11 @@ def _account_credentials(emulator: Emulator, argv: list[str]) -> dict[str, str]:
     import argparse  # noqa: PLC0415 - only this command needs it
 
     from blueprints.environments import load_project  # noqa: PLC0415 - needs the project's environment
-    from local_aws.client.accounts import admin_session  # noqa: PLC0415
+    from local_aws.client.accounts import admin_session  # noqa: PLC0415 - needs boto3
 
     parser = argparse.ArgumentParser(prog="python -m local_aws.client.control env")
     parser.add_argument("--env", required=True, help="an environment, e.g. dev: act in its account")
-    env = load_project(ROOT / "sceptre_project").environment(parser.parse_args(argv).env)
+    env = load_project(PROJECT_DIR).environment(parser.parse_args(argv).env)
     credentials = admin_session(emulator, env.settings.account_id, env.region).get_credentials()
     return {
         "AWS_ACCESS_KEY_ID": credentials.access_key,

@@ -9,32 +9,28 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import yaml
 
-from blueprints import contract
 from blueprints.accounts import deploy_session
 from blueprints.environments import load_project
 from blueprints.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
 from blueprints.sceptre_adapter import RenderedStack, render_environment
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account, deployer_credentials
+from local_aws.client.endpoint import Emulator
+from local_aws.client.paths import PROJECT_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT_DIR = ROOT / "sceptre_project"
 SCEPTRE = str(Path(sys.executable).parent / "sceptre")
 
 
@@ -45,7 +41,7 @@ class Launch:
 
 
 def sceptre_launch(
-    emulator: control.Emulator,
+    emulator: Emulator,
     environment: str,
     project_dir: Path = PROJECT_DIR,
     *,
@@ -67,7 +63,7 @@ def sceptre_launch(
 
 
 @contextlib.contextmanager
-def fresh_launch(environment: str) -> Iterator[tuple[control.Emulator, Path]]:
+def fresh_launch(environment: str) -> Iterator[tuple[Emulator, Path]]:
     """`environment` bootstrapped and launched (`sceptre launch`) on an emulator of its own, with
     this process pointed at it, and stopped afterwards: the emulator and its state directory.
     A launch that fails ends the process with Sceptre's last output (for benchmarks)."""
@@ -191,69 +187,6 @@ class LaunchedEnvironment:
         name = self.output("functions", f"{spec.title}FunctionName")
         variables: dict[str, str] = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
         return variables
-
-
-@contextlib.contextmanager
-def environment_variables(variables: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def load_handler(source_dir: str) -> ModuleType:
-    """A fresh import of lambda_code/<source_dir>/handler.py, as in a new container: its
-    settings and clients (common.clients, made on first use) read the environment. The
-    shared `common` package, imported afresh too, sits beside the handler, and the API
-    contract is the top-level `contract`, as in the deployed package."""
-    if str(ROOT / "lambda_code") not in sys.path:
-        sys.path.insert(0, str(ROOT / "lambda_code"))
-    for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
-        del sys.modules[name]
-    sys.modules["contract"] = contract
-    path = ROOT / "lambda_code" / source_dir / "handler.py"
-    module_spec = importlib.util.spec_from_file_location(f"handler_{source_dir}", path)
-    assert module_spec is not None and module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
-
-
-def api_event(
-    method: str,
-    resource: str,
-    body: object = None,
-    *,
-    headers: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-    claims: dict[str, str] | None = None,
-    **path: str,
-) -> dict[str, Any]:
-    """An API Gateway proxy event for `resource` (path parameters filled in), with the
-    `claims` of the token the authorizer verified, if any."""
-    concrete = resource
-    for key, value in path.items():
-        concrete = concrete.replace("{" + key + "}", value)
-    return {
-        "httpMethod": method,
-        "resource": resource,
-        "path": concrete,
-        "pathParameters": path or None,
-        "queryStringParameters": query,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "requestContext": {
-            "requestId": f"local-{uuid.uuid4()}",
-            "stage": "v1",
-            **({"authorizer": {"claims": claims}} if claims is not None else {}),
-        },
-        "body": None if body is None else json.dumps(body),
-    }
 
 
 def replication_report(environments: list[LaunchedEnvironment]) -> tuple[list[str], bool]:

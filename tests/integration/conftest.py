@@ -21,7 +21,9 @@ import pytest
 from blueprints.environments import load_project
 from local_aws.client import control
 from local_aws.client.accounts import admin_session
-from local_aws.client.launched import PROJECT_DIR, Launch, LaunchedEnvironment, environment_variables, sceptre_launch
+from local_aws.client.endpoint import environment_variables
+from local_aws.client.launched import Launch, LaunchedEnvironment, sceptre_launch
+from local_aws.client.paths import PROJECT_DIR
 from scripts.bootstrap import bootstrap
 
 ENVIRONMENTS = ("dev", "prod")  # launched once per session

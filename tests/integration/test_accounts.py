@@ -15,7 +15,9 @@ from blueprints.accounts import WrongAccountError
 from blueprints.environments import load_project
 from local_aws.client import control
 from local_aws.client.accounts import TOOLING_ACCOUNT, admin_session
-from local_aws.client.launched import PROJECT_DIR, environment_variables, sceptre_launch
+from local_aws.client.endpoint import environment_variables
+from local_aws.client.launched import sceptre_launch
+from local_aws.client.paths import PROJECT_DIR
 from scripts.bootstrap import bootstrap
 from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator, tooling_client
 

@@ -23,7 +23,8 @@ from blueprints.core import Context
 from blueprints.data import DataBlueprint
 from local_aws.client import control
 from local_aws.client.accounts import deployer_credentials
-from local_aws.client.launched import environment_variables, sceptre_launch
+from local_aws.client.endpoint import environment_variables
+from local_aws.client.launched import sceptre_launch
 from scripts.recover import run as recover_stack
 from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
 

@@ -92,7 +92,7 @@ def test_the_deploy_role_may_act_on_its_environments_stacks_only(launched, emula
     """The deploy role's CloudFormation calls are checked too: its own stacks, and nothing
     else (ListStacks takes no stack, and its policy does not grant it)."""
     from blueprints.accounts import deploy_session  # noqa: PLC0415
-    from local_aws.client.launched import environment_variables  # noqa: PLC0415
+    from local_aws.client.endpoint import environment_variables  # noqa: PLC0415
 
     with environment_variables(emulator.environment({})):
         cloudformation = deploy_session(launched["dev"].settings, doing="test").client("cloudformation")
@@ -106,7 +106,7 @@ def test_the_deploy_role_may_use_the_artifacts_bucket_as_its_policy_says(launche
     """Its S3 calls are checked too: packages read and written in the artifacts bucket, only
     signing jobs' outputs deleted, no other bucket listed."""
     from blueprints.accounts import deploy_session  # noqa: PLC0415
-    from local_aws.client.launched import environment_variables  # noqa: PLC0415
+    from local_aws.client.endpoint import environment_variables  # noqa: PLC0415
 
     dev = launched["dev"]
     artifacts, logs = dev.output("storage", "ArtifactsBucketName"), dev.output("storage", "LogsBucketName")

@@ -16,7 +16,9 @@ import pytest
 
 from blueprints.environments import load_project
 from local_aws.client import control
-from local_aws.client.launched import PROJECT_DIR, environment_variables, sceptre_launch
+from local_aws.client.endpoint import environment_variables
+from local_aws.client.launched import sceptre_launch
+from local_aws.client.paths import PROJECT_DIR
 from scripts import preflight as preflight_script
 from tests.integration.conftest import account_client, bootstrap_account, start_emulator, tooling_client
 

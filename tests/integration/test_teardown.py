@@ -20,7 +20,8 @@ from blueprints.sceptre_adapter import render_environment
 from blueprints.teardown import teardown
 from local_aws.client import control
 from local_aws.client.accounts import deployer_credentials
-from local_aws.client.launched import environment_variables, sceptre_launch
+from local_aws.client.endpoint import environment_variables
+from local_aws.client.launched import sceptre_launch
 from tests.integration.conftest import account_client, bootstrap_account, copy_project, start_emulator
 
 pytestmark = pytest.mark.integration

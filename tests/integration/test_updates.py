@@ -13,7 +13,8 @@ import yaml
 from blueprints.recover import RecoveryFailed
 from local_aws.client import control
 from local_aws.client.accounts import deployer_credentials
-from local_aws.client.launched import environment_variables, sceptre_launch
+from local_aws.client.endpoint import environment_variables
+from local_aws.client.launched import sceptre_launch
 from scripts.recover import run as recover_stack
 from tests.integration.conftest import bootstrap_account, copy_project, start_emulator
 from tests.integration.test_guard import OwnLaunch

@@ -14,7 +14,7 @@ import pytest
 
 from blueprints.verify import stack_outputs, verify
 from local_aws.client.callers import emulator_endpoints
-from local_aws.client.launched import PROJECT_DIR, ROOT
+from local_aws.client.paths import PROJECT_DIR, ROOT
 from tests.integration.conftest import admin
 
 pytestmark = pytest.mark.integration

@@ -20,7 +20,7 @@ from blueprints.network import NetworkBlueprint, NetworkConfig
 from blueprints.openapi import Server, backoffice_scheme, document
 from blueprints.reference import INVARIANT, PER_ENVIRONMENT, build, stack_settings
 from blueprints.sceptre_adapter import render_environment
-from local_aws.client.launched import api_event
+from local_aws.client.handlers import api_event
 from scripts.new_environment import main as new_environment
 from tests.conftest import ROOT
 

@@ -15,7 +15,7 @@ from moto import mock_aws
 from blueprints.contract import CUSTOMER_SCOPE
 from blueprints.environments import load_project
 from blueprints.testing import TemplateAssertions
-from local_aws.client.launched import api_event, load_handler
+from local_aws.client.handlers import api_event, load_handler
 from tests.conftest import PROJECT_DIR
 
 TABLES = ("TransactionsTable", "SessionsTable", "IdempotencyTable")

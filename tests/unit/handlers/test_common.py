@@ -21,7 +21,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_aws.client.launched import ROOT
+from local_aws.client.paths import ROOT
 
 COMMON = ROOT / "lambda_code" / "common"
 

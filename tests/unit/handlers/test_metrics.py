@@ -16,7 +16,7 @@ from aws_lambda_powertools import Metrics as PowertoolsMetrics
 from aws_lambda_powertools.metrics.provider import cold_start as powertools_cold_start
 
 from blueprints.contract import BACKOFFICE_READ
-from local_aws.client.launched import ROOT
+from local_aws.client.paths import ROOT
 from tests.unit.handlers.conftest import CUSTOMER, backoffice, body, customer, event
 
 NAMESPACE = "payments/dev"
