@@ -16,7 +16,7 @@ from typing import Any
 from moto.cloudformation.models import Change, ChangeSet
 from moto.cloudformation.responses import CloudFormationResponse
 
-from local_aws.emulator.stack_lifecycle import _at, _resolved, create_only
+from local_aws.emulator.templates import create_only, resolved, value_at
 
 _create_change_set = CloudFormationResponse.create_change_set
 
@@ -63,8 +63,8 @@ def resource_changes(
         if after is None:
             changes.append(("Remove", name, before["Type"], None, []))
             continue
-        was = _resolved(before, _plain(old_parameters))
-        now = _resolved(after, {**_plain(old_parameters), **_plain(new_parameters)})
+        was = resolved(before, _plain(old_parameters))
+        now = resolved(after, {**_plain(old_parameters), **_plain(new_parameters)})
         if was == now:
             continue
         if was["Type"] != now["Type"]:
@@ -74,7 +74,7 @@ def resource_changes(
         details, replacement = [], "False"
         properties = sorted(set(was.get("Properties", {})) | set(now.get("Properties", {})))
         for prop in properties:
-            if _at(was.get("Properties", {}), (prop,)) == _at(now.get("Properties", {}), (prop,)):
+            if value_at(was.get("Properties", {}), (prop,)) == value_at(now.get("Properties", {}), (prop,)):
                 continue
             recreation = (
                 "Always" if prop in always or "*" in always else "Conditionally" if prop in conditionally else "Never"

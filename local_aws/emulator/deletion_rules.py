@@ -1,6 +1,7 @@
 """Deleting as AWS deletes, where moto 5.2 deletes what it should not or cannot delete what it
 should, so that an environment's teardown meets here what it meets on AWS. Imported by the
-emulator process (server.py), which calls `register()` after local_aws.emulator.models.register().
+emulator process; local_aws/emulator/registry.py calls `register()` last (it wraps the stack
+deletion and the certificate model).
 
 - A stack's deletion runs dependents first, and a resource that cannot be deleted leaves the
   stack DELETE_FAILED with a DELETE_FAILED event naming the resource and AWS's reason (moto
@@ -49,8 +50,9 @@ from moto.s3.exceptions import BucketNotEmpty
 from moto.s3.models import S3Backend
 from moto.utilities.utils import get_partition
 
-from local_aws.emulator.models import Certificate, references
+from local_aws.emulator.services.acm import Certificate
 from local_aws.emulator.stack_lifecycle import failure_reason
+from local_aws.emulator.templates import references
 
 RELEASE_VARIABLE = "MOTO_LAMBDA_ENI_RELEASE_SECONDS"
 DEFAULT_RELEASE_SECONDS = 2.0

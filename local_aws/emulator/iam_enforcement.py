@@ -33,8 +33,7 @@ from moto.iam.models import iam_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sts.models import sts_backends
 
-from local_aws.emulator.models import REQUEST_CONTEXT
-from local_aws.emulator.resource_policies import decision
+from local_aws.emulator.resource_policies import REQUEST_CONTEXT, decision
 
 _CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 

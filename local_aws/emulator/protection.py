@@ -1,10 +1,10 @@
-"""Encryption, retention and rotation as CloudFormation sets them, where moto's own
-CloudFormation models drop them, and the AWS::SecretsManager::RotationSchedule model it
-lacks. Without these, a launched stack would read back unencrypted and unlocked however
-its template says otherwise. Imported by the emulator process (server.py), which calls
-`register()` after local_aws.emulator.models.register().
+"""Encryption, retention and Object Lock as CloudFormation sets them, where moto's own
+CloudFormation models drop them (the rotation schedule is a model:
+local_aws/emulator/services/secretsmanager.py). Without these, a launched stack would read back
+unencrypted and unlocked however its template says otherwise. Registered by
+local_aws/emulator/registry.py, after the models and the code signing patches.
 
-What each patch restores (moto 5.2, local_aws.emulator.models.MOTO_VERSION):
+What each patch restores (moto 5.2, local_aws.emulator.services.base.MOTO_VERSION):
 - AWS::KMS::Key: the key policy kept as JSON text (moto keeps the template's object, and
   then fails on every call that checks the policy), and tags in KMS's own shape (moto fails
   on a template's tags).
@@ -20,64 +20,19 @@ What each patch restores (moto 5.2, local_aws.emulator.models.MOTO_VERSION):
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
-from moto.cloudformation import parsing
-from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models.table import Table
 from moto.kms.models import Key
 from moto.logs.models import LogGroup
 from moto.s3.exceptions import AccessDeniedByLock
 from moto.s3.models import FakeBucket, S3Backend
-from moto.secretsmanager.models import secretsmanager_backends
 
-from local_aws.emulator.models import REQUEST_CONTEXT, _Emulated
-from local_aws.emulator.resource_policies import ANYONE, decision
+from local_aws.emulator.resource_policies import ANYONE, REQUEST_CONTEXT, decision
 
 DAY = 86400
-
-
-class RotationSchedule(_Emulated, CloudFormationModel):
-    """The secret's rotation configuration (function and interval) as Secrets Manager keeps
-    it, so DescribeSecret shows what the stack declared; Ref is the secret's ARN, as
-    CloudFormation answers for this type. The emulator has no scheduler and runs no Lambda
-    functions (no Docker), so nothing is rotated here: the rotation function is tested
-    in-process through moto's own RotateSecret (tests/unit/handlers/test_rotator.py)."""
-
-    def __init__(self, secret_arn: str) -> None:
-        self.physical_resource_id = self.id = secret_arn
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SecretsManager::RotationSchedule"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
-        props = cloudformation_json["Properties"]
-        secret = secretsmanager_backends[account_id][region_name].describe_secret(props["SecretId"])
-        days = int(props.get("RotationRules", {}).get("AutomaticallyAfterDays", 0))
-        if props.get("HostedRotationLambda") or not props.get("RotationLambdaARN") or days < 1:
-            raise ValueError(
-                f"{resource_name}: the emulator models rotation by a function (RotationLambdaARN) every "
-                "RotationRules.AutomaticallyAfterDays days only"
-            )
-        secret.rotation_requested = secret.rotation_enabled = True  # DescribeSecret shows rotation once requested
-        secret.rotation_lambda_arn = props["RotationLambdaARN"]
-        secret.auto_rotate_after_days = days
-        secret.next_rotation_date = int(time.time()) + days * DAY
-        return cls(secret.arn)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        backend = secretsmanager_backends[account_id][self.id.split(":")[3]]
-        if backend._is_valid_identifier(self.id):
-            secret = backend.describe_secret(self.id)
-            secret.rotation_enabled, secret.rotation_lambda_arn = False, ""
-            secret.auto_rotate_after_days, secret.next_rotation_date = 0, None
 
 
 def _log_group_key(group: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
@@ -168,7 +123,7 @@ def _delete_unless_denied(
 
 
 def register() -> None:
-    """Patch moto's models (once) and check moto's CloudFormation sees the rotation model."""
+    """Patch moto's models (once)."""
     if getattr(Key, "_protection_patched", False):
         return
     S3Backend.delete_object = _delete_unless_denied  # type: ignore[method-assign]
@@ -178,8 +133,6 @@ def register() -> None:
     _after(FakeBucket, _bucket_lock)
     _after(LambdaFunction, _function_key)
     Key._protection_patched = True  # type: ignore[attr-defined]
-    if RotationSchedule.cloudformation_type() not in parsing.get_model_map():
-        raise RuntimeError("the RotationSchedule model is not registered")
 
 
-__all__ = ["RotationSchedule", "register"]
+__all__ = ["register"]

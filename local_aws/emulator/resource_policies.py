@@ -15,6 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 ANYONE = "*"
+# The request context resource policies are evaluated with: the emulator's loopback link
+# stands in for TLS, so aws:SecureTransport is true.
+REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 
 _OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": lambda value, wanted: value == wanted,

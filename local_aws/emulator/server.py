@@ -1,5 +1,5 @@
-"""Emulator process: register the extra CloudFormation models, then serve moto on
-127.0.0.1 only, with the Cognito OAuth2 token endpoint moto lacks (local_aws/emulator/oauth.py)
+"""Emulator process: register what the emulator adds to moto (local_aws/emulator/registry.py),
+then serve moto on 127.0.0.1 only, with the Cognito OAuth2 token endpoint moto lacks (local_aws/emulator/oauth.py)
 in front of it, and the identity policies of the stacks' roles enforced on their calls
 (local_aws/emulator/iam_enforcement.py), and DynamoDB's transaction conflicts
 (local_aws/emulator/dynamodb_transactions.py). Run with the emulator's interpreter:
@@ -17,20 +17,9 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from local_aws.emulator import (
-    alarm_actions,
-    change_sets,
-    deletion_rules,
-    dynamodb_transactions,
-    lambda_limits,
-    observability,
-    protection,
-    public_dns,
-    stack_lifecycle,
-)
+from local_aws.emulator import public_dns, registry
 from local_aws.emulator.frontdoor import serve_in_thread
 from local_aws.emulator.iam_enforcement import Enforcer
-from local_aws.emulator.models import register
 from local_aws.emulator.oauth import TokenEndpoint
 
 HOST = "127.0.0.1"
@@ -45,15 +34,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--frontdoor-port", type=int, help="also serve the API Gateway front door on this port")
     args = parser.parse_args()
-    register()
-    stack_lifecycle.register()
-    change_sets.register()
-    observability.register()
-    protection.register()
-    lambda_limits.register()
-    alarm_actions.register()
-    dynamodb_transactions.register()
-    deletion_rules.register()  # after models.register(): wraps its stack deletion and certificates
+    registry.register()
     # What moto.server.main does, with the token endpoint wrapped around moto's app.
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
     signal.signal(signal.SIGINT, _exit)

@@ -1,5 +1,5 @@
 """Lambda code signing on the emulator: what moto 5.2 lacks for it. Imported by the
-emulator process only, registered by `local_aws.emulator.models.register()`.
+emulator process only, registered by local_aws/emulator/registry.py.
 
 - Signer signing jobs (StartSigningJob, DescribeSigningJob): moto's signer backend keeps
   signing profiles only. A job here "signs" by copying the source object version to
@@ -32,7 +32,6 @@ from moto.awslambda import urls as lambda_urls
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
-from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError
 from moto.moto_api._internal import mock_random
@@ -42,7 +41,7 @@ from moto.signer.models import SignerBackend, signer_backends
 from moto.signer.responses import SignerResponse
 from moto.utilities.utils import get_partition
 
-from local_aws.emulator.models import _Emulated
+from local_aws.emulator.services.base import EmulatedResource
 
 SIGNED_SUFFIX = ".zip"
 
@@ -161,7 +160,7 @@ def _describe_signing_job(self: SignerResponse) -> str:
 # --- CloudFormation models ------------------------------------------------------------------
 
 
-class SigningProfile(_Emulated, CloudFormationModel):
+class SigningProfile(EmulatedResource, CloudFormationModel):
     """AWS::Signer::SigningProfile through moto's signer backend. Ref is the profile's ARN;
     CloudFormation names the profile (ProfileName is read-only in the resource schema)."""
 
@@ -225,7 +224,7 @@ def _config_document(arn: str, config_id: str, props: dict[str, Any]) -> dict[st
     }
 
 
-class CodeSigningConfig(_Emulated, CloudFormationModel):
+class CodeSigningConfig(EmulatedResource, CloudFormationModel):
     """AWS::Lambda::CodeSigningConfig, kept on moto's Lambda backend. Ref is its ARN;
     updates keep the ARN, as Lambda's UpdateCodeSigningConfig does."""
 
@@ -348,12 +347,12 @@ def _bucket_update_with_versioning(  # type: ignore[no-untyped-def]
     return _versioning(bucket, cloudformation_json, account_id, region_name)
 
 
-EMULATED_TYPES = (SigningProfile.cloudformation_type(), CodeSigningConfig.cloudformation_type())
+MODELS = (SigningProfile, CodeSigningConfig)
 
 
 def register() -> None:
-    """Serve the signing-job and code-signing-config APIs and make CloudFormation see the
-    models above. Idempotent; called from `local_aws.emulator.models.register()`."""
+    """Serve the signing-job and code-signing-config APIs, and keep the functions' and buckets'
+    settings code signing needs. Idempotent."""
     signer_urls.url_paths["{0}/signing-jobs$"] = SignerResponse.dispatch
     signer_urls.url_paths["{0}/signing-jobs/(?P<job_id>[^/]+)$"] = SignerResponse.dispatch
     SignerResponse.start_signing_job = _start_signing_job  # type: ignore[attr-defined]
@@ -364,8 +363,3 @@ def register() -> None:
     LambdaFunction.update_from_cloudformation_json = classmethod(_function_update_with_code_signing)  # type: ignore[method-assign,assignment]
     FakeBucket.create_from_cloudformation_json = classmethod(_bucket_with_versioning)  # type: ignore[method-assign,assignment]
     FakeBucket.update_from_cloudformation_json = classmethod(_bucket_update_with_versioning)  # type: ignore[method-assign,assignment]
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
-    missing = [t for t in EMULATED_TYPES if t not in parsing.get_model_map()]
-    if missing:
-        raise RuntimeError(f"emulated CloudFormation models not registered: {missing}")

@@ -47,10 +47,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 import threading
 from dataclasses import dataclass, field
-from functools import cache
 from graphlib import TopologicalSorter
 from typing import Any
 
@@ -63,7 +61,8 @@ from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.core import TaggedEC2Resource
 
-from local_aws.emulator.models import REPLACED_ON_EVERY_UPDATE, references
+from local_aws.emulator.services.awslambda import REPLACED_ON_EVERY_UPDATE
+from local_aws.emulator.templates import create_only_paths, references, resolved, value_at
 
 RETAINED_ON_ROLLBACK_OF_CREATE = frozenset({"Retain"})
 
@@ -262,9 +261,9 @@ def _replaces(
     (parameter values, and the physical ids of resources replaced before it, included)."""
     if before["Type"] != after["Type"] or after["Type"] in REPLACED_ON_EVERY_UPDATE:
         return True
-    was, now = _resolved(before, old).get("Properties", {}), _resolved(after, new).get("Properties", {})
+    was, now = resolved(before, old).get("Properties", {}), resolved(after, new).get("Properties", {})
     return any(
-        _at(was, path) != _at(now, path) or references(_at(after.get("Properties", {}), path)) & moved
+        value_at(was, path) != value_at(now, path) or references(value_at(after.get("Properties", {}), path)) & moved
         for path in create_only_paths(after["Type"])
     )
 
@@ -562,11 +561,11 @@ def planned_changes(
         if after is None:
             changes[name] = "Update:Delete"
             continue
-        was, now = _resolved(before, old_parameters), _resolved(after, new_parameters or old_parameters)
+        was, now = resolved(before, old_parameters), resolved(after, new_parameters or old_parameters)
         if was == now:
             continue
         if was["Type"] != now["Type"] or any(
-            _at(was.get("Properties", {}), path) != _at(now.get("Properties", {}), path)
+            value_at(was.get("Properties", {}), path) != value_at(now.get("Properties", {}), path)
             for path in create_only_paths(was["Type"])
         ):
             changes[name] = "Update:Replace"
@@ -600,57 +599,6 @@ def _matches(statement: dict[str, Any], element: str, value: str) -> bool:
         return False
     patterns = patterns if isinstance(patterns, list) else [patterns]
     return any(fnmatch.fnmatchcase(value, p) for p in patterns) is wanted
-
-
-@cache
-def create_only(resource_type: str) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
-    """Property paths whose change replaces a resource of this type, (always, conditionally), from
-    the CloudFormation resource schema (cfn-lint's copy); a type it does not know: any change
-    of any property, the empty path."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # noqa: PLC0415 - only when an update is checked
-
-    try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
-    except Exception:
-        return ((),), ()
-
-    def paths(key: str) -> tuple[tuple[str, ...], ...]:
-        return tuple(tuple(p.removeprefix("/properties/").split("/")) for p in schema.get(key, []))
-
-    return paths("createOnlyProperties"), paths("conditionalCreateOnlyProperties")
-
-
-def create_only_paths(resource_type: str) -> tuple[tuple[str, ...], ...]:
-    """Every path whose change replaces the resource or may (conditional ones count)."""
-    always, conditionally = create_only(resource_type)
-    return always + conditionally
-
-
-def _at(properties: Any, path: tuple[str, ...]) -> Any:
-    node = properties
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
-def _resolved(node: Any, parameters: dict[str, Any]) -> Any:
-    """A template fragment with parameter references replaced by their values (Ref and
-    Fn::Sub's ${Name}), so that a new parameter value counts as the change it is."""
-    if isinstance(node, dict):
-        if set(node) == {"Ref"} and node["Ref"] in parameters:
-            return parameters[node["Ref"]]
-        if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
-            return re.sub(
-                r"\$\{([^!}.]+)\}",
-                lambda m: str(parameters.get(m.group(1), m.group(0))),
-                node["Fn::Sub"],
-            )
-        return {key: _resolved(value, parameters) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_resolved(item, parameters) for item in node]
-    return node
 
 
 def register() -> None:
