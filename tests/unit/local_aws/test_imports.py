@@ -1,0 +1,124 @@
+"""The import graph of local_aws, read from the source (nothing of it is imported: the emulator's
+modules need moto server's dependencies, which this environment lacks): no module imports
+itself through others, however late or hidden the import (inside a function, `__import__`,
+`importlib.import_module`), and the host-side client never imports the emulator or moto."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+PACKAGE = "local_aws"
+EMULATOR = "local_aws.emulator"
+CLIENT = "local_aws.client"
+SERVER_ONLY = ("moto", "werkzeug", "flask", "joserfc", "dns")  # what .venv-emulator alone has for local_aws
+
+
+def modules(root: Path = ROOT) -> dict[str, Path]:
+    """Every module of the package under `root`, by dotted name (a package by its own)."""
+    found = {}
+    for path in sorted((root / PACKAGE).rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _dynamic(node: ast.Call) -> str | None:
+    """The module named by `__import__("...")` or `importlib.import_module("...")`."""
+    func = node.func
+    named = (isinstance(func, ast.Name) and func.id == "__import__") or (
+        isinstance(func, ast.Attribute) and func.attr == "import_module"
+    )
+    if named and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        return node.args[0].value
+    return None
+
+
+def imported(name: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
+    """Every module `name` (at `path`) imports, at any depth of its code: `import m` is m,
+    `from m import x` is m.x when that is a module of `known`, else m (a package's own
+    `__init__` counts only when something is taken from it)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join([*parts[: len(parts) - node.level + 1], *([base] if base else [])])
+            for alias in node.names:
+                yield f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+        elif isinstance(node, ast.Call) and (target := _dynamic(node)):
+            yield target
+
+
+def graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the modules of the package it imports."""
+    known = modules(root)
+    return {
+        name: {target for target in imported(name, path, known) if target in known and target != name}
+        for name, path in known.items()
+    }
+
+
+def cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One import circle, as the modules along it (the first repeated at the end), or None."""
+    try:
+        tuple(TopologicalSorter(edges).static_order())
+    except CycleError as err:
+        return list(reversed(err.args[1]))
+    return None
+
+
+def test_the_graph_sees_late_and_hidden_imports(tmp_path: Path) -> None:
+    package = tmp_path / PACKAGE
+    (package / "emulator").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "emulator" / "__init__.py").write_text("")
+    (package / "emulator" / "models.py").write_text(
+        'def register():\n    __import__("local_aws.emulator.signing", fromlist=["register"]).register()\n'
+    )
+    (package / "emulator" / "signing.py").write_text("from local_aws.emulator.models import Base\n")
+    (package / "emulator" / "lazy.py").write_text("def f():\n    from . import models\n")
+    edges = graph(tmp_path)
+    assert edges["local_aws.emulator.models"] == {"local_aws.emulator.signing"}
+    assert edges["local_aws.emulator.lazy"] == {"local_aws.emulator.models"}
+    found = cycle(edges)
+    assert found is not None
+    assert set(found) == {"local_aws.emulator.models", "local_aws.emulator.signing"}
+
+
+def test_no_import_circle_anywhere_in_local_aws() -> None:
+    found = cycle(graph())
+    assert found is None, "import circle: " + " -> ".join(found or [])
+
+
+def test_every_module_of_local_aws_is_in_the_emulator_or_the_client() -> None:
+    rooms = {"local_aws", "local_aws.control"}  # the package, and the deprecated alias of client.control
+    stray = [m for m in modules() if m not in rooms and not m.startswith((EMULATOR, CLIENT))]
+    assert stray == []
+
+
+@pytest.mark.parametrize("name", sorted(m for m in modules() if m.startswith(CLIENT)))
+def test_the_client_never_imports_the_emulator_or_its_dependencies(name: str) -> None:
+    wrong = sorted(
+        target
+        for target in imported(name, modules()[name], modules())
+        if target == EMULATOR or target.startswith(EMULATOR + ".") or target.split(".")[0] in SERVER_ONLY
+    )
+    assert wrong == [], f"{name} imports {wrong}: the project's .venv cannot import them"
+
+
+def test_the_emulator_never_imports_the_client() -> None:
+    wrong = {
+        name: sorted(t for t in targets if t.startswith(CLIENT) or t == "local_aws.control")
+        for name, targets in graph().items()
+        if name.startswith(EMULATOR)
+    }
+    assert {k: v for k, v in wrong.items() if v} == {}
