@@ -196,8 +196,8 @@ def stop(state: Path = STATE, timeout: float = 10.0) -> bool:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
     if command == "start":
-        emulator = start(transaction_window_ms=_start_options(argv[1:]))
-        print(f"local AWS emulator running at {emulator.url} (pid {emulator.pid})")
+        started = start(transaction_window_ms=_start_options(argv[1:]))
+        print(f"local AWS emulator running at {started.url} (pid {started.pid})")
     elif command == "stop":
         print("emulator stopped" if stop() else "no emulator was running")
     elif command in {"status", "env"}:

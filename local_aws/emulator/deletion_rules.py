@@ -175,7 +175,15 @@ def _delete_only_empty_bucket(self: S3Backend, bucket_name: str) -> Any:
 
 
 def _write_validation_records(create: Any) -> Any:
-    def created(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+    def created(
+        cls: Any,
+        /,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
         certificate = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
         described = acm_backends[account_id][region_name].describe_certificate(certificate.id).describe()
         records = {o["DomainName"]: o["ResourceRecord"] for o in described["Certificate"]["DomainValidationOptions"]}

@@ -117,7 +117,9 @@ def _policies(account: str, role_name: str) -> list[Any] | None:
     roles = [r for backend in iam_backends[account].values() for r in backend.roles.values() if r.name == role_name]
     if not roles:
         return None
-    documents = [*roles[0].policies.values(), *(p.document for p in roles[0].managed_policies.values())]
+    # A managed policy's document is its default version's (the policy itself has none).
+    managed = [v.document for p in roles[0].managed_policies.values() for v in p.versions if v.is_default]
+    documents = [*roles[0].policies.values(), *managed]
     return [json.loads(d) if isinstance(d, str) else d for d in documents]
 
 

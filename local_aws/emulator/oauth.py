@@ -194,7 +194,7 @@ def issue_access_token(
     }
     # The header moto's create_jwt writes: the kid is the one its JWKS publishes.
     header = {"kid": pool.json_web_key.kid, "alg": "RS256"}
-    return jwt.encode(header, claims, pool.json_web_key)
+    return str(jwt.encode(header, claims, pool.json_web_key))
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:

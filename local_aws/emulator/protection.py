@@ -65,37 +65,61 @@ def _function_key(function: Any, props: dict[str, Any], account_id: str, region_
 Restore = Callable[[Any, dict[str, Any], str, str], None]
 
 
-def _after(model: type, restore: Restore) -> None:
+def _after(model: Any, restore: Restore) -> None:
     """Run `restore` on what moto's create and update return."""
-    create = model.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    create = model.create_from_cloudformation_json.__func__
 
-    def created(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+    def created(
+        cls: Any,
+        /,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
         made = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
         restore(made, cloudformation_json["Properties"], account_id, region_name)
         return made
 
-    model.create_from_cloudformation_json = classmethod(created)  # type: ignore[attr-defined]
+    model.create_from_cloudformation_json = classmethod(created)
     # Where moto has no update for the type it ignores every change to it; the restored
     # settings are then applied to the resource in place (as CloudFormation updates them).
     update = getattr(model.update_from_cloudformation_json, "__func__", None)
     if getattr(model.update_from_cloudformation_json, "__isabstractmethod__", False):
         update = None
 
-    def updated(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+    def updated(
+        cls: Any,
+        /,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
         made = original_resource
         if update is not None:
             made = update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
         restore(made, cloudformation_json["Properties"], account_id, region_name)
         return made
 
-    model.update_from_cloudformation_json = classmethod(updated)  # type: ignore[attr-defined]
+    model.update_from_cloudformation_json = classmethod(updated)
 
 
-def _key_policy_as_text(model: type) -> None:
+def _key_policy_as_text(model: Any) -> None:
     """The template's key policy and tags as moto's KMS backend takes them."""
-    create = model.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    create = model.create_from_cloudformation_json.__func__
 
-    def created(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+    def created(
+        cls: Any,
+        /,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
         props = cloudformation_json["Properties"]
         if isinstance(props.get("KeyPolicy"), dict):
             props["KeyPolicy"] = json.dumps(props["KeyPolicy"])
@@ -103,7 +127,7 @@ def _key_policy_as_text(model: type) -> None:
         props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props.get("Tags", [])]
         return create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
-    model.create_from_cloudformation_json = classmethod(created)  # type: ignore[attr-defined]
+    model.create_from_cloudformation_json = classmethod(created)
 
 
 _delete_object = S3Backend.delete_object

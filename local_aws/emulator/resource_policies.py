@@ -29,7 +29,11 @@ _OPERATORS: dict[str, Callable[[str, str], bool]] = {
 
 
 def decision(
-    policy: str | dict[str, Any] | None, principal: str, action: str, resource: str, context: dict[str, str]
+    policy: str | bytes | dict[str, Any] | None,
+    principal: str | None,
+    action: str,
+    resource: str,
+    context: dict[str, str],
 ) -> str | None:
     """ "Deny", "Allow" or None (the policy says nothing) for `principal` (a service principal,
     or ANYONE for a caller the policy can only name as "*") doing `action` on `resource`."""
@@ -53,7 +57,11 @@ def decision(
 
 
 def allows(
-    policy: str | dict[str, Any] | None, principal: str, action: str, resource: str, context: dict[str, str]
+    policy: str | bytes | dict[str, Any] | None,
+    principal: str | None,
+    action: str,
+    resource: str,
+    context: dict[str, str],
 ) -> bool:
     return decision(policy, principal, action, resource, context) == "Allow"
 

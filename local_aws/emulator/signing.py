@@ -25,7 +25,7 @@ import re
 import string
 import time
 import uuid
-from typing import Any
+from typing import Any, Self, cast
 from urllib.parse import unquote
 
 from moto.awslambda import urls as lambda_urls
@@ -177,9 +177,9 @@ class SigningProfile(EmulatedResource, CloudFormationModel):
         return "AWS::Signer::SigningProfile"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         period = props.get("SignatureValidityPeriod")
         name = re.sub(r"[^0-9A-Za-z_]", "_", resource_name)[:51] + "_" + mock_random.get_random_string(12)
@@ -240,21 +240,26 @@ class CodeSigningConfig(EmulatedResource, CloudFormationModel):
         return "AWS::Lambda::CodeSigningConfig"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         config_id = "csc-" + "".join(mock_random.choice(string.ascii_lowercase + string.digits) for _ in range(17))
         arn = f"arn:{get_partition(region_name)}:lambda:{region_name}:{account_id}:code-signing-config:{config_id}"
         _configs(account_id, region_name)[arn] = _config_document(arn, config_id, cloudformation_json["Properties"])
         return cls(arn, config_id, account_id, region_name)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Self:
         arn, config_id = original_resource.code_signing_config_arn, original_resource.code_signing_config_id
         _configs(account_id, region_name)[arn] = _config_document(arn, config_id, cloudformation_json["Properties"])
-        return original_resource
+        return cast("Self", original_resource)
 
     def delete(self, account_id: str, region_name: str) -> None:
         _configs(account_id, region_name).pop(self.code_signing_config_arn, None)
@@ -298,9 +303,15 @@ def verify_code(account_id: str, region_name: str, properties: dict[str, Any]) -
         )
 
 
-def _function_with_code_signing(  # type: ignore[no-untyped-def]
-    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-):
+def _function_with_code_signing(
+    cls: Any,
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
     """AWS::Lambda::Function keeping CodeSigningConfigArn (GetFunctionCodeSigningConfig
     reads it back), after the Enforce check."""
     props = cloudformation_json["Properties"]
@@ -310,9 +321,15 @@ def _function_with_code_signing(  # type: ignore[no-untyped-def]
     return function
 
 
-def _function_update_with_code_signing(  # type: ignore[no-untyped-def]
-    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-):
+def _function_update_with_code_signing(
+    cls: Any,
+    /,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
     """Updates check new code only: a config applies to deployments, not to running code."""
     props = cloudformation_json["Properties"]
     if props.get("Code") != getattr(original_resource, "code", None):
@@ -333,16 +350,28 @@ def _versioning(bucket: Any, cloudformation_json: dict[str, Any], account_id: st
     return bucket
 
 
-def _bucket_with_versioning(  # type: ignore[no-untyped-def]
-    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-):
+def _bucket_with_versioning(
+    cls: Any,
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
     bucket = _create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
     return _versioning(bucket, cloudformation_json, account_id, region_name)
 
 
-def _bucket_update_with_versioning(  # type: ignore[no-untyped-def]
-    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-):
+def _bucket_update_with_versioning(
+    cls: Any,
+    /,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
     bucket = _update_bucket(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
     return _versioning(bucket, cloudformation_json, account_id, region_name)
 

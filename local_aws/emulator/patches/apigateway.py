@@ -3,14 +3,22 @@ parameters, models and validator, the operation name."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from moto.apigateway.models import Method, apigateway_backends
 
 from local_aws.emulator.services.base import ref_id, template_bool
 
 
-def _method_with_authorization(  # type: ignore[no-untyped-def]
-    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-):
+def _method_with_authorization(
+    cls: Any,
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
     """AWS::ApiGateway::Method with what moto's model drops: AuthorizerId,
     AuthorizationScopes, RequestParameters, RequestModels, RequestValidatorId and
     OperationName, kept as GetMethod returns them. The integration stays as moto makes it

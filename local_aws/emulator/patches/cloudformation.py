@@ -12,6 +12,7 @@ from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.models import Stack
 from moto.cloudformation.responses import CloudFormationResponse
 
 from local_aws.emulator.services.awslambda import REPLACED_ON_EVERY_UPDATE
@@ -38,7 +39,9 @@ def _diff_in_dependency_order(self: parsing.ResourceMap, other_template: dict[st
     return diff
 
 
-def _no_update_without_changes(self: CloudFormationResponse, incoming_params, stack_body, old_stack) -> None:  # type: ignore[no-untyped-def]
+def _no_update_without_changes(
+    self: CloudFormationResponse, incoming_params: list[dict[str, Any]] | None, stack_body: str, old_stack: Stack
+) -> None:
     """Like CloudFormation, refuse an update that changes nothing, also for stacks without
     parameters (moto only checks stacks that have some). Sceptre reads the refusal as
     "no updates", so a second launch of an unchanged environment changes nothing."""

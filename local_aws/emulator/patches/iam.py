@@ -3,14 +3,12 @@ any of a list)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from moto.iam import policy_conditions
 
 
-def _bool_operation(expected: Any, actual: str) -> bool:
-    values = expected if isinstance(expected, list) else [expected]
-    return any(str(v).lower() == str(actual).lower() for v in values)
+def _bool_operation(expected_value: list[str] | str, actual_value: str) -> bool:
+    values = expected_value if isinstance(expected_value, list) else [expected_value]
+    return any(str(v).lower() == str(actual_value).lower() for v in values)
 
 
 def register() -> None:

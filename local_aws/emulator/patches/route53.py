@@ -19,5 +19,5 @@ def _zone_attribute(self: FakeZone, name: str) -> Any:
 
 
 def register() -> None:
-    FakeZone.get_cfn_attribute = _zone_attribute  # type: ignore[method-assign]
+    FakeZone.get_cfn_attribute = _zone_attribute  # type: ignore[attr-defined]
     FakeZone.has_cfn_attr = classmethod(lambda cls, attr: attr in {"Id", "NameServers"})  # type: ignore[method-assign,assignment]

@@ -3,6 +3,8 @@ skips the type)."""
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 from moto.acm.models import acm_backends
 from moto.core.common_models import CloudFormationModel
 
@@ -23,13 +25,13 @@ class Certificate(EmulatedResource, CloudFormationModel):
         return "AWS::CertificateManager::Certificate"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         arn = acm_backends[account_id][region_name].request_certificate(
             domain_name=props["DomainName"],
-            idempotency_token=None,
+            idempotency_token=None,  # type: ignore[arg-type]  # none: moto then skips idempotency
             subject_alt_names=props.get("SubjectAlternativeNames") or [],
             tags=props.get("Tags") or [],
         )

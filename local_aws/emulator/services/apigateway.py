@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Any
+from typing import Any, Self
 
 from moto.apigateway.exceptions import RestAPINotFound
 from moto.apigateway.models import apigateway_backends
@@ -29,9 +29,9 @@ class RequestValidator(EmulatedResource, CloudFormationModel):
         return "AWS::ApiGateway::RequestValidator"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         validator = apigateway_backends[account_id][region_name].create_request_validator(
             ref_id(props["RestApiId"]),
@@ -59,9 +59,9 @@ class Stage(EmulatedResource, CloudFormationModel):
         return "AWS::ApiGateway::Stage"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         backend = apigateway_backends[account_id][region_name]
         stage = backend.create_stage(
@@ -130,9 +130,9 @@ class ApiModel(EmulatedResource, CloudFormationModel):
         return "AWS::ApiGateway::Model"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         rest_api_id = ref_id(props["RestApiId"])
         name = props.get("Name", resource_name)
@@ -162,9 +162,9 @@ class GatewayResponse(EmulatedResource, CloudFormationModel):
         return "AWS::ApiGateway::GatewayResponse"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         rest_api_id = ref_id(props["RestApiId"])
         apigateway_backends[account_id][region_name].put_gateway_response(
@@ -192,9 +192,9 @@ class ApiGatewayAccount(EmulatedResource, CloudFormationModel):
         return "AWS::ApiGateway::Account"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         role_arn = cloudformation_json["Properties"]["CloudWatchRoleArn"]
         apigateway_backends[account_id][region_name].update_account(
             [{"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}]
@@ -217,9 +217,9 @@ class ApiAuthorizer(EmulatedResource, CloudFormationModel):
         return "AWS::ApiGateway::Authorizer"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         rest_api_id = ref_id(props["RestApiId"])
         authorizer = apigateway_backends[account_id][region_name].create_authorizer(
@@ -236,7 +236,7 @@ class ApiAuthorizer(EmulatedResource, CloudFormationModel):
         # moto misspells this keyword between its backend and its model (identiy_...), so the
         # expression is always lost on creation: set it on the model directly.
         authorizer.identity_validation_expression = props.get("IdentityValidationExpression")
-        return cls(rest_api_id, authorizer.id)
+        return cls(rest_api_id, str(authorizer.id))  # moto's id is set on creation
 
     def delete(self, account_id: str, region_name: str) -> None:
         with contextlib.suppress(RestAPINotFound, KeyError):

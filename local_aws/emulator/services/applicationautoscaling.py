@@ -5,6 +5,7 @@ lacks. They are kept as declared; nothing ever changes a table's capacity on the
 from __future__ import annotations
 
 import contextlib
+from typing import Any, Self
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.core.common_models import CloudFormationModel
@@ -24,9 +25,9 @@ class ScalableTarget(EmulatedResource, CloudFormationModel):
         return "AWS::ApplicationAutoScaling::ScalableTarget"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def, override]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         applicationautoscaling_backends[account_id][region_name].register_scalable_target(
             namespace=props["ServiceNamespace"],
@@ -35,7 +36,7 @@ class ScalableTarget(EmulatedResource, CloudFormationModel):
             min_capacity=int(props["MinCapacity"]),
             max_capacity=int(props["MaxCapacity"]),
             role_arn=props.get("RoleARN", ""),
-            suspended_state=props.get("SuspendedState") or {},
+            suspended_state=props.get("SuspendedState") or {},  # type: ignore[arg-type]  # a dict, as moto's API passes it
         )
         return cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
 
@@ -59,9 +60,9 @@ class ScalingPolicy(EmulatedResource, CloudFormationModel):
         return "AWS::ApplicationAutoScaling::ScalingPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def, override]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         resource_id, dimension, namespace = str(props["ScalingTargetId"]).split("|")
         policy = applicationautoscaling_backends[account_id][region_name].put_scaling_policy(

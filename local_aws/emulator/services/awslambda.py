@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from typing import Any
+from typing import Any, Self
 
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import LambdaFunction, lambda_backends
@@ -41,16 +41,21 @@ class FunctionVersion(EmulatedResource, CloudFormationModel):
         return "AWS::Lambda::Version"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         return cls(publish_version(account_id, region_name, props["FunctionName"], props.get("Description", "")))
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Self:
         """A new version; the original stays until the update is done (the alias may still
         point at it)."""
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
@@ -78,7 +83,7 @@ def publish_version(account_id: str, region_name: str, function_name: str, descr
     number = latest.emulator_last_version = last + 1
     # What moto's publish_version makes: a copy of $LATEST, attributes shared until either
     # is updated (an update replaces them).
-    version = copy.copy(latest)
+    version: LambdaFunction = copy.copy(latest)
     version.set_version(number)
     if description:
         version.description = description
@@ -105,9 +110,9 @@ class FunctionAlias(EmulatedResource, CloudFormationModel):
         return "AWS::Lambda::Alias"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         alias = lambda_backends[account_id][region_name].create_alias(
             props["Name"],
@@ -120,9 +125,14 @@ class FunctionAlias(EmulatedResource, CloudFormationModel):
         return cls(alias, props["FunctionName"])
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Self:
         props = cloudformation_json["Properties"]
         if (props["Name"], props["FunctionName"]) != (original_resource.name, original_resource.function_name):
             original_resource.delete(account_id, region_name)  # create-only properties: replaced

@@ -5,7 +5,7 @@ emulator's tests fail if a new moto changes the backend calls the models rely on
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 
@@ -43,16 +43,29 @@ class EmulatedResource:
         return getattr(self, _snake(attribute_name))
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
+        """The resource a template's `cloudformation_json` declares, made through the backend
+        (each model its own)."""
+        raise NotImplementedError(cls.__name__)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Self:
         original_resource.delete(account_id, region_name)
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name
-    ):
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         """Nothing to do: `delete()` on the instance removes what the backend holds."""
 
     def delete(self, account_id: str, region_name: str) -> None:

@@ -4,7 +4,7 @@ CloudFront API's shape) and response headers policies (kept in the CloudFormatio
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Self
 
 from moto.cloudfront.models import cloudfront_backends
 from moto.core.common_models import CloudFormationModel
@@ -35,9 +35,9 @@ class ResponseHeadersPolicy(EmulatedResource, CloudFormationModel):
         return "AWS::CloudFront::ResponseHeadersPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         return cls(cloudformation_json["Properties"]["ResponseHeadersPolicyConfig"])
 
 
@@ -55,18 +55,23 @@ class Distribution(EmulatedResource, CloudFormationModel):
         return "AWS::CloudFront::Distribution"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         config = api_distribution_config(cloudformation_json["Properties"]["DistributionConfig"], resource_name)
         backend = cloudfront_backends[account_id][get_partition(region_name)]
         distribution, _, _ = backend.create_distribution(config, tags=[])
         return cls(distribution)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Self:
         """In place, as CloudFront updates a distribution: same id and domain name (the alias
         records and the front door keep pointing at it)."""
         backend = cloudfront_backends[account_id][get_partition(region_name)]

@@ -5,7 +5,7 @@ a state change does: local_aws/emulator/alarm_actions.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
@@ -35,9 +35,10 @@ def _queries(metrics: list[dict[str, Any]] | None) -> list[MetricDataQuery] | No
         queries.append(
             MetricDataQuery(
                 query_id=query["Id"],
-                label=query.get("Label"),
-                period=query.get("Period"),
-                return_data=query.get("ReturnData"),
+                # moto's annotations say str; it keeps what its own API parsing passes, None included.
+                label=query.get("Label"),  # type: ignore[arg-type]
+                period=query.get("Period"),  # type: ignore[arg-type]
+                return_data=query.get("ReturnData"),  # type: ignore[arg-type]
                 expression=query.get("Expression"),
                 metric_stat=metric_stat,
             )
@@ -58,9 +59,7 @@ class _Alarm(EmulatedResource):
         cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_resource_id])
 
     @classmethod
-    def put(
-        cls, props: dict[str, Any], resource_name: str, account_id: str, region_name: str, **watched: Any
-    ) -> _Alarm:
+    def put(cls, props: dict[str, Any], resource_name: str, account_id: str, region_name: str, **watched: Any) -> Self:
         """Put the alarm in moto's backend: name, description and actions from `props`."""
         alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
             name=props.get("AlarmName", resource_name),
@@ -81,9 +80,9 @@ class Alarm(_Alarm, CloudFormationModel):
         return "AWS::CloudWatch::Alarm"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def, override]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         return cls.put(
             props,
@@ -114,9 +113,9 @@ class CompositeAlarm(_Alarm, CloudFormationModel):
         return "AWS::CloudWatch::CompositeAlarm"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def, override]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         # moto keeps composite alarms as metric alarms with a rule and no metric.
         return cls.put(

@@ -4,7 +4,7 @@ deployment groups (no deployment ever runs on the emulator)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Self, cast
 
 from moto.codedeploy.models import codedeploy_backends
 from moto.core.common_models import CloudFormationModel
@@ -33,9 +33,9 @@ class DeploymentApplication(EmulatedResource, CloudFormationModel):
         return "AWS::CodeDeploy::Application"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         name = props.get("ApplicationName") or f"{resource_name}-{uuid.uuid4().hex[:12]}"
         platform = props.get("ComputePlatform", "Server")
@@ -43,16 +43,21 @@ class DeploymentApplication(EmulatedResource, CloudFormationModel):
         return cls(name, platform)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Self:
         """In place unless a create-only property (name, compute platform) changed."""
         props = cloudformation_json["Properties"]
         if (
             props.get("ApplicationName") == original_resource.name
             and props.get("ComputePlatform", "Server") == original_resource.compute_platform
         ):
-            return original_resource
+            return cast("Self", original_resource)
         original_resource.delete(account_id, region_name)
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
@@ -76,9 +81,9 @@ class DeploymentGroup(EmulatedResource, CloudFormationModel):
         return "AWS::CodeDeploy::DeploymentGroup"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         application = props["ApplicationName"]
         name = props.get("DeploymentGroupName") or f"{resource_name}-{uuid.uuid4().hex[:12]}"

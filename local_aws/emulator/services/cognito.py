@@ -5,7 +5,7 @@ domains. Properties get the types the Cognito API takes."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, Self
 
 from moto.cognitoidp.exceptions import ResourceNotFoundError as CognitoNotFound
 from moto.cognitoidp.models import cognitoidp_backends
@@ -118,9 +118,9 @@ class UserPool(EmulatedResource, CloudFormationModel):
         return super().get_cfn_attribute(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = _typed(cloudformation_json["Properties"])
         backend = cognitoidp_backends[account_id][region_name]
         config = {k: props[k] for k in _USER_POOL_API_PROPERTIES if k in props}
@@ -132,7 +132,8 @@ class UserPool(EmulatedResource, CloudFormationModel):
             if "SMS_MFA" in enabled:
                 sms = {k: props[k] for k in ("SmsAuthenticationMessage", "SmsConfiguration") if k in props}
             token = {"Enabled": "SOFTWARE_TOKEN_MFA" in enabled}
-            backend.set_user_pool_mfa_config(pool.id, sms, token, props.get("MfaConfiguration", "OFF"))
+            # moto keeps None (no SMS configuration) as GetUserPoolMfaConfig answers it; its annotation says dict.
+            backend.set_user_pool_mfa_config(pool.id, sms, token, props.get("MfaConfiguration", "OFF"))  # type: ignore[arg-type]
         return cls(pool)
 
     def delete(self, account_id: str, region_name: str) -> None:
@@ -161,9 +162,9 @@ class UserPoolClient(EmulatedResource, CloudFormationModel):
         return "AWS::Cognito::UserPoolClient"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = _typed(cloudformation_json["Properties"])
         config = {k: v for k, v in props.items() if k not in ("UserPoolId", "GenerateSecret")}
         config.setdefault("ClientName", resource_name)
@@ -190,9 +191,9 @@ class UserPoolResourceServer(EmulatedResource, CloudFormationModel):
         return "AWS::Cognito::UserPoolResourceServer"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         server = cognitoidp_backends[account_id][region_name].create_resource_server(
             ref_id(props["UserPoolId"]), props["Identifier"], props["Name"], props.get("Scopes") or []
@@ -221,9 +222,9 @@ class UserPoolDomain(EmulatedResource, CloudFormationModel):
         return "AWS::Cognito::UserPoolDomain"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         domain = cognitoidp_backends[account_id][region_name].create_user_pool_domain(
             ref_id(props["UserPoolId"]), props["Domain"], props.get("CustomDomainConfig")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.s3.models import s3_backends
@@ -22,9 +23,9 @@ class BucketPolicy(EmulatedResource, CloudFormationModel):
         return "AWS::S3::BucketPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         backend = s3_backends[account_id][get_partition(region_name)]
         backend.put_bucket_policy(props["Bucket"], json.dumps(props["PolicyDocument"]).encode())

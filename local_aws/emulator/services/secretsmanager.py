@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
-from moto.secretsmanager.models import secretsmanager_backends
+from moto.secretsmanager.models import FakeSecret, secretsmanager_backends
 
 from local_aws.emulator.services.base import EmulatedResource
 
@@ -27,9 +28,9 @@ class Secret(EmulatedResource, CloudFormationModel):
         return "AWS::SecretsManager::Secret"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         backend = secretsmanager_backends[account_id][region_name]
         value = props.get("SecretString")
@@ -88,11 +89,13 @@ class RotationSchedule(EmulatedResource, CloudFormationModel):
         return "AWS::SecretsManager::RotationSchedule"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         secret = secretsmanager_backends[account_id][region_name].describe_secret(props["SecretId"])
+        if not isinstance(secret, FakeSecret):
+            raise ValueError(f"{resource_name}: {props['SecretId']} is a replica: rotation is set on its primary")
         days = int(props.get("RotationRules", {}).get("AutomaticallyAfterDays", 0))
         if props.get("HostedRotationLambda") or not props.get("RotationLambdaARN") or days < 1:
             raise ValueError(
@@ -109,6 +112,8 @@ class RotationSchedule(EmulatedResource, CloudFormationModel):
         backend = secretsmanager_backends[account_id][self.id.split(":")[3]]
         if backend._is_valid_identifier(self.id):
             secret = backend.describe_secret(self.id)
+            if not isinstance(secret, FakeSecret):
+                return
             secret.rotation_enabled, secret.rotation_lambda_arn = False, ""
             secret.auto_rotate_after_days, secret.next_rotation_date = 0, None
 

@@ -4,6 +4,7 @@ policy set on each topic named."""
 from __future__ import annotations
 
 import json
+from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.sns.models import sns_backends
@@ -23,9 +24,9 @@ class TopicPolicy(EmulatedResource, CloudFormationModel):
         return "AWS::SNS::TopicPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def, override]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         document = props["PolicyDocument"]
         text = document if isinstance(document, str) else json.dumps(document)

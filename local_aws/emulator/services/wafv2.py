@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import uuid
-from typing import Any
+from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.core.utils import camelcase_to_underscores
@@ -61,9 +61,9 @@ class WebACL(EmulatedResource, CloudFormationModel):
         return "AWS::WAFv2::WebACL"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         scope = props["Scope"]
         acl = _wafv2_backend(account_id, region_name, scope).create_web_acl(
@@ -83,9 +83,14 @@ class WebACL(EmulatedResource, CloudFormationModel):
         return cls(acl, scope)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Self:
         props = cloudformation_json["Properties"]
         if props["Scope"] != original_resource.scope or props.get("Name", original_resource.name) != (
             original_resource.name
@@ -125,9 +130,9 @@ class WebACLAssociation(EmulatedResource, CloudFormationModel):
         return "AWS::WAFv2::WebACLAssociation"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         resource_arn, acl_arn = props["ResourceArn"], props["WebACLArn"]
         wafv2_backends[account_id][region_name].associate_web_acl(acl_arn, resource_arn)
@@ -153,9 +158,9 @@ class WafLoggingConfiguration(EmulatedResource, CloudFormationModel):
         return "AWS::WAFv2::LoggingConfiguration"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
         props = cloudformation_json["Properties"]
         wafv2_backends[account_id][region_name].put_logging_configuration(
             props["ResourceArn"],
