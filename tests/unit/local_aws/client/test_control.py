@@ -12,7 +12,7 @@ import pytest
 
 from local_aws.client import control
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def _emulator_tree(root: Path) -> Path:
