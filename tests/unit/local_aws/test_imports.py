@@ -122,3 +122,39 @@ def test_the_emulator_never_imports_the_client() -> None:
         if name.startswith(EMULATOR)
     }
     assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def _sources() -> Iterator[Path]:
+    for folder in ("local_aws", "tests", "scripts", "examples"):
+        yield from sorted(p for p in (ROOT / folder).rglob("*.py") if "payments_client" not in p.parts)
+
+
+def stale_imports(path: Path, known: dict[str, Path]) -> list[str]:
+    """The modules of the package `path` imports that do not exist."""
+    stale = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            stale += [a.name for a in node.names if a.name.startswith(PACKAGE) and a.name not in known]
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith(PACKAGE):
+            module = node.module or ""
+            if module not in known:
+                stale.append(module)
+            elif module == PACKAGE:  # `from local_aws import x`: x is a module
+                stale += [f"{module}.{a.name}" for a in node.names if f"{module}.{a.name}" not in known]
+        elif isinstance(node, ast.Call) and (target := _dynamic(node)) and target.startswith(PACKAGE):
+            stale += [target] if target not in known else []
+    return stale
+
+
+def test_a_stale_import_is_found(tmp_path: Path) -> None:
+    old = tmp_path / "old.py"
+    old.write_text("from local_aws.frontdoor.pipeline import FrontDoor\nfrom local_aws import launched\n")
+    assert stale_imports(old, modules()) == ["local_aws.frontdoor.pipeline", "local_aws.launched"]
+
+
+def test_every_import_of_local_aws_names_a_module_that_exists() -> None:
+    """A module moved (local_aws/frontdoor to local_aws/emulator/frontdoor, say) leaves no import
+    of its old path behind in local_aws, tests, scripts or examples, nor in what is merged later."""
+    known = modules()
+    stale = {str(path.relative_to(ROOT)): found for path in _sources() if (found := stale_imports(path, known))}
+    assert stale == {}
