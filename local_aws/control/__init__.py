@@ -14,5 +14,7 @@ MOVED = "local_aws.control is deprecated: use local_aws.client.control (python -
 
 
 def __getattr__(name: str) -> Any:
+    if not hasattr(_control, name):  # a probe for what neither module has: no warning
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     warnings.warn(MOVED, DeprecationWarning, stacklevel=2)
     return getattr(_control, name)

@@ -37,7 +37,7 @@ from blueprints.guard import destructive_changes, is_stateful
 from blueprints.sceptre_adapter import DigestResolver, stack_policy
 from local_aws.emulator.frontdoor.workers import FunctionConfig, WorkerPool
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
-from tests.unit import test_frontdoor as frontdoor
+from tests.unit.local_aws.emulator import test_frontdoor as frontdoor
 from tests.unit.test_render import _TaggedLoader
 
 TOPIC = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:payments-%s-alarms"}

@@ -129,32 +129,81 @@ def _sources() -> Iterator[Path]:
         yield from sorted(p for p in (ROOT / folder).rglob("*.py") if "payments_client" not in p.parts)
 
 
+def _checked_modules() -> dict[str, Path]:
+    """The modules whose imports are checked by name: local_aws's and the tests' own."""
+    found = modules()
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _top_level_names(path: Path) -> set[str] | None:
+    """The names a module defines at its top level (None: any, for a module with `__getattr__`
+    or a star import)."""
+    names: set[str] = set()
+    body = list(ast.parse(path.read_text(), str(path)).body)
+    while body:
+        node = body.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(a.name == "*" for a in node.names):
+                return None
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            body += [*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", [])]
+            body += [n for handler in getattr(node, "handlers", []) for n in handler.body]
+    return None if "__getattr__" in names else names
+
+
 def stale_imports(path: Path, known: dict[str, Path]) -> list[str]:
-    """The modules of the package `path` imports that do not exist."""
+    """What `path` imports from local_aws or the tests that does not exist: a module, or a name
+    a module does not define."""
+    checked = tuple(sorted({name.split(".")[0] for name in known}))
     stale = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
-            stale += [a.name for a in node.names if a.name.startswith(PACKAGE) and a.name not in known]
-        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith(PACKAGE):
+            stale += [a.name for a in node.names if a.name.startswith(checked) and a.name not in known]
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith(checked):
             module = node.module or ""
             if module not in known:
                 stale.append(module)
-            elif module == PACKAGE:  # `from local_aws import x`: x is a module
-                stale += [f"{module}.{a.name}" for a in node.names if f"{module}.{a.name}" not in known]
-        elif isinstance(node, ast.Call) and (target := _dynamic(node)) and target.startswith(PACKAGE):
+                continue
+            defined = _top_level_names(known[module])
+            stale += [
+                f"{module}.{a.name}"
+                for a in node.names
+                if f"{module}.{a.name}" not in known and defined is not None and a.name not in defined
+            ]
+        elif isinstance(node, ast.Call) and (target := _dynamic(node)) and target.startswith(checked):
             stale += [target] if target not in known else []
     return stale
 
 
 def test_a_stale_import_is_found(tmp_path: Path) -> None:
     old = tmp_path / "old.py"
-    old.write_text("from local_aws.frontdoor.pipeline import FrontDoor\nfrom local_aws import launched\n")
-    assert stale_imports(old, modules()) == ["local_aws.frontdoor.pipeline", "local_aws.launched"]
+    old.write_text(
+        "from local_aws.frontdoor.pipeline import FrontDoor\n"
+        "from local_aws import launched\n"
+        "from local_aws.client.launched import ROOT, sceptre_launch\n"
+        "from tests.unit import test_frontdoor\n"
+    )
+    assert stale_imports(old, _checked_modules()) == [
+        "local_aws.frontdoor.pipeline",
+        "local_aws.launched",
+        "local_aws.client.launched.ROOT",
+        "tests.unit.test_frontdoor",
+    ]
 
 
-def test_every_import_of_local_aws_names_a_module_that_exists() -> None:
-    """A module moved (local_aws/frontdoor to local_aws/emulator/frontdoor, say) leaves no import
-    of its old path behind in local_aws, tests, scripts or examples, nor in what is merged later."""
-    known = modules()
+def test_every_import_of_local_aws_names_something_that_exists() -> None:
+    """A module or name moved (local_aws/frontdoor to local_aws/emulator/frontdoor, say) leaves no
+    import of its old place behind in local_aws, tests, scripts or examples, nor in what is merged
+    later: local_aws's modules and the tests' own, by module and by name."""
+    known = _checked_modules()
     stale = {str(path.relative_to(ROOT)): found for path in _sources() if (found := stale_imports(path, known))}
     assert stale == {}
