@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     print(settings_table(project))
     print(
         "\nNext:\n"
-        "  .venv/bin/python scripts/environments_table.py --write   # the README's environments table\n"
+        "  .venv/bin/python scripts/environments_table.py --write   # the environments table of docs/settings.md\n"
         "  make report         # docs/environments.md, docs/openapi.json (servers), docs/reference.md\n"
         "  make consistency    # every difference between environments explained by a setting\n"
         f"  make demo ENV={new.name}    # bootstrap and launch on the local emulator; on AWS: "
