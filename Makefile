@@ -12,8 +12,10 @@ CHECKOV  := .venv-checkov
 EMULATOR := .venv-emulator
 APITEST  := .venv-apitest
 LOAD     := .venv-load
+# The documentation site's tools (mkdocs-material, mkdocstrings): kept out of the library's environment.
+DOCS     := .venv-docs
 
-.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify recover destroy scan render bench bench-handlers bench-frontdoor bench-load bench-launch emulator emulator-stop rotate-origin-secret clean
+.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify recover destroy scan render bench bench-handlers bench-frontdoor bench-load bench-launch emulator emulator-stop rotate-origin-secret docs clean
 
 $(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +41,11 @@ $(LOAD)/.installed: requirements-load.txt
 	$(LOAD)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-load.txt
 	touch $@
 
+$(DOCS)/.installed: requirements-docs.txt
+	test -x $(DOCS)/bin/python || $(PYTHON) -m venv $(DOCS)
+	$(DOCS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt
+	touch $@
+
 $(EMULATOR)/.installed: requirements-emulator.txt
 	test -x $(EMULATOR)/bin/python || $(PYTHON) -m venv $(EMULATOR)
 	$(EMULATOR)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-emulator.txt
@@ -55,12 +62,12 @@ emulator: $(STAMP) $(EMULATOR)/.installed
 emulator-stop:
 	test ! -x $(BIN)/python || $(BIN)/python -m local_aws.client.control stop
 
-## test: lint, type-check, unit and integration tests with branch coverage, and the security scan
-test: environments lint typecheck unit consistency scan
+## test: lint, type-check, unit and integration tests with branch coverage, the security scan and the docs site
+test: environments lint typecheck unit consistency scan docs
 
-# The four virtual environments, made side by side (their installs wait on I/O, not on CPU).
+# The five virtual environments, made side by side (their installs wait on I/O, not on CPU).
 environments:
-	$(MAKE) --no-print-directory -j4 $(STAMP) $(CHECKOV)/.installed $(EMULATOR)/.installed $(APITEST)/.installed
+	$(MAKE) --no-print-directory -j5 $(STAMP) $(CHECKOV)/.installed $(EMULATOR)/.installed $(APITEST)/.installed $(DOCS)/.installed
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -83,10 +90,11 @@ scan: $(STAMP) $(CHECKOV)/.installed
 consistency: $(STAMP)
 	$(BIN)/python -m scripts.consistency
 
-## report: rewrite docs/environments.md (stack graphs, settings matrix, differences), docs/openapi.json, docs/reference.md, examples/payments_client
+## report: rewrite docs/environments.md (stack graphs, settings matrix, differences), docs/openapi.json and its page docs/openapi.md, docs/reference.md, examples/payments_client
 report: $(STAMP) $(APITEST)/.installed
 	$(BIN)/python -m scripts.report
 	$(BIN)/python -m scripts.openapi --write
+	$(BIN)/python -m scripts.openapi_page --write
 	$(BIN)/python -m scripts.reference --write
 	$(BIN)/python -m scripts.client --write
 
@@ -125,6 +133,10 @@ rotate-origin-secret: $(STAMP)
 render: $(STAMP)
 	$(BIN)/python -m scripts.summary --env all --write build/templates
 
+## docs: build the documentation site into build/site, strictly (a broken link or a page missing from nav fails), offline
+docs: $(DOCS)/.installed
+	NO_MKDOCS_2_WARNING=1 $(DOCS)/bin/mkdocs build --strict --quiet
+
 ## bench: time rendering every stack of every environment in one process
 bench: $(STAMP)
 	$(BIN)/python -m scripts.bench_render
@@ -146,4 +158,4 @@ bench-launch: $(STAMP) $(EMULATOR)/.installed
 	$(BIN)/python -m scripts.bench_launch
 
 clean:
-	rm -rf $(VENV) $(CHECKOV) $(EMULATOR) $(APITEST) $(LOAD) .emulator build .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(CHECKOV) $(EMULATOR) $(APITEST) $(LOAD) $(DOCS) .emulator build .pytest_cache .mypy_cache .ruff_cache .coverage

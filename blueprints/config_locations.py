@@ -83,6 +83,34 @@ def locate(project_dir: str | Path, environment: str, stack: str, field: str) ->
     return _find(root, env_file, [(["environment", *parts], 1)], fallback=1)
 
 
+def file_location(path: Path, line: int | None) -> Location:
+    """`line` of a configuration file, the file shown relative to its project directory (the
+    parent of `config/`: `config/config.yaml`, `config/<env>/<file>.yaml`), a linked stack
+    file as the file it links to."""
+    path = path.absolute()
+    root = path.parents[2] if path.parent.parent.name == "config" else path.parents[1]
+    return Location(_display(root, path), line)
+
+
+def yaml_syntax(err: yaml.YAMLError) -> tuple[str, int | None]:
+    """A YAML parser's error as a reason and the 1-based line it is on (None if unknown):
+    `not valid YAML: mapping values are not allowed here (column 9)`, with what the parser
+    was reading when it started elsewhere (`while parsing a flow sequence from line 2, column 5`)."""
+    problem = getattr(err, "problem", None)
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if not problem:  # not a parser error with marks (a reader error: an unreadable character)
+        return f"not valid YAML: {' '.join(str(err).split())}", None
+    reason = f"not valid YAML: {problem}"
+    details = [f"column {mark.column + 1}"] if mark is not None else []
+    if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
+        details.append(f"{context} from line {context_mark.line + 1}, column {context_mark.column + 1}")
+    elif context:
+        details.append(context)
+    reason += f" ({'; '.join(details)})" if details else ""
+    return reason, mark.line + 1 if mark is not None else None
+
+
 def _split(field: str) -> list[str | int]:
     return [int(p) if p.isdigit() else p for p in field.split(".")] if field else []
 

@@ -4,8 +4,8 @@ secret CloudFront sends to the API stage so the stage can refuse every other cal
 
 The secret is `{"current": ..., "previous": ...}` under the fixed name
 `<project>-<env>-origin-verify`. CloudFormation generates `current` once; afterwards only
-`python -m scripts.rotate_origin_secret --env <env>` changes it (see README, "Origin
-secret"). The api and cdn stacks receive its values as NoEcho parameters from the
+`python -m scripts.rotate_origin_secret --env <env>` changes it (see docs/deploying.md, "Rotating the
+origin secret"). The api and cdn stacks receive its values as NoEcho parameters from the
 `!origin_verify` resolver at launch, not through CloudFormation dynamic references
 (`{{resolve:secretsmanager:...}}`): CloudFormation resolves those only when the resource
 that holds them is updated for another reason, so a rotated value would never reach WAF or

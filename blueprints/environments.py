@@ -38,6 +38,7 @@ from blueprints.api import ApiBlueprint
 from blueprints.bootstrap import BootstrapBlueprint, BootstrapConfig
 from blueprints.cdn import CdnBlueprint
 from blueprints.certificate import CertificateBlueprint
+from blueprints.config_locations import file_location, yaml_syntax
 from blueprints.core import (
     AccountId,
     AlarmSubscriptions,
@@ -449,13 +450,24 @@ _JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
 
 
 def _read_yaml(path: Path, *, jinja: bool = False) -> dict[str, Any]:
+    """A configuration file's mapping; a file that cannot be read, is not YAML or not a mapping
+    is a ConfigError naming the file (and for a syntax error, leading with its file and line)."""
+    group = path.parent.name if path.absolute().parent.parent.name == "config" else ANY_STACK  # else config/config.yaml
+    where = {"environment": group, "stack": ANY_STACK, "field": path.name}
     try:
-        text = path.read_text()
-        data = yaml.load(_JINJA.sub("jinja", text) if jinja else text, Loader=_TolerantLoader)  # noqa: S506 - safe subclass
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(str(err), environment=path.parent.name, stack=ANY_STACK, field=path.name) from err
+        text = path.read_text(encoding="utf-8")
+        # Expressions blanked line for line: a syntax error's line is the file's.
+        blanked = _JINJA.sub(lambda m: "jinja" + "\n" * m.group().count("\n"), text) if jinja else text
+        data = yaml.load(blanked, Loader=_TolerantLoader)  # noqa: S506 - safe subclass
+    except OSError as err:
+        raise ConfigError(str(err), **where) from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"is not UTF-8 text ({err.reason} at byte {err.start})", **where) from err
+    except yaml.YAMLError as err:
+        reason, line = yaml_syntax(err)
+        raise ConfigError(reason, **where, located_at=str(file_location(path, line))) from err
     if not isinstance(data, dict):
-        raise ConfigError("expected a mapping", environment=path.parent.name, stack=ANY_STACK, field=path.name)
+        raise ConfigError("expected a mapping", **where, located_at=str(file_location(path, 1)))
     return data
 
 

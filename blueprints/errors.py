@@ -12,14 +12,20 @@ if TYPE_CHECKING:
 
 
 class ConfigError(ValueError):
-    """Bad configuration, located by environment, stack and field."""
+    """Bad configuration, located by environment, stack and field; `located_at` (a file and
+    line, `config/dev/config.yaml:3`) when the error itself knows it, as a YAML syntax error
+    does, and then leads the message."""
 
-    def __init__(self, message: str, *, environment: str, stack: str, field: str) -> None:
+    def __init__(
+        self, message: str, *, environment: str, stack: str, field: str, located_at: str | None = None
+    ) -> None:
         self.environment = environment
         self.stack = stack
         self.field = field
         self.reason = message
-        super().__init__(f"environment {environment!r}, stack {stack!r}, field {field!r}: {message}")
+        self.located_at = located_at
+        where = f"{located_at}: " if located_at else ""
+        super().__init__(f"{where}environment {environment!r}, stack {stack!r}, field {field!r}: {message}")
 
     @classmethod
     def from_validation(

@@ -416,7 +416,12 @@ _HEADER = "| setting | type | default | varies | meaning |\n|---|---|---|---|---
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    """A table cell: `|` escaped, and `<` outside code spans written as an entity (Markdown
+    would read `<stack>` as an HTML tag and show nothing)."""
+    parts = " ".join(text.split()).replace("|", "\\|").split("`")
+    for i in range(0, len(parts), 2):  # the even parts are outside code spans
+        parts[i] = parts[i].replace("<", "&lt;")
+    return "`".join(parts)
 
 
 def _cells(*cells: str) -> str:

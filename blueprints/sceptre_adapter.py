@@ -64,8 +64,9 @@ class BlueprintConfigError(SceptreException, ConfigError):  # type: ignore[misc]
     def __init__(self, error: ConfigError, location: Location | None) -> None:
         super().__init__(error.reason, environment=error.environment, stack=error.stack, field=error.field)
         self.location = location
-        text = " ".join(str(error).split())  # one line, whatever the reason's text
-        self.args = (f"{location}: {text}" if location is not None else text,)
+        text = " ".join(str(self).split())  # one line, whatever the reason's text
+        shown = error.located_at or location  # an error that knows its line (YAML syntax) says it
+        self.args = (f"{shown}: {text}" if shown is not None else text,)
 
 
 @contextmanager

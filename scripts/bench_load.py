@@ -11,6 +11,11 @@ by `--seconds` and `--journeys`. Then the books, read as the account's administr
 key answered has one record and one transaction, every answer to it named that one, and no
 payment of these customers is missing or extra. Exits 1 on a 5xx, a transport error or a
 problem in the books. Timings on shared machines are noisy: read the ratios, measured in one run.
+
+Each run also shows the CPU time the emulator's process spent per request (Linux: /proc). That
+process serves the front door and every AWS call the functions make, in one interpreter, so
+one over it is the most requests a second any number of clients gets (the functions' own
+work runs in their worker processes).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -59,6 +65,16 @@ class Measure:
     per_second: float
     p50_ms: float
     p99_ms: float
+    emulator_cpu_ms: float | None = None  # the emulator process's CPU time per request
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time so far (user and system), where /proc tells it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -72,7 +88,7 @@ def main() -> int:
         return 2
     with fresh_launch(ENV) as (emulator, state):
         env = Environment(ENV, emulator)
-        return _run(env, make_plan(env, args.customers), args, state)
+        return _run(env, make_plan(env, args.customers), args, state, emulator.pid)
 
 
 def make_plan(env: Environment, customers: int) -> Plan:
@@ -86,7 +102,7 @@ def make_plan(env: Environment, customers: int) -> Plan:
     return Plan(env.url, tuple(made), env.client_token("load-reader"))
 
 
-def _run(env: Environment, plan: Plan, args: argparse.Namespace, state: Path) -> int:
+def _run(env: Environment, plan: Plan, args: argparse.Namespace, state: Path, emulator_pid: int) -> int:
     ledger = Ledger()
     with in_process(LaunchedEnvironment(ENV), admin(env)) as send:
         started = time.perf_counter()
@@ -96,22 +112,32 @@ def _run(env: Environment, plan: Plan, args: argparse.Namespace, state: Path) ->
     ledger.merge(direct)
     runs: list[tuple[str, Measure]] = []
     for label, clients in (("warm-up", WARM_UP_CLIENTS), ("", 1), ("", 8), ("", 32)):
+        before = cpu_seconds(emulator_pid)
         measure, answered = locust(plan, clients, args.seconds, args.journeys, state)
+        after = cpu_seconds(emulator_pid)
+        if before is not None and after is not None and measure.requests:
+            measure = dataclasses.replace(measure, emulator_cpu_ms=(after - before) * 1000 / measure.requests)
         ledger.merge(answered)
         runs.append((label, measure))
     problems = books(env, plan, ledger)
-    print("| clients | through | requests | 5xx + transport errors | requests/s | p50 | p99 |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("| clients | through | requests | 5xx + transport errors | requests/s | p50 | p99 | emulator CPU / request |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for label, m in [("in-process handler", baseline), *((label or "front door", m) for label, m in runs)]:
+        cpu = "-" if m.emulator_cpu_ms is None else f"{m.emulator_cpu_ms:.1f} ms"
         print(
             f"| {m.clients} | {label} | {m.requests} | {m.failures} | {m.per_second:.1f} "
-            f"| {m.p50_ms:.0f} ms | {m.p99_ms:.0f} ms |"
+            f"| {m.p50_ms:.0f} ms | {m.p99_ms:.0f} ms | {cpu} |"
         )
     measured = {m.clients: m for label, m in runs if not label}
     print(
         f"\nthroughput 32 / 1 clients: {measured[32].per_second / measured[1].per_second:.2f} (goal 3); "
         f"p99 at 8 / p50 at 1: {measured[8].p99_ms / measured[1].p50_ms:.2f} (goal 4 at most)"
     )
+    if measured[32].emulator_cpu_ms:
+        print(
+            f"the emulator's process at 32 clients: {measured[32].emulator_cpu_ms:.1f} ms of CPU a request, "
+            f"so at most {1000 / measured[32].emulator_cpu_ms:.0f} requests/s on one core of {os.cpu_count()}"
+        )
     print(
         f"statuses: {dict(sorted(ledger.statuses.items()))}; journeys: {ledger.journeys}; keys: {len(ledger.answers)}"
     )

@@ -14,8 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from blueprints.accounts import BootstrapError, WrongAccountError
 from blueprints.contract import BACKOFFICE_READ
@@ -42,22 +45,45 @@ def show_monitoring(env: LaunchedEnvironment) -> None:
     """The environment's alarms (threshold and whom they tell) and its dashboard."""
     print(f"\n== {env.name}: alarms and dashboard\n")
     for region in sorted({env.region(), EDGE_REGION}):
-        cloudwatch = env.client("cloudwatch", region)
-        described = cloudwatch.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
-        for alarm in described.get("MetricAlarms", []):
-            told = ", ".join(a.rpartition(":")[2] for a in alarm.get("AlarmActions", [])) or "-"
-            statistic = alarm.get("ExtendedStatistic") or alarm.get("Statistic") or "expression"
-            print(
-                f"  {region:<10} {alarm['AlarmName']:<52} {statistic} {_operator(alarm['ComparisonOperator'])} "
-                f"{alarm['Threshold']:g} -> {told}"
-            )
-        for alarm in described.get("CompositeAlarms", []):
-            told = ", ".join(a.rpartition(":")[2] for a in alarm.get("AlarmActions", []))
-            members = alarm["AlarmRule"].count("ALARM(")
-            print(f"  {region:<10} {alarm['AlarmName']:<52} any of {members} alarms -> {told}")
+        described = env.client("cloudwatch", region).describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        print("\n".join(alarm_lines(region, described)))
     name = env.output("monitoring", "DashboardName")
     widgets = json.loads(env.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])["widgets"]
     print(f"\n  dashboard {name}: {sum(w['type'] == 'metric' for w in widgets)} graphs")
+
+
+# Application Auto Scaling's target tracking makes (and deletes) alarms of its own for each
+# scaling policy, on AWS as on the emulator: TargetTracking-<resource>-AlarmHigh-<uuid>, ...
+TARGET_TRACKING = "TargetTracking-"
+_TRACKING_SUFFIX = re.compile(r"-[A-Za-z]+-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+
+
+def alarm_lines(region: str, described: Mapping[str, Any]) -> list[str]:
+    """A region's `describe_alarms` answer as the demo lists it: one line per alarm of the
+    project (its threshold and the topics it tells) and per composite alarm (how many it
+    watches); the alarms target tracking made for itself in one line, with their count."""
+    lines, tracking = [], []
+    for alarm in described.get("MetricAlarms", []):
+        if alarm["AlarmName"].startswith(TARGET_TRACKING):
+            tracking.append(alarm["AlarmName"])
+            continue
+        told = ", ".join(a.rpartition(":")[2] for a in alarm.get("AlarmActions", [])) or "-"
+        statistic = alarm.get("ExtendedStatistic") or alarm.get("Statistic") or "expression"
+        lines.append(
+            f"  {region:<10} {alarm['AlarmName']:<52} {statistic} {_operator(alarm['ComparisonOperator'])} "
+            f"{alarm['Threshold']:g} -> {told}"
+        )
+    for alarm in described.get("CompositeAlarms", []):
+        told = ", ".join(a.rpartition(":")[2] for a in alarm.get("AlarmActions", []))
+        members = alarm["AlarmRule"].count("ALARM(")
+        lines.append(f"  {region:<10} {alarm['AlarmName']:<52} any of {members} alarms -> {told}")
+    if tracking:
+        targets = {_TRACKING_SUFFIX.sub("", name.removeprefix(TARGET_TRACKING)) for name in tracking}
+        lines.append(
+            f"  {region:<10} {TARGET_TRACKING + '*':<52} {len(tracking)} alarms of auto scaling's target tracking "
+            f"for {len(targets)} scalable {'target' if len(targets) == 1 else 'targets'} (its own, not the project's)"
+        )
+    return lines
 
 
 def _operator(comparison: str) -> str:
@@ -145,13 +171,15 @@ def main() -> int:
     env = Environment(args.env, emulator)
     requests_ok = show_requests(env)
 
+    command = ".venv/bin/python -m local_aws.client.control"
     print(
         f"""
 == the emulator keeps running
-  the API:                   .venv/bin/python -m local_aws.client.control url --env {args.env}
-  a customer's token:        .venv/bin/python -m local_aws.client.control token --env {args.env} --customer alice
-  a back-office token:       .venv/bin/python -m local_aws.client.control token --env {args.env} --client reporting
-  point any AWS tool at it:  eval "$(.venv/bin/python -m local_aws.client.control env --env {args.env})"  ({account})
+  the API:                   {command} url --env {args.env}
+  a customer's token:        {command} token --env {args.env} --customer alice
+  that customer's id:        {command} token --env {args.env} --customer alice --print-sub
+  a back-office token:       {command} token --env {args.env} --client reporting
+  point any AWS tool at it:  eval "$({command} env --env {args.env})"  ({account})
   e.g.                       aws --region {launched.region()} cloudformation describe-stacks
   launch again (no change):  make demo ENV={args.env}
   stop it (state is lost):   make emulator-stop"""

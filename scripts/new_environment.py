@@ -7,7 +7,11 @@
   (`environment.account_id`: ACCOUNT, refused if another environment has it), the domain (FROM's
   label replaced by NAME, e.g. api.staging.example.com -> api.qa.example.com; refused if taken)
   and every stack's `cidr` (the next free /16 in 10.0.0.0/8, overlapping no environment).
-  Every other setting and every comment is kept (comment lines naming FROM name NAME).
+  Every other setting and every comment is kept, except that each value and comment naming FROM
+  as a word names NAME (payments-staging-alarms@example.com -> payments-qa-alarms@example.com).
+  Printed: what was made unique, what was rewritten, and what to review: every subscription
+  (a rewritten address may not exist; one copied as it is still reaches FROM's people), every
+  other rewritten e-mail address, and every value or comment naming another environment.
 - config/<name>/<stack>.yaml: one relative link to ../../stacks/<stack>.yaml per stack file
   FROM has.
 - config/config.yaml: NAME added to `environments:` right after FROM (promotion order), the
@@ -27,7 +31,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +62,9 @@ class Plan:
     config_text: str  # config/<name>/config.yaml
     root_text: str  # config/config.yaml, with the name added
     links: dict[str, str]  # file name -> link target
-    changes: list[str] = field(default_factory=list)  # what differs from the source, for review
+    changes: list[str] = field(default_factory=list)  # what was made unique
+    rewritten: list[str] = field(default_factory=list)  # values and comments naming the source, renamed
+    review: list[str] = field(default_factory=list)  # what the user must look at before launching
 
     @property
     def group(self) -> Path:
@@ -78,10 +84,10 @@ def plan(project_dir: Path, name: str, source: str, account: str) -> Plan:
     root_text = _insert_environment(_read(config_dir / "config.yaml"), name, source)
     config_text, changes = _made_unique(_read(config_dir / source / "config.yaml"), project, source, name)
     config_text, changes = _with_account(config_text, account), [f"account_id: {account}", *changes]
-    renamed = _rename_in_comments(config_text, source, name)
-    if renamed != config_text:
-        changes.append(f"comments naming {source} now name {name}")
-    return Plan(project_dir, name, source, renamed, root_text, _links(project_dir, source), changes)
+    others = [env for env in project.environments if env != source]
+    renamed = _renamed(config_text, source, name, others)
+    links = _links(project_dir, source)
+    return Plan(project_dir, name, source, renamed.text, root_text, links, changes, renamed.rewritten, renamed.review)
 
 
 def _check_request(project_dir: Path, name: str, source: str) -> Project:
@@ -222,11 +228,116 @@ def _replace(text: str, edits: list[tuple[yaml.ScalarNode, str]]) -> str:
     return text
 
 
-def _rename_in_comments(text: str, source: str, name: str) -> str:
-    word = re.compile(rf"(?<![A-Za-z0-9]){re.escape(source)}(?![A-Za-z0-9])")
-    return "".join(
-        word.sub(name, line) if line.lstrip().startswith("#") else line for line in text.splitlines(keepends=True)
-    )
+# Set by `_made_unique` and `_with_account`, not renamed word by word.
+_MADE_UNIQUE = ("environment.domain", "environment.account_id")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+@dataclass
+class Renamed:
+    """A config.yaml with the source's name rewritten, and what was rewritten or needs review."""
+
+    text: str
+    rewritten: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+
+
+def _word(env: str) -> re.Pattern[str]:
+    """`env` as a word: not inside a longer run of letters and digits (staging in
+    payments-staging-alarms@, api.staging.example.com; not in stagingarea)."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])")
+
+
+def _renamed(text: str, source: str, name: str, others: list[str]) -> Renamed:
+    """Every value and comment naming `source` as a word made to name `name`, in place (quotes,
+    layout and line numbers kept); subscriptions, rewritten e-mail addresses and whatever names
+    one of the `others` environments listed for review, in the order of the file."""
+    document = yaml.compose(text, Loader=yaml.SafeLoader)
+    source_word, other_words = _word(source), {other: _word(other) for other in others}
+    edits: dict[int, tuple[int, str]] = {}  # start -> (end, replacement)
+    rewritten: list[tuple[int, str]] = []  # (line, what)
+    review: list[tuple[int, str]] = []
+    seen: set[int] = set()  # an alias yields its anchor's node again
+    for path, node in _scalars(document):
+        if path in _MADE_UNIQUE or node.start_mark.index in seen:
+            continue
+        seen.add(node.start_mark.index)
+        line, raw = node.start_mark.line + 1, text[node.start_mark.index : node.end_mark.index]
+        where, before, topics = f"line {line}, {path}", _shown(node.value), _subscribed(path)
+        if source_word.search(raw):
+            value = source_word.sub(name, node.value)
+            edits[node.start_mark.index] = (node.end_mark.index, source_word.sub(name, raw))
+            rewritten.append((line, f"{where}: {before} -> {_shown(value)}"))
+            if topics or _EMAIL.fullmatch(value):
+                confirmation = " (the subscription's confirmation is sent there)" if topics else ""
+                review.append((line, f"{where}: {value} was {source}'s {before}: make sure it exists{confirmation}"))
+        elif topics:
+            review.append((line, f"{where}: {before} is {source}'s, copied as it is: {name}'s {topics} reach it too"))
+        review.extend(
+            (line, f"{where}: {before} names {other}: still true of {name}?")
+            for other, word in other_words.items()
+            if word.search(node.value)
+        )
+    for start, end in _comments(text, document):
+        comment, line = text[start:end], text.count("\n", 0, start) + 1
+        if source_word.search(comment):
+            edits[start] = (end, source_word.sub(name, comment))
+            rewritten.append((line, f"line {line}, comment: {comment!r} -> {source_word.sub(name, comment)!r}"))
+        review.extend(
+            (line, f"line {line}, comment {comment!r} names {other}: still true of {name}?")
+            for other, word in other_words.items()
+            if word.search(comment)
+        )
+    for start, (end, replacement) in sorted(edits.items(), reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return Renamed(text, [what for _, what in sorted(rewritten)], [what for _, what in sorted(review)])
+
+
+def _shown(value: str) -> str:
+    """A value on one line: as it is, or quoted when it spans lines."""
+    return repr(value) if "\n" in value else value
+
+
+def _scalars(node: Any, path: str = "") -> Iterator[tuple[str, yaml.ScalarNode]]:
+    """Every scalar value under `node` with its path (`environment.alarm_subscriptions[0].endpoint`);
+    mapping keys are setting names, not values."""
+    if isinstance(node, yaml.ScalarNode):
+        yield path, node
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _scalars(item, f"{path}[{index}]")
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(value, f"{path}.{key.value}" if path else str(key.value))
+
+
+def _subscribed(path: str) -> str:
+    """What a subscription's endpoint (an address, a URL, a number a topic delivers to)
+    receives: "alarms" for `alarm_subscriptions[0].endpoint`; "" for any other path."""
+    found = re.search(r"(?:^|\.)(\w+)_subscriptions\[\d+\]\.endpoint$", path)
+    return f"{found.group(1)}s" if found else ""
+
+
+def _comments(text: str, document: Any) -> Iterator[tuple[int, int]]:
+    """Each comment's span in `text`, whole-line or after a value: a `#` at a line's start or
+    after a blank, outside every scalar (a quoted or block scalar may hold one)."""
+    spans: list[tuple[int, int]] = []
+
+    def collect(node: Any) -> None:
+        if isinstance(node, yaml.ScalarNode):
+            spans.append((node.start_mark.index, node.end_mark.index))
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                collect(item)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                collect(key)
+                collect(value)
+
+    collect(document)
+    for found in re.finditer(r"(?:^|(?<=\s))#[^\n]*", text, re.MULTILINE):
+        if not any(start <= found.start() < end for start, end in spans):
+            yield found.start(), found.end()
 
 
 def _new_domain(domain: str, source: str, name: str) -> str:
@@ -285,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"added environment {new.name}, copied from {new.source} ({args.project}):")
     print(f"  {group}/config.yaml: {new.source}'s settings, with what must be unique made unique:")
     print("".join(f"    {change}\n" for change in new.changes), end="")
+    if new.rewritten:
+        print(f"  and every value and comment naming {new.source} made to name {new.name}:")
+        print("".join(f"    {rewritten}\n" for rewritten in new.rewritten), end="")
     stacks = ", ".join(Path(file_name).stem for file_name in new.links)
     print(f"  {group}/: {len(new.links)} stack links to ../../stacks/<stack>.yaml: {stacks}")
     print(f"  config/config.yaml environments: {', '.join(project.environments)}")
@@ -292,11 +406,15 @@ def main(argv: list[str] | None = None) -> int:
         f"validated: the project loads with its {len(project.environments)} environments "
         "(every stack's settings, invariants, disjoint CIDRs, distinct domains and accounts)"
     )
-    print(f"\nReview {group}/config.yaml: every other setting is {new.source}'s.\n")
+    print(f"\nReview {group}/config.yaml: every other setting is {new.source}'s.", end="")
+    if new.review:
+        print(" Look first at:")
+        print("".join(f"  {item}\n" for item in new.review), end="")
+    print()
     print(settings_table(project))
     print(
         "\nNext:\n"
-        "  .venv/bin/python scripts/environments_table.py --write   # the README's environments table\n"
+        "  .venv/bin/python scripts/environments_table.py --write   # the environments table of docs/settings.md\n"
         "  make report         # docs/environments.md, docs/openapi.json (servers), docs/reference.md\n"
         "  make consistency    # every difference between environments explained by a setting\n"
         f"  make demo ENV={new.name}    # bootstrap and launch on the local emulator; on AWS: "

@@ -73,12 +73,18 @@ def _alarms(environment: str, prefix: str) -> dict[str, str]:
 _OPERATORS = {"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">"}
 
 
+def _cell(text: str) -> str:
+    """A table cell's text as Markdown shows it: `|` would end the cell and `<absent>` would
+    be read as an HTML tag (and shown as nothing)."""
+    return text.replace("|", "\\|").replace("<", "&lt;")
+
+
 def alarms_table(project_name: str, environments: list[str]) -> str:
     by_environment = {env: _alarms(env, f"{project_name}-{env}-") for env in environments}
     names = sorted({name for alarms in by_environment.values() for name in alarms})
     lines = ["| alarm | " + " | ".join(environments) + " |", "|---" * (len(environments) + 1) + "|"]
     for name in names:
-        cells = [by_environment[env].get(name, "-").replace("|", "\\|") for env in environments]
+        cells = [_cell(by_environment[env].get(name, "-")) for env in environments]
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -118,7 +124,7 @@ def build() -> str:
         lines += ["", f"### {stack}", "", "| path | " + " | ".join(report.environments) + " | caused by |"]
         lines.append("|---" * (len(report.environments) + 2) + "|")
         for difference in found:
-            cells = [str(difference.values[e]).replace("|", "\\|") for e in report.environments]
+            cells = [_cell(str(difference.values[e])) for e in report.environments]
             cause = ", ".join(f"`{c}`" for c in difference.causes) or "**unexplained**"
             lines.append(f"| `{difference.path}` | " + " | ".join(cells) + f" | {cause} |")
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
 
 from blueprints.blocks.base import Block, Options
 from blueprints.blocks.key import KeyReference
-from blueprints.core import LOG_RETENTION_DAYS, accept_finding, add_output, log_group, set_removal_policy
+from blueprints.core import LogRetentionPeriod, accept_finding, add_output, log_group, set_removal_policy
 from blueprints.core.iam import allow, service_role
 
 
@@ -45,7 +45,7 @@ class FunctionOptions(Options):
     grants: tuple[Statement, ...] = Field(
         default=(), description="What it may do beyond logging, VPC networking and tracing (e.g. Table grants)."
     )
-    log_retention_days: int = Field(description=f"Retention of its log group, one of {LOG_RETENTION_DAYS}.")
+    log_retention_days: LogRetentionPeriod = Field(description="Retention of its log group, in days.")
     retain_logs: bool = Field(default=True, description="Keep the log group when the stack deletes it (default on).")
     label: str | None = Field(default=None, description="How its outputs describe it (default: its name).")
     invoked_synchronously_by: str | None = Field(

@@ -14,7 +14,7 @@ from troposphere import apigateway as apigw
 
 from blueprints.blocks.base import Block, Options
 from blueprints.contract import Route
-from blueprints.core import LOG_RETENTION_DAYS, accept_finding, log_group
+from blueprints.core import LogRetentionPeriod, accept_finding, log_group
 from blueprints.core.iam import allow, service_role
 
 _LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
@@ -238,7 +238,7 @@ class StageOptions(Options):
     throttling_burst_limit: int = Field(gt=0, description="Burst capacity (requests) across the stage.")
     access_log_format: str = Field(description="The JSON access log line ($context variables).")
     access_log_group_name: str = Field(description="Name of the access log group.")
-    log_retention_days: int = Field(description=f"Retention of the access and execution logs: {LOG_RETENTION_DAYS}.")
+    log_retention_days: LogRetentionPeriod = Field(description="Retention of the access and execution logs, in days.")
     retain_logs: bool = Field(default=True, description="Keep the log groups when the stack deletes them.")
     kms_key: object | None = Field(
         default=None, description="ARN of a customer-managed KMS key for both log groups (default none)."

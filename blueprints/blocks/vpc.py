@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from troposphere import AccountId, GetAtt, GetAZs, Ref, Select, Sub, Tags, ec2
 
 from blueprints.blocks.base import Block, BlockError, Options
-from blueprints.core import LOG_RETENTION_DAYS, log_group
+from blueprints.core import LogRetentionPeriod, log_group
 from blueprints.core.iam import allow, service_role
 
 HTTPS = 443
@@ -112,7 +112,7 @@ class VpcOptions(Options):
     flow_log_traffic: str = Field(
         default="ALL", pattern="^(ALL|REJECT|ACCEPT)$", description="Traffic the flow log records (default ALL)."
     )
-    log_retention_days: int = Field(description=f"Retention of the flow log group, one of {LOG_RETENTION_DAYS}.")
+    log_retention_days: LogRetentionPeriod = Field(description="Retention of the flow log group, in days.")
     retain_logs: bool = Field(default=True, description="Keep the flow log group when the stack deletes it.")
     flow_log_kms_key: object | None = Field(
         default=None,

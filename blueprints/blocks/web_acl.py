@@ -17,7 +17,7 @@ from troposphere import GetAtt, Parameter, Ref, Sub, Template
 from troposphere import wafv2 as waf
 
 from blueprints.blocks.base import Block, Options
-from blueprints.core import accept_finding, log_group
+from blueprints.core import LogRetentionPeriod, accept_finding, log_group
 
 # The rate-based rule's bounds and evaluation windows:
 # https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html
@@ -108,7 +108,7 @@ class EdgeWebAclOptions(Options):
     log_group_name: str = Field(
         pattern="^aws-waf-logs-[\\w.-]+$", description="Log group of the ACL's logs (WAF requires aws-waf-logs-)."
     )
-    log_retention_days: int = Field(description="Retention of the ACL's logs.")
+    log_retention_days: LogRetentionPeriod = Field(description="Retention of the ACL's logs, in days.")
     retain_logs: bool = Field(default=True, description="Keep the log group when the stack deletes it.")
     redacted_headers: tuple[str, ...] = Field(
         default=("authorization",), description="Headers whose values the logs never show (default Authorization)."

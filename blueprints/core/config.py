@@ -87,6 +87,10 @@ def _check_cidr(value: str) -> str:
     return value
 
 
+# A building block's option (`log_retention_days` of VpcFunction, RestApi, Vpc, WebAcl): the
+# same check, and the same message, as the environment-wide LogRetentionDays.
+LogRetentionPeriod = Annotated[int, AfterValidator(_check_retention)]
+
 # Environment-wide settings: each is decided once per environment (see environments.py)
 # and filled into every stack config that declares a field of the same name and type.
 LogRetentionDays = Annotated[

@@ -3,7 +3,7 @@ distribution; `direct_url` is the stage's own), and access
 tokens from its user pool for customers and back-office clients (main environment: boto3).
 
     python -m local_aws.client.control url   --env dev [--direct]
-    python -m local_aws.client.control token --env dev --customer alice
+    python -m local_aws.client.control token --env dev --customer alice [--print-sub]
     python -m local_aws.client.control token --env dev --client reporting
 
 A customer is a user of the pool, created on first use; each `token` call gives it a new
@@ -119,6 +119,11 @@ class Environment:
             AuthParameters={"USERNAME": name, "PASSWORD": password},
         )
         return str(result["AuthenticationResult"]["AccessToken"])
+
+    def customer_sub(self, name: str) -> str:
+        """Customer `name`'s id, the `sub` of its tokens: the `customerId` of
+        `/customers/{customerId}/payments` (the customer created on first use)."""
+        return str(claims(self.customer_token(name))["sub"])
 
     def client_token(self, name: str, scopes: tuple[str, ...] = (BACKOFFICE_READ,)) -> str:
         """A back-office client's access token (client credentials), the client created on

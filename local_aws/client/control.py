@@ -10,6 +10,7 @@ environment's URL and callers' tokens.
     python -m local_aws.client.control url   --env dev                  # the API's base URL (its distribution)
     python -m local_aws.client.control url   --env dev --direct         # the stage's own URL (refused by its web ACL)
     python -m local_aws.client.control token --env dev --customer alice  # a customer's access token
+    python -m local_aws.client.control token --env dev --customer alice --print-sub  # its id (the token's `sub`)
     python -m local_aws.client.control token --env dev --client reporting  # a back-office client's token
 
 State lives in .emulator/ (pid, port, frontdoor_port, server log; the front door's function
@@ -274,7 +275,15 @@ def _callers(command: str, argv: list[str]) -> int:
         who = parser.add_mutually_exclusive_group(required=True)
         who.add_argument("--customer", metavar="NAME", help="a customer (a user of the pool, made on first use)")
         who.add_argument("--client", metavar="NAME", help="a back-office client (read-only scope, made on first use)")
+        parser.add_argument(
+            "--print-sub",
+            action="store_true",
+            help="with --customer: print the customer's id (its token's `sub`, as in /customers/{customerId}/payments)"
+            " instead of the token",
+        )
     args = parser.parse_args(argv)
+    if command == "token" and args.print_sub and not args.customer:
+        parser.error("--print-sub needs --customer: a back-office client has no customer id")
     emulator = current()
     if emulator is None:
         print("no emulator running: run `make demo` first", file=sys.stderr)
@@ -284,7 +293,7 @@ def _callers(command: str, argv: list[str]) -> int:
         if command == "url":
             print(env.direct_url if args.direct else env.url)
         elif args.customer:
-            print(env.customer_token(args.customer))
+            print(env.customer_sub(args.customer) if args.print_sub else env.customer_token(args.customer))
         else:
             print(env.client_token(args.client))
     except CallerError as err:

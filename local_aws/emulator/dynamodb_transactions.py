@@ -23,16 +23,20 @@ Requests are served one at a time (reads too; a transaction waits out its window
 turn): moto's DynamoDB is not thread-safe. It copies a transaction's tables before applying
 it, to restore them if it is cancelled, and that copy fails ("dictionary changed size during
 iteration", a 500 to the client) or undoes a write when another thread of the server touches
-the table meanwhile. TransactGetItems is not checked against transactions in flight.
+the table meanwhile. The copy shares the items the transaction does not write (see
+`_backups_of_written_items`), so a transaction costs the same on a large table as on an
+empty one. TransactGetItems is not checked against transactions in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +49,7 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
@@ -141,11 +146,70 @@ def _transact_write_items(self: DynamoHandler) -> Any:
     try:
         if mine:  # in flight: reads see the items as they were
             time.sleep(window([w.table for w in writes if w is not None]))
-        with _applying:
+        with _applying, _backups_of_written_items(backend, writes):
             return _originals["transact_write_items"](self)
     finally:
         with _holding:
             _held.difference_update(mine)
+
+
+@contextlib.contextmanager
+def _backups_of_written_items(backend: DynamoDBBackend, writes: list[_Write | None]) -> Iterator[None]:
+    """moto backs up each table of a transaction with copy.deepcopy before applying it, to put
+    the table back if the transaction is cancelled: every item copied, at a cost that grows
+    with the table (tens of milliseconds at a few thousand items, spent while every other
+    DynamoDB request waits). Only the items the transaction writes can change, so while it
+    is applied a table's backup shares its other items and copies those (and the stream's
+    records, a list). Served one at a time, nothing else copies a table meanwhile."""
+    written = _written_keys(backend, writes)
+    if written is None:  # moto refuses the transaction before writing anything
+        yield
+        return
+
+    def backup(table: Table, memo: dict[int, Any]) -> Table:
+        copied = copy.copy(table)
+        keys = written.get(table.table_arn)
+        if keys is None:  # not one of the transaction's tables: the whole copy, as moto makes it
+            copied.items = copy.deepcopy(table.items, memo)
+        else:
+            copied.items = copy.copy(table.items)
+            if table.has_range_key:
+                for hash_key, _ in keys:
+                    if hash_key in table.items:
+                        copied.items[hash_key] = dict(table.items[hash_key])
+            for hash_key, range_key in keys:
+                item = table.get_item(hash_key, range_key)
+                if item is not None:  # moto updates an item in place
+                    if range_key is None:  # the item itself (moto's annotation says a dict of them)
+                        copied.items[hash_key] = copy.deepcopy(item, memo)  # type: ignore[arg-type]
+                    else:
+                        copied.items[hash_key][range_key] = copy.deepcopy(item, memo)
+        if table.stream_shard is not None:
+            copied.stream_shard = copy.copy(table.stream_shard)
+            copied.stream_shard.items = list(table.stream_shard.items)
+        return copied
+
+    Table.__deepcopy__ = backup  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del Table.__deepcopy__  # type: ignore[attr-defined]
+
+
+def _written_keys(
+    backend: DynamoDBBackend, writes: list[_Write | None]
+) -> dict[str, list[tuple[DynamoType, DynamoType | None]]] | None:
+    """The keys each table (by ARN: a cancelled transaction replaces the table's object) of a
+    transaction writes; None if one is not valid."""
+    written: dict[str, list[tuple[DynamoType, DynamoType | None]]] = {}
+    for w in writes:
+        if w is None or None in w.key.values():
+            return None
+        try:
+            written.setdefault(w.table.table_arn, []).append(backend.get_keys_value(w.table, w.key))
+        except DynamodbException:
+            return None
+    return written
 
 
 def _conditions_hold(writes: list[_Write | None], backend: DynamoDBBackend) -> bool:

@@ -15,7 +15,7 @@ service is one `ACTIONS` can map to IAM actions and resource ARNs:
   their own actions), copies (which also read their source) and listings.
 
 Every other request passes unchecked (moto checks only S3 requests against resources), which
-the README lists. The role's inline and managed policies are evaluated: an explicit Deny
+docs/emulator.md lists. The role's inline and managed policies are evaluated: an explicit Deny
 wins, else an Allow must match the action, the resource and its conditions.
 """
 

@@ -23,6 +23,7 @@ from local_aws.emulator import (
 from local_aws.emulator.patches import apigateway as apigateway_patches
 from local_aws.emulator.patches import awslambda as lambda_patches
 from local_aws.emulator.patches import cloudformation as cloudformation_patches
+from local_aws.emulator.patches import dynamodb as dynamodb_patches
 from local_aws.emulator.patches import ec2 as ec2_patches
 from local_aws.emulator.patches import iam as iam_patches
 from local_aws.emulator.patches import route53 as route53_patches
@@ -79,6 +80,7 @@ REGISTRATIONS: tuple[Callable[[], None], ...] = (
     lambda_limits.register,
     alarm_actions.register,
     dynamodb_transactions.register,
+    dynamodb_patches.register,  # a query reads its own items, not the whole table sorted
     deletion_rules.register,
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -287,16 +288,27 @@ def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_s
     assert claims(customer)["username"] == "carol" and claims(client)["scope"] == "payments/read"
     paid = send("POST", f"{url}/payments", PAYMENT, token=customer, headers=_key())
     assert paid.status == 201
-    listing = send("GET", f"{url}/customers/{claims(customer)['sub']}/payments", token=client)
+    # the customer's id, as the README's shell line takes it: `CAROL_ID=$(... --print-sub)`
+    pasted = subprocess.run(
+        ["bash", "-c", f'CAROL_ID=$({shlex.quote(sys.executable)} -m local_aws.client.control token --env dev'
+         ' --customer carol --print-sub) && echo "$CAROL_ID"'],
+        env=shell,
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert pasted.returncode == 0, pasted.stderr
+    carol_id = pasted.stdout.strip()
+    assert carol_id == claims(customer)["sub"] and "." not in carol_id
+    listing = send("GET", f"{url}/customers/{carol_id}/payments", token=client)
     assert listing.status == 200 and listing.json["items"] == [paid.json]
     # the same customer again: a new token for the same account
-    assert claims(control("token", "--env", "dev", "--customer", "carol"))["sub"] == claims(customer)["sub"]
-    refused = subprocess.run(
-        [sys.executable, "-m", "local_aws.client.control", "token", "--env", "dev"],
-        env=shell,
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert refused.returncode == 2 and "--customer" in refused.stderr
+    assert claims(control("token", "--env", "dev", "--customer", "carol"))["sub"] == carol_id
+    for args, said in ((), "--customer"), (("--client", "audit", "--print-sub"), "--print-sub needs --customer"):
+        refused = subprocess.run(
+            [sys.executable, "-m", "local_aws.client.control", "token", "--env", "dev", *args],
+            env=shell,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 2 and said in refused.stderr
 
 
 def test_a_short_load_through_the_front_door_keeps_the_books_and_answers_every_request(launched, emulator):

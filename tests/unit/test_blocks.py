@@ -12,12 +12,15 @@ from awacs import s3 as awss3
 from awacs.aws import Action
 from cfnlint.api import lint_by_config
 from cfnlint.config import ManualArgs
+from pydantic import TypeAdapter, ValidationError
 from troposphere import Parameter, Ref, Template, encode_to_dict, s3
 
 from blueprints.blocks import (
     READ_DATA,
+    ApiStage,
     Attribute,
     BlockError,
+    EdgeWebAcl,
     EndpointGrant,
     GlobalIndex,
     SecureBucket,
@@ -26,9 +29,10 @@ from blueprints.blocks import (
     Vpc,
     VpcFunction,
 )
-from blueprints.blocks.rest_api import ApiStage, RestApi
+from blueprints.blocks.rest_api import RestApi
 from blueprints.contract import Parameter as RouteParameter
 from blueprints.contract import Route
+from blueprints.core import LOG_RETENTION_DAYS, LogRetentionDays
 from blueprints.testing import TemplateAssertions
 
 ORDER_ID = Attribute(name="orderId")
@@ -181,6 +185,50 @@ def test_a_function_gets_its_own_role_log_group_and_only_its_grants():
     assert function["TracingConfig"] == {"Mode": "Active"} and "ReservedConcurrentExecutions" not in function
     with pytest.raises(BlockError, match="timeout_seconds"):
         _function(Template(), timeout_seconds=0)
+
+
+def _stage(t: Template, **options: object) -> ApiStage:
+    t.add_parameter(function := Parameter("OrdersFunctionArn", Type="String"))
+    t.add_parameter(pool := Parameter("UserPoolArn", Type="String"))
+    api = RestApi(
+        t, "RestApi", name="orders", description="Orders", routes=(ROUTE,), schemas={},
+        function_arns={"orders-api": function}, user_pool_arn=pool, stage_name="v1",
+    )  # fmt: skip
+    defaults: dict[str, object] = {
+        "api": api, "stage_name": "v1", "throttling_rate_limit": 5, "throttling_burst_limit": 10,
+        "access_log_format": "{}", "access_log_group_name": "/orders/access", "log_retention_days": 30,
+    }  # fmt: skip
+    return ApiStage(t, "Stage", **{**defaults, **options})
+
+
+def _web_acl(t: Template, **options: object) -> EdgeWebAcl:
+    defaults = {"name": "orders", "rate_limit": 1000, "log_group_name": "aws-waf-logs-orders", "log_retention_days": 30}
+    return EdgeWebAcl(t, "WebAcl", **{**defaults, **options})
+
+
+LOGGING_BLOCKS = {
+    "VpcFunction": _function,
+    "ApiStage": _stage,
+    "Vpc": lambda t, **options: Vpc(t, "Vpc", **{"name": "orders", "cidr": "10.50.0.0/16", **options}),
+    "EdgeWebAcl": _web_acl,
+}
+
+
+@pytest.mark.parametrize("block", LOGGING_BLOCKS)
+def test_every_block_with_a_log_group_takes_only_a_retention_cloudwatch_logs_has(block):
+    """`log_retention_days` is one of LOG_RETENTION_DAYS wherever it is accepted, refused with
+    the same message as the environment-wide setting; a wrong one would fail only at launch."""
+    make = LOGGING_BLOCKS[block]
+    t = Template()
+    make(t, log_retention_days=LOG_RETENTION_DAYS[-1])
+    assert {r.RetentionInDays for r in t.resources.values() if r.resource_type == "AWS::Logs::LogGroup"} == {3653}
+    for days in (8, 0, -7, 3650):
+        with pytest.raises(ValidationError) as core:
+            TypeAdapter(LogRetentionDays).validate_python(days)
+        with pytest.raises(BlockError) as caught:
+            make(Template(), log_retention_days=days)
+        assert str(caught.value).endswith(f"log_retention_days: {core.value.errors()[0]['msg']}"), str(caught.value)
+        assert f"{days} is not a CloudWatch Logs retention period (one of 1, 3, 5, 7, 14, 30," in str(caught.value)
 
 
 def test_a_vpc_without_nat_has_no_way_out_but_its_endpoints():

@@ -157,6 +157,74 @@ def test_unreadable_config_file(project_copy, text):
         load_project(root)
 
 
+@pytest.mark.parametrize(
+    ("file", "text", "located", "field", "words"),
+    [
+        (
+            "config/dev/config.yaml",
+            "region: eu-west-1\nenvironment:\n  deployers: [a, b\n  domain: x\n",
+            "config/dev/config.yaml:4",
+            "environment 'dev', stack '*', field 'config.yaml'",
+            "(column 9; while parsing a flow sequence from line 3, column 14)",
+        ),
+        (
+            "config/staging/config.yaml",
+            "region: eu-west-1\nenvironment:\n  domain: x\n domain: y\n",
+            "config/staging/config.yaml:4",
+            "environment 'staging', stack '*', field 'config.yaml'",
+            "not valid YAML: ",
+        ),
+        (
+            "config/config.yaml",
+            "project_code: payments\nenvironments: [dev, staging, prod\n",
+            "config/config.yaml:3",
+            "environment '*', stack '*', field 'config.yaml'",
+            "while parsing a flow sequence from line 2, column 15",
+        ),
+        # a stack file is a link to the shared definition: the error is there
+        (
+            "stacks/data.yaml",
+            "template:\n  type: blueprint\n   name: data\n",
+            "stacks/data.yaml:3",
+            "environment 'dev', stack '*', field 'data.yaml'",
+            "not valid YAML: mapping values are not allowed",
+        ),
+        (
+            "config/prod/config.yaml",
+            "region: eu-west-1\nenvironment: {domain: 'api.example.com}\n",
+            "config/prod/config.yaml:3",
+            "environment 'prod', stack '*', field 'config.yaml'",
+            "while scanning a quoted scalar from line 2, column 23",
+        ),
+    ],
+)
+def test_a_yaml_syntax_error_is_located_to_file_and_line(project_copy, file, text, located, field, words):
+    """Not the parser's raw message (`in "<unicode string>", line 3, column 9` on several lines):
+    one line leading with the file, relative to the project, and the line."""
+    root = project_copy()
+    (root / file).write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    message = str(caught.value)
+    assert message.startswith(f"{located}: {field}: not valid YAML: "), message
+    assert words in message
+    assert "\n" not in message and "<unicode string>" not in message and str(root) not in message
+    assert caught.value.located_at == located and caught.value.reason.startswith("not valid YAML: ")
+
+
+def test_a_yaml_syntax_error_in_another_environment_stops_sceptre_located(project_copy):
+    """`sceptre generate dev` reads the whole project (the cross-environment checks): a syntax
+    error in staging's file is Sceptre's one-line error with the file and line, once."""
+    root = project_copy()
+    (root / "config" / "staging" / "config.yaml").write_text("region: eu-west-1\nenvironment: [a\n")
+    result = CliRunner().invoke(cli, ["--dir", str(root), "generate", "dev/data.yaml"], catch_exceptions=True)
+    assert result.exit_code == 1, result.output
+    assert "config/staging/config.yaml:3: environment 'staging', stack '*', field 'config.yaml': not valid YAML" in (
+        result.output
+    )
+    assert result.output.count("config/staging/config.yaml") == 1 and "Traceback" not in result.output
+
+
 def test_bad_project_code(project_copy):
     root = project_copy()
     (root / "config" / "config.yaml").write_text("project_code: Payments Inc\nenvironments: [dev]\n")

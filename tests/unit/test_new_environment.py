@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -87,13 +88,12 @@ def test_qa_has_its_own_domain_and_cidr_and_every_other_setting_of_staging(qa):
             assert env.settings.domain != new.settings.domain
             assert not cidr.overlaps(ipaddress.IPv4Network(env.blueprint("network").config.cidr))
     staging = project.environments["staging"]
-    assert new.settings.model_dump(exclude={"domain", "account_id", "stacks"}) == staging.settings.model_dump(
-        exclude={"domain", "account_id", "stacks"}
-    )
+    renamed = {"domain", "account_id", "stacks", "alarm_subscriptions"}
+    assert new.settings.model_dump(exclude=renamed) == staging.settings.model_dump(exclude=renamed)
     for stack in staging.stacks:
         ours, theirs = new.blueprint(stack).config.model_dump(), staging.blueprint(stack).config.model_dump()
         differing = {key for key in ours if ours[key] != theirs[key]}
-        assert differing <= {"domain", "cidr"}, stack
+        assert differing <= {"domain", "cidr", "alarm_subscriptions"}, stack
     assert "domain: api.staging.example.com -> api.qa.example.com" in out
     assert f"network.cidr: 10.20.0.0/16 -> {cidr}" in out
 
@@ -111,7 +111,7 @@ def test_the_files_are_written_like_the_others(qa):
         else:
             assert ours.partition(":")[0] == theirs.partition(":")[0]
             keys.append(ours.partition(":")[0].strip())
-    assert sorted(keys) == ["account_id", "cidr", "domain"]
+    assert sorted(keys) == ["account_id", "alarm_subscriptions", "cidr", "domain"]
     for link in (config / "staging").glob("*.yaml"):
         if link.name != "config.yaml":
             ours = config / "qa" / link.name
@@ -122,6 +122,25 @@ def test_the_files_are_written_like_the_others(qa):
     )
 
 
+def test_values_naming_the_source_name_the_new_environment_and_are_listed(qa):
+    """staging's alarm address (a value naming staging) becomes qa's, printed as rewritten and,
+    an address that may not exist, for review; so are comments naming another environment."""
+    root, out = qa
+    new = load_project(root).environments["qa"]
+    assert [s.endpoint for s in new.settings.alarm_subscriptions or ()] == ["payments-qa-alarms@example.com"]
+    text = (root / "config" / "qa" / "config.yaml").read_text()
+    assert not re.search(r"(?<![a-z])staging(?![a-z])", text), "a value or comment still names staging"
+    rewritten, _, review = out.partition("Look first at:")
+    address = "environment.alarm_subscriptions[0].endpoint"
+    assert f"line 15, {address}: payments-staging-alarms@example.com -> payments-qa-alarms@example.com" in rewritten
+    assert "line 1, comment: '# The staging environment." in rewritten
+    assert f"{address}: payments-qa-alarms@example.com was staging's payments-staging-alarms@example.com" in review
+    assert "make sure it exists" in review
+    # a comment copied from staging that names dev (stale there already) is shown, not changed
+    assert "line 16, comment '# nobody is paged for dev' names dev: still true of qa?" in review
+    assert "page_subscriptions: []  # nobody is paged for dev" in text
+
+
 def test_from_prod_the_domain_gets_the_name_as_a_label(project_copy, capsys):
     root = project_copy()
     assert add(root, "perf", "prod") == 0
@@ -129,6 +148,77 @@ def test_from_prod_the_domain_gets_the_name_as_a_label(project_copy, capsys):
     assert list(project.environments) == ["dev", "staging", "prod", "perf"]
     assert project.environments["perf"].settings.domain == "api.perf.example.com"
     assert project.environments["perf"].settings.protect_stacks is True
+    # prod's addresses do not name prod: copied as they are, and listed for review
+    review = capsys.readouterr().out.partition("Look first at:")[2]
+    assert (
+        "environment.alarm_subscriptions[0].endpoint: payments-alarms@example.com is prod's, copied as it is: "
+        "perf's alarms reach it too" in review
+    )
+    assert "environment.page_subscriptions[0].endpoint: payments-oncall@example.com is prod's" in review
+    assert "perf's pages reach it too" in review
+
+
+def test_a_name_is_rewritten_as_a_word_in_any_value_or_comment():
+    """Only the name as a word (not inside a longer word), in every kind of scalar and
+    comment, keeping quotes and line numbers; keys, the domain and the account are left to
+    their own rules."""
+    text = (
+        "# staging: copied\n"
+        "environment:\n"
+        "  account_id: 'staging'  # staging's own\n"
+        "  domain: api.staging.example.com\n"
+        "  staging: key  # a key is a setting's name\n"
+        "  title: 'Payments # staging'  # the quoted '#' is not a comment\n"
+        "  other: stagingarea, prestaging, staging2, staging_x\n"
+        '  url: "https://hooks.example.com/staging/alerts"\n'
+        "  note: |\n"
+        "    kept for staging\n"
+        "    # not a comment in staging\n"
+        "  page_subscriptions: [{protocol: sms, endpoint: '+441234567890'}]\n"
+        "  alarm_subscriptions:\n"
+        "    - {protocol: https, endpoint: 'https://staging.example.com/hook'}\n"
+        "  shared: &anchor ops-staging@example.com\n"
+        "  again: *anchor\n"
+        "  was: copied from dev  # like prod\n"
+    )
+    renamed = new_environment._renamed(text, "staging", "qa", ["dev", "prod"])
+    assert renamed.text == (
+        "# qa: copied\n"
+        "environment:\n"
+        "  account_id: 'staging'  # qa's own\n"
+        "  domain: api.staging.example.com\n"
+        "  staging: key  # a key is a setting's name\n"
+        "  title: 'Payments # qa'  # the quoted '#' is not a comment\n"
+        "  other: stagingarea, prestaging, staging2, qa_x\n"
+        '  url: "https://hooks.example.com/qa/alerts"\n'
+        "  note: |\n"
+        "    kept for qa\n"
+        "    # not a comment in qa\n"
+        "  page_subscriptions: [{protocol: sms, endpoint: '+441234567890'}]\n"
+        "  alarm_subscriptions:\n"
+        "    - {protocol: https, endpoint: 'https://qa.example.com/hook'}\n"
+        "  shared: &anchor ops-qa@example.com\n"
+        "  again: *anchor\n"
+        "  was: copied from dev  # like prod\n"
+    )
+    assert len(renamed.rewritten) == 8
+    assert "line 9, environment.note: 'kept for staging\\n# not a comment in staging\\n' -> 'kept for qa" in (
+        "\n".join(renamed.rewritten)
+    )
+    assert renamed.review == [
+        "line 12, environment.page_subscriptions[0].endpoint: +441234567890 is staging's, copied as it is: "
+        "qa's pages reach it too",
+        "line 14, environment.alarm_subscriptions[0].endpoint: https://qa.example.com/hook was staging's "
+        "https://staging.example.com/hook: make sure it exists (the subscription's confirmation is sent there)",
+        "line 15, environment.shared: ops-qa@example.com was staging's ops-staging@example.com: make sure it exists",
+        "line 17, comment '# like prod' names prod: still true of qa?",
+        "line 17, environment.was: copied from dev names dev: still true of qa?",
+    ]
+
+
+def test_an_environment_copied_with_nothing_naming_it_lists_nothing_to_rewrite():
+    renamed = new_environment._renamed("region: x  # here\nenvironment: {stacks: {}}\n", "staging", "qa", ["dev"])
+    assert renamed == new_environment.Renamed("region: x  # here\nenvironment: {stacks: {}}\n", [], [])
 
 
 def test_two_new_environments_get_distinct_cidrs(project_copy, capsys):

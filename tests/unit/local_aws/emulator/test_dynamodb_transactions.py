@@ -130,3 +130,97 @@ def test_requests_are_served_one_at_a_time_reads_too(dynamodb):
             assert not read.done() and not write.done()
         assert read.result(timeout=5)["Item"]["id"] == {"S": "a"}
         write.result(timeout=5)
+
+
+def _without_window(dynamodb: Any) -> None:
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"]
+    dynamodb.untag_resource(ResourceArn=arn, TagKeys=[WINDOW_TAG])
+
+
+def _set_value(table: str, key: dict[str, Any], value: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": key,
+            "UpdateExpression": "SET #v = :v",
+            "ExpressionAttributeNames": {"#v": "value"},
+            "ExpressionAttributeValues": {":v": {"S": value}},
+        }
+    }
+
+
+def test_a_cancelled_transaction_leaves_its_tables_as_they_were(dynamodb: Any) -> None:
+    """Writes applied before the failing condition are undone, an item updated in place
+    included, on tables with and without a sort key; other items are untouched."""
+    _without_window(dynamodb)
+    dynamodb.create_table(
+        TableName="ledger",
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for item_id in ("a", "b", "other"):
+        dynamodb.put_item(TableName=TABLE, Item={"id": {"S": item_id}, "value": {"S": "v"}})
+    dynamodb.put_item(TableName="ledger", Item={"pk": {"S": "p"}, "sk": {"S": "0"}, "value": {"S": "v"}})
+    before = {t: dynamodb.scan(TableName=t)["Items"] for t in (TABLE, "ledger")}
+
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                _set_value(TABLE, {"id": {"S": "a"}}, "changed"),
+                _put("new"),
+                _set_value("ledger", {"pk": {"S": "p"}, "sk": {"S": "0"}}, "changed"),
+                {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "p"}, "sk": {"S": "1"}}}},
+                _put("b"),  # exists: its condition fails, after the writes above were applied
+            ]
+        )
+    assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]][-1] == "ConditionalCheckFailed"
+    assert {t: dynamodb.scan(TableName=t)["Items"] for t in (TABLE, "ledger")} == before
+
+
+def test_a_transaction_copies_only_the_items_it_writes(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto backs up a transaction's tables by copying them; here only the written items are
+    copied, so a transaction on a large table costs what it costs on an empty one."""
+    from moto.dynamodb.models.dynamo_type import Item  # noqa: PLC0415 - moto's, as the emulator patches it
+
+    _without_window(dynamodb)
+    for i in range(200):
+        dynamodb.put_item(TableName=TABLE, Item={"id": {"S": f"item-{i}"}, "value": {"S": "v"}})
+    copied: list[Any] = []
+    deepcopy = Item.__deepcopy__
+
+    def counted(self: Any, memo: dict[int, Any]) -> Any:
+        copied.append(self)
+        return deepcopy(self, memo)
+
+    monkeypatch.setattr(Item, "__deepcopy__", counted)
+    dynamodb.transact_write_items(TransactItems=[_set_value(TABLE, {"id": {"S": "item-7"}}, "w"), _put("fresh")])
+    assert copied, "moto no longer backs up a transaction's items: the patch has nothing to do"
+    assert {item.hash_key.value for item in copied} == {"item-7"}  # the one written item that existed
+    assert dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "item-7"}})["Item"]["value"] == {"S": "w"}
+
+
+def test_the_backup_knows_a_table_replaced_since_the_request_arrived(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancelled transaction puts back a copy of its tables: a transaction that arrived
+    before (and waited out its window) holds the old table object, and still copies only
+    its own items."""
+    import copy  # noqa: PLC0415
+
+    from moto.core import DEFAULT_ACCOUNT_ID  # noqa: PLC0415
+    from moto.dynamodb.models import dynamodb_backends  # noqa: PLC0415
+    from moto.dynamodb.models.dynamo_type import Item  # noqa: PLC0415
+
+    for i in range(50):
+        dynamodb.put_item(TableName=TABLE, Item={"id": {"S": f"item-{i}"}})
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
+    arrived = dynamodb_transactions._write(backend, "Put", {"TableName": TABLE, "Item": {"id": {"S": "item-3"}}})
+    backend.tables[TABLE] = copy.copy(backend.tables[TABLE])  # what a rollback meanwhile does
+    copied: list[Any] = []
+    deepcopy = Item.__deepcopy__
+    monkeypatch.setattr(Item, "__deepcopy__", lambda self, memo: copied.append(self) or deepcopy(self, memo))
+    with dynamodb_transactions._backups_of_written_items(backend, [arrived]):
+        backup = copy.deepcopy(backend.tables[TABLE])
+    assert [item.hash_key.value for item in copied] == ["item-3"]
+    assert len(backup.items) == 50
