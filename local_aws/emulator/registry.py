@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from moto.cloudformation import parsing
+from moto.core.common_models import CloudFormationModel
 
 from local_aws.emulator import (
     alarm_actions,
@@ -45,7 +46,7 @@ from local_aws.emulator.services import (
 
 # Every model, by the module that defines it (importing a module is what lets moto's
 # CloudFormation find its models: it reads CloudFormationModel's direct subclasses).
-MODELS: tuple[type, ...] = (
+MODELS: tuple[type[CloudFormationModel], ...] = (
     *acm.MODELS,
     *apigateway.MODELS,
     *applicationautoscaling.MODELS,
@@ -85,14 +86,14 @@ REGISTRATIONS: tuple[Callable[[], None], ...] = (
 )
 
 
-def check_models(models: tuple[type, ...]) -> None:
+def check_models(models: tuple[type[CloudFormationModel], ...]) -> None:
     """Make moto's CloudFormation read its model registry afresh (it is cached) and check that
     each type is served by the emulator's model, not by moto's own (AWS::Lambda::Version)."""
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     registered = parsing.get_model_map()
-    missing = [m.cloudformation_type() for m in models if registered.get(m.cloudformation_type()) is not m]  # type: ignore[attr-defined]
+    missing = [m.cloudformation_type() for m in models if registered.get(m.cloudformation_type()) is not m]
     if missing:
         raise RuntimeError(f"emulated CloudFormation models not the ones moto's CloudFormation uses: {missing}")
 
