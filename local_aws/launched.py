@@ -26,10 +26,10 @@ import boto3
 import yaml
 
 from blueprints import contract
-from blueprints.accounts import deploy_session
-from blueprints.environments import load_project
-from blueprints.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
-from blueprints.sceptre_adapter import RenderedStack, render_environment
+from blueprints.deploy.accounts import deploy_session
+from blueprints.project.environment import load_project
+from blueprints.sceptre.plugins import RenderedStack, render_environment
+from blueprints.stacks.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
 from local_aws import control
 from local_aws.accounts import bootstrap_account, deployer_credentials
 

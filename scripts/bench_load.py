@@ -34,8 +34,8 @@ from typing import Any
 import boto3
 
 from blueprints.contract import routes_of
-from blueprints.environments import load_project
-from blueprints.functions import FUNCTIONS
+from blueprints.project.environment import load_project
+from blueprints.stacks.functions import FUNCTIONS
 from local_aws.accounts import admin_session
 from local_aws.callers import Environment, claims
 from local_aws.launched import (

@@ -17,11 +17,11 @@ import os
 import sys
 import uuid
 
-from blueprints.accounts import BootstrapError, WrongAccountError
 from blueprints.contract import BACKOFFICE_READ
 from blueprints.core import ConfigError
-from blueprints.edge import EDGE_REGION
-from blueprints.environments import load_project
+from blueprints.deploy.accounts import BootstrapError, WrongAccountError
+from blueprints.project.environment import load_project
+from blueprints.stacks.edge import EDGE_REGION
 from local_aws import control
 from local_aws.accounts import bootstrap_account
 from local_aws.callers import Environment, Reply, claims, send

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from blueprints.contract import ROUTES
-from blueprints.functions import FUNCTIONS
-from blueprints.openapi import backoffice_scheme
+from blueprints.reports.openapi import backoffice_scheme
+from blueprints.stacks.functions import FUNCTIONS
 from local_aws import callers
 from local_aws.callers import Environment, claims
 from local_aws.control import Emulator

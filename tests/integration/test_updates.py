@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from blueprints.recover import RecoveryFailed
+from blueprints.deploy.recover import RecoveryFailed
 from local_aws import control
 from local_aws.accounts import deployer_credentials
 from local_aws.launched import environment_variables, sceptre_launch
