@@ -2,14 +2,18 @@
 
 The names below are the package's public API; each is imported on first use, so
 `import blueprints` costs next to nothing and never imports Sceptre, cfn-lint or boto3
-(only `blueprints.sceptre_adapter` needs Sceptre, and only the stateful-change guard
-cfn-lint). The stack blueprints live in their modules (`blueprints.network.NetworkBlueprint`, ...).
+(only `blueprints.sceptre.plugins` needs Sceptre, and only the stateful-change guard
+cfn-lint). The stack blueprints live in their modules (`blueprints.stacks.network.NetworkBlueprint`, ...).
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from blueprints import _moved
+
+_moved.install()  # the module paths before the layout by layer, deprecated
 
 if TYPE_CHECKING:
     from blueprints.core import (
@@ -21,7 +25,7 @@ if TYPE_CHECKING:
         is_per_environment,
         per_environment,
     )
-    from blueprints.environments import Environment, Project, load_project
+    from blueprints.project.environment import Environment, Project, load_project
     from blueprints.testing import Match, TemplateAssertions
 
     __version__: str
@@ -34,9 +38,9 @@ _EXPORTS = {
     "StackConfig": "blueprints.core",
     "is_per_environment": "blueprints.core",
     "per_environment": "blueprints.core",
-    "Environment": "blueprints.environments",
-    "Project": "blueprints.environments",
-    "load_project": "blueprints.environments",
+    "Environment": "blueprints.project.environment",
+    "Project": "blueprints.project.environment",
+    "load_project": "blueprints.project.environment",
     "Match": "blueprints.testing",
     "TemplateAssertions": "blueprints.testing",
 }

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from blueprints.sceptre_adapter import dependency_depth, render_environment
+from blueprints.sceptre.plugins import dependency_depth, render_environment
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account
 from local_aws.client.launched import sceptre_launch

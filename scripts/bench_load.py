@@ -40,8 +40,8 @@ from typing import Any
 import boto3
 
 from blueprints.contract import routes_of
-from blueprints.environments import load_project
-from blueprints.functions import FUNCTIONS
+from blueprints.project.environment import load_project
+from blueprints.stacks.functions import FUNCTIONS
 from local_aws.client.accounts import admin_session
 from local_aws.client.callers import Environment, claims
 from local_aws.client.endpoint import environment_variables

@@ -1,5 +1,5 @@
 """Bootstrap an environment's AWS account: its deploy role, its CloudFormation role and the
-account-wide API Gateway settings (blueprints/bootstrap.py), as the stack
+account-wide API Gateway settings (blueprints/stacks/bootstrap.py), as the stack
 `<project>-<env>-bootstrap` in the environment's region.
 
     python -m scripts.bootstrap --env prod                      (make bootstrap ENV=prod)
@@ -22,9 +22,9 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import ClientError
 
-from blueprints.accounts import BootstrapError, WrongAccountError, assume, bootstrap
 from blueprints.core import ConfigError
-from blueprints.environments import load_project
+from blueprints.deploy.accounts import BootstrapError, WrongAccountError, assume, bootstrap
+from blueprints.project.environment import load_project
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 

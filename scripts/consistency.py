@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from blueprints.consistency import check, format_report
 from blueprints.core import ConfigError
-from blueprints.environments import load_project
+from blueprints.project.environment import load_project
+from blueprints.reports.consistency import check, format_report
 from local_aws.client.launched import LaunchedEnvironment, replication_report
 from local_aws.client.paths import PROJECT_DIR
 

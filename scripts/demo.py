@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from blueprints.accounts import BootstrapError, WrongAccountError
 from blueprints.contract import BACKOFFICE_READ
 from blueprints.core import ConfigError
-from blueprints.edge import EDGE_REGION
-from blueprints.environments import load_project
+from blueprints.deploy.accounts import BootstrapError, WrongAccountError
+from blueprints.project.environment import load_project
+from blueprints.stacks.edge import EDGE_REGION
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account
 from local_aws.client.callers import Environment, Reply, claims, send

@@ -1,4 +1,4 @@
-"""Tear an environment down: every stack deleted, with its data (blueprints.teardown).
+"""Tear an environment down: every stack deleted, with its data (blueprints.deploy.teardown).
 
     python -m scripts.destroy --env dev            (make destroy ENV=dev)
     python -m scripts.destroy --env dev --local    (make destroy ENV=dev LOCAL=1)
@@ -21,12 +21,12 @@ import os
 import sys
 from pathlib import Path
 
-from blueprints.accounts import WrongAccountError, deploy_session
 from blueprints.core import ConfigError
-from blueprints.environments import load_project
-from blueprints.preflight import CallFailed, session_caller
-from blueprints.sceptre_adapter import render_environment
-from blueprints.teardown import TeardownFailed, TeardownRefused, refusal, teardown
+from blueprints.deploy.accounts import WrongAccountError, deploy_session
+from blueprints.deploy.preflight import CallFailed, session_caller
+from blueprints.deploy.teardown import TeardownFailed, TeardownRefused, refusal, teardown
+from blueprints.project.environment import load_project
+from blueprints.sceptre.plugins import render_environment
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 

@@ -8,7 +8,7 @@ import argparse
 import re
 from pathlib import Path
 
-from blueprints.environments import load_project, settings_table
+from blueprints.project.environment import load_project, settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "settings.md"

@@ -38,9 +38,9 @@ from typing import Any
 
 import yaml
 
-from blueprints.consistency import NEUTRAL_NAME
 from blueprints.core import ConfigError, Context
-from blueprints.environments import _ENV_NAME, Project, load_project, settings_table
+from blueprints.project.environment import _ENV_NAME, Project, load_project, settings_table
+from blueprints.reports.consistency import NEUTRAL_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "sceptre_project"

@@ -7,9 +7,9 @@ import argparse
 from importlib.metadata import version
 from pathlib import Path
 
-from blueprints.environments import load_project
-from blueprints.identity import token_url
-from blueprints.openapi import Server, render
+from blueprints.project.environment import load_project
+from blueprints.reports.openapi import Server, render
+from blueprints.stacks.identity import token_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"

@@ -1,4 +1,4 @@
-"""Check an environment's account before a launch, reading only (blueprints.preflight).
+"""Check an environment's account before a launch, reading only (blueprints.deploy.preflight).
 
     python -m scripts.preflight --env prod            (make preflight ENV=prod)
     python -m scripts.preflight --env dev --local     (make preflight ENV=dev LOCAL=1)
@@ -17,11 +17,11 @@ import os
 import sys
 from pathlib import Path
 
-from blueprints.accounts import WrongAccountError, deploy_session
-from blueprints.bootstrap import deploy_role_name
 from blueprints.core import ConfigError
-from blueprints.environments import load_project
-from blueprints.preflight import CallFailed, Problem, preflight, session_caller
+from blueprints.deploy.accounts import WrongAccountError, deploy_session
+from blueprints.deploy.preflight import CallFailed, Problem, preflight, session_caller
+from blueprints.project.environment import load_project
+from blueprints.stacks.bootstrap import deploy_role_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 

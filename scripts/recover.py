@@ -1,4 +1,4 @@
-"""Get one stack of an environment out of a state no launch continues from (blueprints.recover).
+"""Get one stack of an environment out of a state no launch continues from (blueprints.deploy.recover).
 
     python -m scripts.recover --env prod --stack functions                 (make recover ENV=prod STACK=functions)
     python -m scripts.recover --env prod --stack api --skip ApiDeployment  (SKIP=ApiDeployment)
@@ -17,12 +17,12 @@ import os
 import sys
 from pathlib import Path
 
-from blueprints.accounts import WrongAccountError, deploy_session
 from blueprints.core import ConfigError
-from blueprints.environments import load_project
-from blueprints.preflight import CallFailed, session_caller
-from blueprints.recover import Outcome, RecoveryFailed, recover
-from blueprints.sceptre_adapter import render_environment
+from blueprints.deploy.accounts import WrongAccountError, deploy_session
+from blueprints.deploy.preflight import CallFailed, session_caller
+from blueprints.deploy.recover import Outcome, RecoveryFailed, recover
+from blueprints.project.environment import load_project
+from blueprints.sceptre.plugins import render_environment
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 

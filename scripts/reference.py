@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from blueprints.reference import build
+from blueprints.reports.reference import build
 from scripts import ROOT, check_or_write
 
 PAGE = ROOT / "docs" / "reference.md"

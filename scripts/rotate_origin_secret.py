@@ -32,11 +32,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from blueprints.accounts import WrongAccountError, deploy_session
 from blueprints.blocks.web_acl import ORIGIN_VERIFY_HEADER
 from blueprints.core import ConfigError
-from blueprints.edge import EDGE_REGION, origin_secret_name
-from blueprints.environments import load_project
+from blueprints.deploy.accounts import WrongAccountError, deploy_session
+from blueprints.project.environment import load_project
+from blueprints.stacks.edge import EDGE_REGION, origin_secret_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 SCEPTRE = str(Path(sys.executable).parent / "sceptre")

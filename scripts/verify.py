@@ -1,4 +1,4 @@
-"""Verify a launched environment end to end, through its public URL (blueprints.verify).
+"""Verify a launched environment end to end, through its public URL (blueprints.deploy.verify).
 
     python -m scripts.verify --env prod [--role-arn <admin role>]    (make verify ENV=prod [ROLE=...])
     python -m scripts.verify --env dev --local                       (make verify ENV=dev LOCAL=1)
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import boto3
 
-from blueprints.accounts import WrongAccountError, assume, check_account
 from blueprints.core import ConfigError
-from blueprints.environments import load_project
-from blueprints.verify import Check, public_endpoints, stack_outputs, verify
+from blueprints.deploy.accounts import WrongAccountError, assume, check_account
+from blueprints.deploy.verify import Check, public_endpoints, stack_outputs, verify
+from blueprints.project.environment import load_project
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 

@@ -314,7 +314,7 @@ class LiveAlias(Block):
             f"{self.logical_id}Version", FunctionName=Ref(function), Description=Sub(description, **values)
         )
         # Not retained: see the class's documentation (nothing piles up, and the guard never
-        # counts a version as data: blueprints.guard).
+        # counts a version as data: blueprints.deploy.guard).
         self.version = self.template.add_resource(set_removal_policy(version, retain=False))
         alias = awslambda.Alias(
             f"{self.logical_id}Alias",

@@ -24,7 +24,7 @@ from blueprints.checks.limits import LONGEST_PARTITION
 from blueprints.core.blueprint import LONGEST_REGION
 
 if TYPE_CHECKING:
-    from blueprints.environments import Environment
+    from blueprints.project.environment import Environment
 
 LOGS_BUCKET_PREFIX_LONGEST = 16  # storage.logs_bucket_prefix
 
@@ -45,7 +45,7 @@ class DeployedStack:
 def deployed_stacks(env: Environment, group: Path) -> dict[str, DeployedStack]:
     """Every stack of `env` (whose stack files are in `group`, `config/<env>/`) and its
     account's bootstrap, rendered, with their regions and parameter wiring."""
-    from blueprints.environments import _read_yaml  # noqa: PLC0415 - the loader imports every stack
+    from blueprints.project.environment import _read_yaml  # noqa: PLC0415 - the loader imports every stack
 
     out = {BOOTSTRAP: DeployedStack(BOOTSTRAP, env.bootstrap().body(), env.region, {})}
     for stack in env.stacks:
@@ -63,7 +63,7 @@ def deployed_stacks(env: Environment, group: Path) -> dict[str, DeployedStack]:
 def longest_names(env: Environment, *, project_length: int, environment_length: int) -> Environment:
     """`env` with names of the given lengths, in the longest region, and every naming
     setting at its longest: the templates of the longest inputs the settings allow."""
-    from blueprints.environments import Environment  # noqa: PLC0415
+    from blueprints.project.environment import Environment  # noqa: PLC0415
 
     stacks = {name: dict(values) for name, values in env.settings.stacks.items()}
     if "storage" in stacks:
@@ -107,7 +107,7 @@ def check_environment(
     project_dir: str | Path, environment: str, *, partition: str = "aws", account: str = "123456789012"
 ) -> list[Finding]:
     """Every finding of every check over `environment`'s stacks as deployed."""
-    from blueprints.environments import load_project  # noqa: PLC0415
+    from blueprints.project.environment import load_project  # noqa: PLC0415
 
     env = load_project(project_dir).environment(environment)
     return check_stacks(deployed_stacks(env, Path(project_dir) / "config" / environment), partition, account)

@@ -2,9 +2,9 @@
 request and response schemas and the error shape.
 
 Three things are made from it: the API Gateway methods, authorizer scopes, models and
-validators (`blueprints.api`); the handlers' routing and validation (this package is
+validators (`blueprints.stacks.api`); the handlers' routing and validation (this package is
 zipped into every function as the top-level package `contract`); and the OpenAPI
-document (`blueprints.openapi`, written to docs/openapi.json).
+document (`blueprints.reports.openapi`, written to docs/openapi.json).
 
 Standard library only: it runs inside Lambda, next to the handlers.
 """
@@ -315,7 +315,7 @@ COMMON_RESPONSE_HEADERS: dict[int, dict[str, str]] = {
 }
 
 # The `error.code` each error status may carry -> an example message, whoever answers:
-# the handlers (lambda_code), API Gateway's gateway responses (blueprints.api: a DEFAULT_4XX
+# the handlers (lambda_code), API Gateway's gateway responses (blueprints.stacks.api: a DEFAULT_4XX
 # answer names its response type) and the web ACLs (blueprints.blocks.web_acl).
 # Codes are for branching on; messages are for people and may change.
 ERROR_CODES: dict[int, dict[str, str]] = {

@@ -1,42 +1,92 @@
-"""The small core every blueprint is built from."""
+"""The small core every blueprint is built from: the `Blueprint` base and its context, the
+config types, IAM and logging helpers, the policies of stateful resources, and the AWS facts
+more than one layer needs (`errors`, `permissions`, `artifacts`).
 
-from blueprints.core.blueprint import (
-    Blueprint,
-    BlueprintError,
-    ConfigError,
-    Context,
-    add_output,
-    add_parameter,
-    require_region,
-    tag_resources,
-)
-from blueprints.core.config import (
-    LOG_RETENTION_DAYS,
-    AccountId,
-    AlarmSubscriptions,
-    CustomerManagedKeys,
-    DeletionProtection,
-    DomainName,
-    EncryptionSettings,
-    KeyDeletionWindowDays,
-    LogRetentionDays,
-    LogRetentionPeriod,
-    PageSubscriptions,
-    PositiveInt,
-    PrincipalArn,
-    RetainData,
-    StackConfig,
-    Subscription,
-    VpcCidr,
-    is_per_environment,
-    per_environment,
-)
-from blueprints.core.logs import log_group
-from blueprints.core.policies import (
-    RETAIN_DELETION_POLICY,
-    accept_finding,
-    set_removal_policy,
-)
+The names below are imported on first use, so `blueprints.core.errors` (standard library only)
+costs no troposphere or pydantic: the Sceptre plugins import it when Sceptre starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from blueprints.core.blueprint import (
+        Blueprint,
+        BlueprintError,
+        Context,
+        add_output,
+        add_parameter,
+        require_region,
+        tag_resources,
+    )
+    from blueprints.core.config import (
+        LOG_RETENTION_DAYS,
+        AccountId,
+        AlarmSubscriptions,
+        CustomerManagedKeys,
+        DeletionProtection,
+        DomainName,
+        EncryptionSettings,
+        KeyDeletionWindowDays,
+        LogRetentionDays,
+        LogRetentionPeriod,
+        PageSubscriptions,
+        PositiveInt,
+        PrincipalArn,
+        RetainData,
+        StackConfig,
+        Subscription,
+        VpcCidr,
+        is_per_environment,
+        per_environment,
+    )
+    from blueprints.core.errors import (
+        ConfigError,
+    )
+    from blueprints.core.logs import (
+        log_group,
+    )
+    from blueprints.core.policies import (
+        RETAIN_DELETION_POLICY,
+        accept_finding,
+        set_removal_policy,
+    )
+
+_EXPORTS = {
+    "Blueprint": "blueprints.core.blueprint",
+    "BlueprintError": "blueprints.core.blueprint",
+    "Context": "blueprints.core.blueprint",
+    "add_output": "blueprints.core.blueprint",
+    "add_parameter": "blueprints.core.blueprint",
+    "require_region": "blueprints.core.blueprint",
+    "tag_resources": "blueprints.core.blueprint",
+    "AccountId": "blueprints.core.config",
+    "AlarmSubscriptions": "blueprints.core.config",
+    "CustomerManagedKeys": "blueprints.core.config",
+    "DeletionProtection": "blueprints.core.config",
+    "DomainName": "blueprints.core.config",
+    "EncryptionSettings": "blueprints.core.config",
+    "KeyDeletionWindowDays": "blueprints.core.config",
+    "LOG_RETENTION_DAYS": "blueprints.core.config",
+    "LogRetentionDays": "blueprints.core.config",
+    "LogRetentionPeriod": "blueprints.core.config",
+    "PageSubscriptions": "blueprints.core.config",
+    "PositiveInt": "blueprints.core.config",
+    "PrincipalArn": "blueprints.core.config",
+    "RetainData": "blueprints.core.config",
+    "StackConfig": "blueprints.core.config",
+    "Subscription": "blueprints.core.config",
+    "VpcCidr": "blueprints.core.config",
+    "is_per_environment": "blueprints.core.config",
+    "per_environment": "blueprints.core.config",
+    "ConfigError": "blueprints.core.errors",
+    "log_group": "blueprints.core.logs",
+    "RETAIN_DELETION_POLICY": "blueprints.core.policies",
+    "accept_finding": "blueprints.core.policies",
+    "set_removal_policy": "blueprints.core.policies",
+}
 
 __all__ = [
     "LOG_RETENTION_DAYS",
@@ -71,3 +121,15 @@ __all__ = [
     "set_removal_policy",
     "tag_resources",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'blueprints.core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

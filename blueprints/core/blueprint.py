@@ -20,9 +20,9 @@ from pydantic import ValidationError
 from troposphere import Equals, Output, Parameter, Ref, Tags, Template
 
 from blueprints.core.config import StackConfig
-from blueprints.errors import ConfigError, InvalidName
+from blueprints.core.errors import ConfigError, InvalidName
 
-__all__ = [  # ConfigError and InvalidName live in blueprints.errors (standard library only)
+__all__ = [  # ConfigError and InvalidName live in blueprints.core.errors (standard library only)
     "MAX_NAMES_LENGTH",
     "Blueprint",
     "BlueprintError",

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import boto3
 
-from blueprints.accounts import assume, bootstrap
 from blueprints.core import ConfigError
-from blueprints.environments import load_project
+from blueprints.deploy.accounts import assume, bootstrap
+from blueprints.project.environment import load_project
 from local_aws.client.endpoint import CREDENTIALS, Emulator, environment_variables
 from local_aws.client.paths import PROJECT_DIR
 

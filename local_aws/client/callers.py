@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from blueprints.contract import BACKOFFICE_READ
-from blueprints.environments import load_project
-from blueprints.sceptre_adapter import render_environment
-from blueprints.verify import Endpoints, Reply, send
+from blueprints.deploy.verify import Endpoints, Reply, send
+from blueprints.project.environment import load_project
+from blueprints.sceptre.plugins import render_environment
 from local_aws.client.accounts import admin_session
 from local_aws.client.endpoint import Emulator
 from local_aws.client.paths import PROJECT_DIR
@@ -90,7 +90,7 @@ class Environment:
 
     @property
     def endpoints(self) -> Endpoints:
-        """Where `blueprints.verify` finds the environment on the emulator."""
+        """Where `blueprints.deploy.verify` finds the environment on the emulator."""
         return emulator_endpoints(self.emulator, {s: self.outputs(s) for s in ("cdn", "api")})
 
     @cached_property
@@ -185,5 +185,5 @@ def _password() -> str:
     return secrets.token_urlsafe(24) + "aA1!"
 
 
-# Reply and send are blueprints.verify's: one HTTP client for the emulator's callers and verify.
+# Reply and send are blueprints.deploy.verify's: one HTTP client for the emulator's callers and verify.
 __all__ = ["CallerError", "Environment", "Reply", "claims", "client_credentials_token", "emulator_endpoints", "send"]

@@ -22,10 +22,10 @@ from typing import Any
 import boto3
 import yaml
 
-from blueprints.accounts import deploy_session
-from blueprints.environments import load_project
-from blueprints.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
-from blueprints.sceptre_adapter import RenderedStack, render_environment
+from blueprints.deploy.accounts import deploy_session
+from blueprints.project.environment import load_project
+from blueprints.sceptre.plugins import RenderedStack, render_environment
+from blueprints.stacks.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account, deployer_credentials
 from local_aws.client.endpoint import Emulator

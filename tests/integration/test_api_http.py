@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from blueprints.contract import ROUTES
-from blueprints.functions import FUNCTIONS
-from blueprints.openapi import backoffice_scheme
+from blueprints.reports.openapi import backoffice_scheme
+from blueprints.stacks.functions import FUNCTIONS
 from local_aws.client import callers
 from local_aws.client.callers import Environment, claims
 from local_aws.client.control import Emulator

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from blueprints.functions import DEPLOYED, FUNCTIONS, LIVE_ALIAS, SECRET_ROTATOR
-from blueprints.sceptre_adapter import render_environment
+from blueprints.sceptre.plugins import render_environment
+from blueprints.stacks.functions import DEPLOYED, FUNCTIONS, LIVE_ALIAS, SECRET_ROTATOR
 from local_aws.client import control
 from local_aws.client.callers import Environment, send
 from local_aws.client.launched import sceptre_launch

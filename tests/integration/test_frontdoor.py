@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
-from blueprints.api import GATEWAY_RESPONSES
+from blueprints.stacks.api import GATEWAY_RESPONSES
 from local_aws.client import control
 
 REGION = "eu-west-1"

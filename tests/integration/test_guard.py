@@ -17,10 +17,10 @@ from sceptre.cli import cli
 from sceptre.connection_manager import ConnectionManager
 from troposphere import Parameter, Sub
 
-from blueprints import storage
 from blueprints.blocks import Vpc
 from blueprints.core import Context
-from blueprints.data import DataBlueprint
+from blueprints.stacks import storage
+from blueprints.stacks.data import DataBlueprint
 from local_aws.client import control
 from local_aws.client.accounts import deployer_credentials
 from local_aws.client.endpoint import environment_variables

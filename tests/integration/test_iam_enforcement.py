@@ -91,7 +91,7 @@ def test_the_refusal_is_iams(launched, emulator, emulator_state, payment_role):
 def test_the_deploy_role_may_act_on_its_environments_stacks_only(launched, emulator):
     """The deploy role's CloudFormation calls are checked too: its own stacks, and nothing
     else (ListStacks takes no stack, and its policy does not grant it)."""
-    from blueprints.accounts import deploy_session  # noqa: PLC0415
+    from blueprints.deploy.accounts import deploy_session  # noqa: PLC0415
     from local_aws.client.endpoint import environment_variables  # noqa: PLC0415
 
     with environment_variables(emulator.environment({})):
@@ -105,7 +105,7 @@ def test_the_deploy_role_may_act_on_its_environments_stacks_only(launched, emula
 def test_the_deploy_role_may_use_the_artifacts_bucket_as_its_policy_says(launched, emulator):
     """Its S3 calls are checked too: packages read and written in the artifacts bucket, only
     signing jobs' outputs deleted, no other bucket listed."""
-    from blueprints.accounts import deploy_session  # noqa: PLC0415
+    from blueprints.deploy.accounts import deploy_session  # noqa: PLC0415
     from local_aws.client.endpoint import environment_variables  # noqa: PLC0415
 
     dev = launched["dev"]

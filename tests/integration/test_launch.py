@@ -10,10 +10,10 @@ import subprocess
 import boto3
 import pytest
 
-from blueprints.bootstrap import bootstrap_stack_name
 from blueprints.contract import ROUTES
-from blueprints.environments import BLUEPRINTS
-from blueprints.functions import FUNCTIONS
+from blueprints.project.environment import BLUEPRINTS
+from blueprints.stacks.bootstrap import bootstrap_stack_name
+from blueprints.stacks.functions import FUNCTIONS
 from local_aws.client import control
 from local_aws.client.launched import SCEPTRE, LaunchedEnvironment, replication_report, sceptre_launch
 from tests.conftest import PROJECT_DIR

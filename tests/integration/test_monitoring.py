@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from blueprints.edge import EDGE_REGION
+from blueprints.stacks.edge import EDGE_REGION
 
 
 def _template_alarms(environment, kind: str) -> dict[str, dict]:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from blueprints.functions import DEPLOYED, LIVE_ALIAS, SECRET_ROTATOR
+from blueprints.stacks.functions import DEPLOYED, LIVE_ALIAS, SECRET_ROTATOR
 from local_aws.client.launched import LaunchedEnvironment
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from blueprints.functions import DEPLOYED
+from blueprints.stacks.functions import DEPLOYED
 from local_aws.client.launched import LaunchedEnvironment
 
 ENVS = ("dev", "prod")

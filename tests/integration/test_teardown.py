@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from blueprints.accounts import deploy_session
-from blueprints.environments import load_project
-from blueprints.preflight import Call, session_caller
-from blueprints.sceptre_adapter import render_environment
-from blueprints.teardown import teardown
+from blueprints.deploy.accounts import deploy_session
+from blueprints.deploy.preflight import Call, session_caller
+from blueprints.deploy.teardown import teardown
+from blueprints.project.environment import load_project
+from blueprints.sceptre.plugins import render_environment
 from local_aws.client import control
 from local_aws.client.accounts import deployer_credentials
 from local_aws.client.endpoint import environment_variables

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from blueprints.recover import RecoveryFailed
+from blueprints.deploy.recover import RecoveryFailed
 from local_aws.client import control
 from local_aws.client.accounts import deployer_credentials
 from local_aws.client.endpoint import environment_variables

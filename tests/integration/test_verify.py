@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from blueprints.verify import stack_outputs, verify
+from blueprints.deploy.verify import stack_outputs, verify
 from local_aws.client.callers import emulator_endpoints
 from local_aws.client.paths import PROJECT_DIR, ROOT
 from tests.integration.conftest import admin
@@ -66,7 +66,7 @@ def test_verify_passes_on_a_launched_environment_and_leaves_no_test_caller(launc
 def test_an_alarm_whose_topic_key_asks_for_an_undocumented_condition_never_arrives(launched, emulator):
     """The alarm topics' key as it was: CloudWatch admitted only with aws:SourceAccount, which
     it is not documented to send to KMS. The emulator sends none, so the alarm is muted.
-    (blueprints.verify in this process, as the command runs it.)"""
+    (blueprints.deploy.verify in this process, as the command runs it.)"""
     dev = launched["dev"]
     kms = dev.client("kms", "us-east-1")
     key = dev.output("edge", "AlarmTopicsKeyArn")

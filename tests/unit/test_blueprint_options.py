@@ -9,11 +9,11 @@ from pydantic import ValidationError
 from sceptre.cli import cli
 from sceptre.connection_manager import ConnectionManager
 
-from blueprints.api import ApiBlueprint, ApiConfig
 from blueprints.core import Context
-from blueprints.network import NetworkBlueprint, NetworkConfig
+from blueprints.stacks.api import ApiBlueprint, ApiConfig
+from blueprints.stacks.network import NetworkBlueprint, NetworkConfig
+from blueprints.stacks.zone import ZoneBlueprint, ZoneConfig
 from blueprints.testing import Match, TemplateAssertions
-from blueprints.zone import ZoneBlueprint, ZoneConfig
 from tests.conftest import PROJECT_DIR
 
 CONTEXT = Context("payments", "test")

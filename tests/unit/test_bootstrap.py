@@ -18,18 +18,17 @@ from cfnlint.config import ManualArgs
 from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
-from blueprints import permissions
-from blueprints.bootstrap import (
+from blueprints.core import Context, permissions
+from blueprints.core.permissions import LEFT_OUT, SERVICES, UnknownPermission, grouped, handler_permissions
+from blueprints.project.environment import load_project
+from blueprints.sceptre.plugins import CheckAccountHook, WrongAccount
+from blueprints.stacks.bootstrap import (
     MANAGED_POLICY_LIMIT,
     BootstrapBlueprint,
     BootstrapConfig,
     cloudformation_role_name,
     deploy_role_name,
 )
-from blueprints.core import Context
-from blueprints.environments import load_project
-from blueprints.permissions import LEFT_OUT, SERVICES, UnknownPermission, grouped, handler_permissions
-from blueprints.sceptre_adapter import CheckAccountHook, WrongAccount
 from scripts.bootstrap import main as bootstrap_command
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR, ROOT
 

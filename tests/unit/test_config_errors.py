@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sceptre.cli import cli
 
 from blueprints.core import ConfigError, Context
-from blueprints.data import DataBlueprint
-from blueprints.environments import load_project
-from blueprints.sceptre_adapter import render_environment
+from blueprints.project.environment import load_project
+from blueprints.sceptre.plugins import render_environment
+from blueprints.stacks.data import DataBlueprint
 
 
 def _set(path: str, value):

@@ -8,11 +8,11 @@ import json
 import pytest
 from troposphere import Tags, sqs
 
-from blueprints.consistency import NEUTRAL_NAME, _renamed, check, flatten, format_report, render
 from blueprints.core import Context
-from blueprints.environments import BLUEPRINTS, load_project
-from blueprints.functions import FunctionsBlueprint
-from blueprints.storage import StorageBlueprint
+from blueprints.project.environment import BLUEPRINTS, load_project
+from blueprints.reports.consistency import NEUTRAL_NAME, _renamed, check, flatten, format_report, render
+from blueprints.stacks.functions import FunctionsBlueprint
+from blueprints.stacks.storage import StorageBlueprint
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 
 

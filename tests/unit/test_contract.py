@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 
 from blueprints import contract
-from blueprints.api import GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES
 from blueprints.blocks.rest_api import response_parameters
-from blueprints.functions import FUNCTIONS
-from blueprints.openapi import backoffice_scheme
+from blueprints.reports.openapi import backoffice_scheme
+from blueprints.stacks.api import GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES
+from blueprints.stacks.functions import FUNCTIONS
 from local_aws.client import control
 from scripts.openapi import DOCUMENT, build
 from tests.conftest import ENVIRONMENTS, ROOT

@@ -7,7 +7,6 @@ from awacs import s3 as awss3
 from awacs.aws import Action
 from troposphere import Tags, Template, ec2, encode_to_dict, s3, ssm
 
-from blueprints.certificate import CertificateBlueprint, CertificateConfig
 from blueprints.core import (
     Blueprint,
     BlueprintError,
@@ -18,10 +17,11 @@ from blueprints.core import (
     tag_resources,
 )
 from blueprints.core.iam import allow, trust_policy
-from blueprints.data import DataBlueprint, DataConfig
-from blueprints.environments import BLUEPRINTS, EnvironmentSettings
-from blueprints.guard import RETAINING_DELETION_POLICIES
-from blueprints.network import NetworkConfig
+from blueprints.deploy.guard import RETAINING_DELETION_POLICIES
+from blueprints.project.environment import BLUEPRINTS, EnvironmentSettings
+from blueprints.stacks.certificate import CertificateBlueprint, CertificateConfig
+from blueprints.stacks.data import DataBlueprint, DataConfig
+from blueprints.stacks.network import NetworkConfig
 from blueprints.testing import Match, TemplateAssertions
 
 CONTEXT = Context("payments", "test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from blueprints import costs
+from blueprints.reports import costs
 from tests.conftest import ENVIRONMENTS
 
 

@@ -17,13 +17,15 @@ import pytest
 import yaml
 from troposphere import Template, cloudwatch
 
-from blueprints import consistency
 from blueprints.blocks import VpcFunction
 from blueprints.blocks.base import BlockError
 from blueprints.blocks.function import VERSIONED_PROPERTIES, LambdaDeploymentGroup, LiveAlias
 from blueprints.core import ConfigError, Context
-from blueprints.environments import Project, load_project
-from blueprints.functions import (
+from blueprints.deploy.guard import destructive_changes, is_stateful
+from blueprints.project.environment import Project, load_project
+from blueprints.reports import consistency
+from blueprints.sceptre.plugins import DigestResolver, stack_policy
+from blueprints.stacks.functions import (
     ALARM_SIGNALS,
     DEPLOYED,
     FUNCTIONS,
@@ -33,8 +35,6 @@ from blueprints.functions import (
     FunctionsBlueprint,
     function_alarm_names,
 )
-from blueprints.guard import destructive_changes, is_stateful
-from blueprints.sceptre_adapter import DigestResolver, stack_policy
 from local_aws.emulator.frontdoor.workers import FunctionConfig, WorkerPool
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 from tests.unit.local_aws.emulator import test_frontdoor as frontdoor

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from blueprints.core import ConfigError, Context
-from blueprints.edge import EdgeBlueprint
-from blueprints.environments import BLUEPRINTS, load_project
-from blueprints.sceptre_adapter import BlueprintConfigError, OriginVerifyResolver, dependency_depth
+from blueprints.project.environment import BLUEPRINTS, load_project
+from blueprints.sceptre.plugins import BlueprintConfigError, OriginVerifyResolver, dependency_depth
+from blueprints.stacks.edge import EdgeBlueprint
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 
 MANAGED_GROUPS = {

@@ -15,8 +15,8 @@ import jinja2
 import pytest
 import yaml
 
-from blueprints.network import GATEWAY_SERVICES, PREFIX_LIST_ID_PATTERN, PREFIX_LIST_PARAMETERS
-from blueprints.sceptre_adapter import BlueprintConfigError, ManagedPrefixListNotFound, ManagedPrefixListResolver
+from blueprints.sceptre.plugins import BlueprintConfigError, ManagedPrefixListNotFound, ManagedPrefixListResolver
+from blueprints.stacks.network import GATEWAY_SERVICES, PREFIX_LIST_ID_PATTERN, PREFIX_LIST_PARAMETERS
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 
 ACCOUNT = "123456789012"

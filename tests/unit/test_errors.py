@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from sceptre.cli import cli
 from sceptre.exceptions import SceptreException
 
-from blueprints.config_locations import locate
 from blueprints.core import ConfigError, Context
 from blueprints.core.blueprint import MAX_NAMES_LENGTH
-from blueprints.data import DataBlueprint
-from blueprints.environments import load_project
-from blueprints.errors import InvalidName
-from blueprints.sceptre_adapter import BlueprintConfigError, FunctionPackageResolver, reported
+from blueprints.core.errors import InvalidName
+from blueprints.project.environment import load_project
+from blueprints.project.locations import locate
+from blueprints.sceptre.plugins import BlueprintConfigError, FunctionPackageResolver, reported
+from blueprints.stacks.data import DataBlueprint
 
 SCEPTRE = Path(sys.executable).parent / "sceptre"
 

@@ -13,10 +13,10 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from blueprints import sceptre_adapter
-from blueprints.environments import load_project
-from blueprints.guard import create_only_properties, destructive_changes, updates_in_steps
-from blueprints.sceptre_adapter import (
+from blueprints.deploy.guard import create_only_properties, destructive_changes, updates_in_steps
+from blueprints.project.environment import load_project
+from blueprints.sceptre import plugins as sceptre_adapter
+from blueprints.sceptre.plugins import (
     ChangeSetFailed,
     DestructiveChangeRefused,
     GuardStatefulResourcesHook,

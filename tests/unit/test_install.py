@@ -15,7 +15,7 @@ import pytest
 
 import blueprints
 from blueprints.core import Context
-from blueprints.environments import load_project
+from blueprints.project.environment import load_project
 from blueprints.testing import TemplateAssertions
 from tests.conftest import PROJECT_DIR, ROOT
 
@@ -59,7 +59,7 @@ def _imported_after(code: str) -> set[str]:
 
 RENDER_DEV = (
     "import sys\n"
-    "from blueprints.environments import load_project\n"
+    "from blueprints.project.environment import load_project\n"
     "env = load_project(sys.argv[1]).environments['dev']\n"
     "assert all(env.render(stack) for stack in env.stacks)\n"
 )
@@ -73,17 +73,17 @@ RENDER_DEV = (
         # the base install renders with the blueprints alone
         ("import blueprints\n" + RENDER_DEV, {"troposphere"}, {"sceptre", "cfnlint", "boto3"}),
         # what Sceptre does at every start: load the plugin module
-        ("import blueprints.sceptre_adapter", {"sceptre"}, {"cfnlint", "boto3", "troposphere"}),
+        ("import blueprints.sceptre.plugins", {"sceptre"}, {"cfnlint", "boto3", "troposphere"}),
         # offline rendering through Sceptre needs no cfn-lint
         (
-            "import sys\nfrom blueprints.sceptre_adapter import render_environment\n"
+            "import sys\nfrom blueprints.sceptre.plugins import render_environment\n"
             "assert render_environment(sys.argv[1], 'dev')",
             {"sceptre", "troposphere"},
             {"cfnlint"},
         ),
         # the guard is where cfn-lint comes in
         (
-            "from blueprints.guard import create_only_properties\n"
+            "from blueprints.deploy.guard import create_only_properties\n"
             "assert create_only_properties('AWS::DynamoDB::Table')",
             {"cfnlint"},
             set(),

@@ -11,11 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from blueprints.core import Context, Subscription
-from blueprints.data import TABLES, DataConfig, OnDemand, Provisioned
-from blueprints.edge import EDGE_REGION
-from blueprints.environments import load_project
-from blueprints.functions import ALARM_SIGNALS, DEPLOYED
-from blueprints.monitoring import composite_members, unhealthy_alarm_name
+from blueprints.project.environment import load_project
+from blueprints.stacks.data import TABLES, DataConfig, OnDemand, Provisioned
+from blueprints.stacks.edge import EDGE_REGION
+from blueprints.stacks.functions import ALARM_SIGNALS, DEPLOYED
+from blueprints.stacks.monitoring import composite_members, unhealthy_alarm_name
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 
 PROJECT = load_project(PROJECT_DIR)

@@ -14,9 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from blueprints import packaging
-from blueprints.packaging import build_package, zip_directories
-from blueprints.sceptre_adapter import FunctionPackageResolver
+from blueprints.deploy import packaging
+from blueprints.deploy.packaging import build_package, zip_directories
+from blueprints.sceptre.plugins import FunctionPackageResolver
 from tests.conftest import ROOT
 
 

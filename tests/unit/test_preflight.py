@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from blueprints.preflight import CallFailed, preflight
+from blueprints.deploy.preflight import CallFailed, preflight
 from tests.conftest import PROJECT_DIR
 
 Answer = Callable[[Mapping[str, Any], str], Mapping[str, Any]]
@@ -47,7 +47,7 @@ class Account:
 
 @pytest.fixture
 def account(project, monkeypatch) -> Account:
-    monkeypatch.setattr("blueprints.preflight.public_name_servers", lambda domain: ["ns-1.example.net."])
+    monkeypatch.setattr("blueprints.deploy.preflight.public_name_servers", lambda domain: ["ns-1.example.net."])
     return Account(project)
 
 
@@ -77,7 +77,7 @@ def test_reservations_of_other_functions_count_against_the_quota(account):
 
 
 def test_a_stale_delegation_prints_the_record_to_add(account, monkeypatch):
-    monkeypatch.setattr("blueprints.preflight.public_name_servers", lambda domain: ["ns-9.old.example.net."])
+    monkeypatch.setattr("blueprints.deploy.preflight.public_name_servers", lambda domain: ["ns-9.old.example.net."])
     assert _found(account) == [
         "problem [delegation]: api.example.com does not delegate to its hosted zone (the public DNS gives "
         "ns-9.old.example.net.): in the parent zone of api.example.com, add the NS record api.example.com. NS "
@@ -133,7 +133,7 @@ def test_a_first_launch_is_told_how_the_delegation_goes(account):
 def test_a_service_linked_role_not_made_yet_is_a_warning_where_cloudformation_may_make_it(project, monkeypatch):
     """dev's tables scale by Application Auto Scaling, whose service-linked role AWS makes at
     first use (the CloudFormation role may iam:CreateServiceLinkedRole)."""
-    monkeypatch.setattr("blueprints.preflight.public_name_servers", lambda domain: ["ns-1.example.net."])
+    monkeypatch.setattr("blueprints.deploy.preflight.public_name_servers", lambda domain: ["ns-1.example.net."])
     dev = Account(project, "dev")
 
     def missing(params, region):

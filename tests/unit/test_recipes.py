@@ -13,13 +13,13 @@ from pydantic import Field
 from troposphere import Template
 
 from blueprints import contract
-from blueprints.consistency import check, format_report
 from blueprints.core import ConfigError, per_environment
-from blueprints.environments import BLUEPRINTS, load_project, settings_table
-from blueprints.network import NetworkBlueprint, NetworkConfig
-from blueprints.openapi import Server, backoffice_scheme, document
-from blueprints.reference import INVARIANT, PER_ENVIRONMENT, build, stack_settings
-from blueprints.sceptre_adapter import render_environment
+from blueprints.project.environment import BLUEPRINTS, load_project, settings_table
+from blueprints.reports.consistency import check, format_report
+from blueprints.reports.openapi import Server, backoffice_scheme, document
+from blueprints.reports.reference import INVARIANT, PER_ENVIRONMENT, build, stack_settings
+from blueprints.sceptre.plugins import render_environment
+from blueprints.stacks.network import NetworkBlueprint, NetworkConfig
 from local_aws.client.handlers import api_event
 from scripts.new_environment import main as new_environment
 from tests.conftest import ROOT

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from blueprints.preflight import CallFailed
-from blueprints.recover import RecoveryFailed, recover
-from blueprints.sceptre_adapter import RenderedStack
+from blueprints.deploy.preflight import CallFailed
+from blueprints.deploy.recover import RecoveryFailed, recover
+from blueprints.sceptre.plugins import RenderedStack
 
 STACK = RenderedStack("prod/functions", "payments-prod-functions", "eu-west-1", (), (), "{}")
 ROLE = "arn:aws:iam::333333333333:role/payments-prod-cloudformation"

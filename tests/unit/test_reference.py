@@ -18,8 +18,8 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 from troposphere import Ref
 
 from blueprints.core import LogRetentionDays, PositiveInt, StackConfig, VpcCidr, per_environment
-from blueprints.environments import BLUEPRINTS, EnvironmentSettings, SharedSettings
-from blueprints.reference import (
+from blueprints.project.environment import BLUEPRINTS, EnvironmentSettings, SharedSettings
+from blueprints.reports.reference import (
     INVARIANT,
     PER_ENVIRONMENT,
     block_options,

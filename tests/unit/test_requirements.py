@@ -13,7 +13,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from blueprints.blocks.rest_api import route_id
 from blueprints.contract import BACKOFFICE_READ, CUSTOMER_SCOPE, RESOURCE_SERVER, ROUTES
-from blueprints.functions import DEPLOYED, FUNCTIONS
+from blueprints.stacks.functions import DEPLOYED, FUNCTIONS
 from blueprints.testing import Capture, Match
 from tests.conftest import ENVIRONMENTS, ROOT
 
@@ -475,7 +475,7 @@ def test_api_stage_logs_traces_and_throttles(project, template, env):
     stage = next(iter(t.resources("AWS::ApiGateway::Stage").values()))
     assert json.loads(stage["Properties"]["AccessLogSetting"]["Format"])["requestId"] == "$context.requestId"
     assert stage["DependsOn"] == ["ExecutionLogGroup"]
-    # The account-wide CloudWatch role is the account's bootstrap's (blueprints/bootstrap.py).
+    # The account-wide CloudWatch role is the account's bootstrap's (blueprints/stacks/bootstrap.py).
     t.resource_count_is("AWS::ApiGateway::Account", 0)
 
 

@@ -16,11 +16,11 @@ from botocore.exceptions import ClientError
 from sceptre.exceptions import SceptreException
 from troposphere import Template
 
-from blueprints import packaging
 from blueprints.blocks.function import FunctionOptions
-from blueprints.functions import DEPLOYED
-from blueprints.packaging import EXPIRES_AT, ArtifactStore, SigningFailed, build_package
-from blueprints.sceptre_adapter import BlueprintConfigError, FunctionPackageResolver
+from blueprints.deploy import packaging
+from blueprints.deploy.packaging import EXPIRES_AT, ArtifactStore, SigningFailed, build_package
+from blueprints.sceptre.plugins import BlueprintConfigError, FunctionPackageResolver
+from blueprints.stacks.functions import DEPLOYED
 from blueprints.testing import Match, TemplateAssertions
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 from tests.unit.test_blocks import _function

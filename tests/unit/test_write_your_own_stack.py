@@ -20,8 +20,8 @@ from types import ModuleType
 import pytest
 
 from blueprints import environments
-from blueprints.environments import ENTRY_POINT_GROUP, load_project
-from blueprints.sceptre_adapter import render_environment
+from blueprints.project.environment import ENTRY_POINT_GROUP, load_project
+from blueprints.sceptre.plugins import render_environment
 from tests.conftest import ROOT
 
 PAGE = ROOT / "docs" / "write-your-own-stack.md"

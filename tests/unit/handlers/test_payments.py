@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from moto.core.botocore_stubber import BotocoreStubber
 
 from blueprints.contract import BACKOFFICE_READ
-from blueprints.functions import FunctionsConfig
+from blueprints.stacks.functions import FunctionsConfig
 from tests.unit.handlers.conftest import (
     CUSTOMER,
     backoffice,

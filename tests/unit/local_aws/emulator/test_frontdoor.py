@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.core.base_backend import BackendDict, BaseBackend
 
-from blueprints.api import GATEWAY_RESPONSES
+from blueprints.stacks.api import GATEWAY_RESPONSES
 from local_aws.emulator.frontdoor.accounts import (
     REFRESH_MARGIN,
     SESSION_SECONDS,

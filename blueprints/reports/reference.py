@@ -32,7 +32,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from blueprints.core import Blueprint, is_per_environment
-from blueprints.environments import BLUEPRINTS, EnvironmentSettings, SharedSettings
+from blueprints.project.environment import BLUEPRINTS, EnvironmentSettings, SharedSettings
 
 BLOCKS_MODULE = "blueprints.blocks"
 

@@ -11,7 +11,7 @@ in the environment's region.
   nothing else.
 - `CloudFormationRole` (`<project>-<env>-cloudformation`): the role CloudFormation acts with
   (Sceptre's `cloudformation_service_role`), allowed what the handlers of the environment's
-  resource types need (blueprints.permissions), never `*` actions or administrator access.
+  resource types need (blueprints.core.permissions), never `*` actions or administrator access.
 - The account-and-region-wide API Gateway CloudWatch role (stage execution logs).
 
 The function packages' bucket is not here: the environment's storage stack makes it at the
@@ -40,9 +40,9 @@ from troposphere import GetAtt, Ref, Sub, Template, encode_to_dict, iam
 from blueprints.blocks.rest_api import api_gateway_account
 from blueprints.core import Blueprint, Context, PrincipalArn, StackConfig, add_output
 from blueprints.core.iam import allow, document, trust_policy
-from blueprints.edge import EDGE_REGION, origin_secret_name
-from blueprints.packaging import SIGNING_JOBS_PREFIX
-from blueprints.permissions import SERVICES, grouped, handler_permissions
+from blueprints.core.permissions import SERVICES, grouped, handler_permissions
+from blueprints.deploy.packaging import SIGNING_JOBS_PREFIX
+from blueprints.stacks.edge import EDGE_REGION, origin_secret_name
 
 # IAM counts a managed policy's size without white space; 6,144 characters at most.
 MANAGED_POLICY_LIMIT = 6144
@@ -176,7 +176,7 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
         return Condition(StringEquals("aws:RequestedRegion", list(self.config.regions)))
 
     def cloudformation_statements(self) -> list[Statement]:
-        """One statement per group of `blueprints.permissions.grouped`."""
+        """One statement per group of `blueprints.core.permissions.grouped`."""
         prefix = self.context.name("")
         groups = grouped(handler_permissions(self.config.resource_types))
         statements = []
@@ -310,7 +310,7 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
         ]
 
     def _preflight_statements(self, prefix: str) -> list[Statement]:
-        """What `blueprints.preflight` reads (its checks run as the deploy role, before a launch)."""
+        """What `blueprints.deploy.preflight` reads (its checks run as the deploy role, before a launch)."""
         regions = self.config.regions
         return [
             allow(
@@ -346,7 +346,7 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
         ]
 
     def _teardown_statements(self, prefix: str) -> list[Statement]:
-        """What `blueprints.teardown` does besides deleting the stacks (`make destroy`, refused where
+        """What `blueprints.deploy.teardown` does besides deleting the stacks (`make destroy`, refused where
         the environment's settings keep data): empty the environment's buckets of every version,
         remove the certificate's DNS validation records from the zone, and wait for Lambda's
         network interfaces."""

@@ -30,7 +30,7 @@ from blueprints.core import (
     per_environment,
     require_region,
 )
-from blueprints.edge import EDGE_REGION
+from blueprints.stacks.edge import EDGE_REGION
 
 
 class CdnConfig(StackConfig):

@@ -2,7 +2,7 @@
 
 A `ConfigError` names the environment, stack and field; this finds the line that sets
 it, for messages a person can act on (`config/dev/config.yaml:14: ...`). Paths follow
-the layout `blueprints.environments` reads::
+the layout `blueprints.project.environment` reads::
 
     config/config.yaml          project_code, region, environments
     config/<env>/config.yaml    region, environment: {<shared keys>, stacks: {<stack>: {<field>: ...}}}

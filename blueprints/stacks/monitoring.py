@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import Field
 from troposphere import Ref, Sub, Template, cloudwatch
 
-from blueprints.api import api_alarm_names
 from blueprints.blocks.alarms import AlarmTopics, alarm_topic_arn
 from blueprints.core import (
     AlarmSubscriptions,
@@ -30,9 +29,10 @@ from blueprints.core import (
     add_output,
     add_parameter,
 )
-from blueprints.data import TABLES, table_alarm_names, table_name
-from blueprints.edge import EDGE_REGION
-from blueprints.functions import DEPLOYED, FunctionSpec, function_alarm_names
+from blueprints.stacks.api import api_alarm_names
+from blueprints.stacks.data import TABLES, table_alarm_names, table_name
+from blueprints.stacks.edge import EDGE_REGION
+from blueprints.stacks.functions import DEPLOYED, FunctionSpec, function_alarm_names
 
 
 class MonitoringConfig(StackConfig):

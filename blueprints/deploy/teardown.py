@@ -18,7 +18,7 @@ interrupted or failed half-way is finished by running it again. A deletion that 
 reported with the stack, its status reason and each failed resource with its reason.
 
 `teardown(env, call, stacks)` makes its AWS calls through `call(service, operation, params,
-region)` (blueprints.preflight's `Call`), so the same code runs against a real account and the
+region)` (blueprints.deploy.preflight's `Call`), so the same code runs against a real account and the
 emulator; scripts/destroy.py acts through the environment's deploy role.
 """
 
@@ -31,9 +31,9 @@ from typing import Any
 
 import yaml
 
-from blueprints.environments import Environment
-from blueprints.preflight import Call, CallFailed
-from blueprints.sceptre_adapter import RenderedStack, dependency_depth
+from blueprints.deploy.preflight import Call, CallFailed
+from blueprints.project.environment import Environment
+from blueprints.sceptre.plugins import RenderedStack, dependency_depth
 
 # Settings that keep data: a teardown would destroy what they exist to keep (or fail half-way).
 RETAINED = ("Retain", "RetainExceptOnCreate")  # deletion policies that keep a resource of a completed stack

@@ -14,12 +14,12 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from blueprints.bootstrap import bootstrap_stack_name, deploy_role_name, role_arn
+from blueprints.stacks.bootstrap import bootstrap_stack_name, deploy_role_name, role_arn
 
 if TYPE_CHECKING:
     import boto3
 
-    from blueprints.environments import Environment
+    from blueprints.project.environment import Environment
 
 
 class WrongAccountError(RuntimeError):
@@ -71,7 +71,7 @@ class BootstrapError(RuntimeError):
 
 
 def bootstrap(env: Environment, session: boto3.Session, *, log: Callable[[str], None] = print) -> dict[str, str]:
-    """Create or update the stack `<project>-<env>-bootstrap` (blueprints.bootstrap) with
+    """Create or update the stack `<project>-<env>-bootstrap` (blueprints.stacks.bootstrap) with
     `session`, an administrator of the environment's account, after checking that it acts
     there; termination protection on; nothing changes when the template is the deployed one.
     Its outputs (the roles' ARNs)."""

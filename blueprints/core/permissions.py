@@ -149,7 +149,7 @@ def grouped(permissions: Mapping[str, set[str]]) -> dict[str, list[str]]:
                 groups[service].add(action)
             else:
                 raise UnknownPermission(
-                    f"{resource_type} needs {action}: add {service!r} to blueprints.permissions.SERVICES (with why "
-                    "it takes '*') or to LEFT_OUT (with what it serves), then bootstrap again"
+                    f"{resource_type} needs {action}: add {service!r} to blueprints.core.permissions.SERVICES "
+                    "(with why it takes '*') or to LEFT_OUT (with what it serves), then bootstrap again"
                 )
     return {group: sorted(actions) for group, actions in sorted(groups.items())}

@@ -29,7 +29,7 @@ from blueprints.core import (
     add_parameter,
     per_environment,
 )
-from blueprints.functions import FUNCTIONS
+from blueprints.stacks.functions import FUNCTIONS
 
 # API Gateway's own refusals (validation, unknown routes, authorization, throttling) in the
 # handlers' error shape. $context.error.messageString is already a quoted JSON string.
@@ -135,7 +135,7 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             log_retention_days=cfg.log_retention_days,
             retain_logs=cfg.retain_data,
             kms_key=key.arn if key else None,
-            manage_account_settings=False,  # the account's bootstrap owns them (blueprints.bootstrap)
+            manage_account_settings=False,  # the account's bootstrap owns them (blueprints.stacks.bootstrap)
         )
         # No path around CloudFront: the stage answers only requests bearing the origin
         # secret the distribution adds (current or previous value, so a rotation never

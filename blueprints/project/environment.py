@@ -34,11 +34,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from blueprints.api import ApiBlueprint
-from blueprints.bootstrap import BootstrapBlueprint, BootstrapConfig
-from blueprints.cdn import CdnBlueprint
-from blueprints.certificate import CertificateBlueprint
-from blueprints.config_locations import file_location, yaml_syntax
 from blueprints.core import (
     AccountId,
     AlarmSubscriptions,
@@ -54,14 +49,19 @@ from blueprints.core import (
     PrincipalArn,
     RetainData,
 )
-from blueprints.data import DataBlueprint
-from blueprints.edge import EDGE_REGION, EdgeBlueprint
-from blueprints.functions import FunctionsBlueprint
-from blueprints.identity import IdentityBlueprint
-from blueprints.monitoring import MonitoringBlueprint
-from blueprints.network import NetworkBlueprint
-from blueprints.storage import StorageBlueprint
-from blueprints.zone import ZoneBlueprint
+from blueprints.project.locations import file_location, yaml_syntax
+from blueprints.stacks.api import ApiBlueprint
+from blueprints.stacks.bootstrap import BootstrapBlueprint, BootstrapConfig
+from blueprints.stacks.cdn import CdnBlueprint
+from blueprints.stacks.certificate import CertificateBlueprint
+from blueprints.stacks.data import DataBlueprint
+from blueprints.stacks.edge import EDGE_REGION, EdgeBlueprint
+from blueprints.stacks.functions import FunctionsBlueprint
+from blueprints.stacks.identity import IdentityBlueprint
+from blueprints.stacks.monitoring import MonitoringBlueprint
+from blueprints.stacks.network import NetworkBlueprint
+from blueprints.stacks.storage import StorageBlueprint
+from blueprints.stacks.zone import ZoneBlueprint
 
 BLUEPRINTS: dict[str, type[Blueprint[Any]]] = {
     b.name: b

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from blueprints.core import Context
-from blueprints.environments import Environment, Project, SharedSettings
+from blueprints.project.environment import Environment, Project, SharedSettings
 
 _MISSING = "<absent>"
 

@@ -25,10 +25,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from blueprints.bootstrap import cloudformation_role_name, role_arn
-from blueprints.environments import Environment
-from blueprints.preflight import Call, CallFailed
-from blueprints.sceptre_adapter import RenderedStack
+from blueprints.deploy.preflight import Call, CallFailed
+from blueprints.project.environment import Environment
+from blueprints.sceptre.plugins import RenderedStack
+from blueprints.stacks.bootstrap import cloudformation_role_name, role_arn
 
 # Statuses a launch can continue from (an update, or the next create after a delete).
 SETTLED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"})

@@ -43,13 +43,13 @@ from sceptre.hooks import Hook
 from sceptre.resolvers import Resolver
 from sceptre.template_handlers import TemplateHandler
 
-from blueprints.errors import ConfigError, InvalidName
-from blueprints.guard import destructive_changes, is_stateful
+from blueprints.core.errors import ConfigError, InvalidName
+from blueprints.deploy.guard import destructive_changes, is_stateful
 
 if TYPE_CHECKING:
-    from blueprints.config_locations import Location
-    from blueprints.environments import Environment, Project
-    from blueprints.packaging import Package
+    from blueprints.deploy.packaging import Package
+    from blueprints.project.environment import Environment, Project
+    from blueprints.project.locations import Location
 
 ANY_STACK = "*"
 
@@ -87,7 +87,7 @@ def reported(project_dir: str | Path) -> Iterator[None]:
 
 
 def _locate(project_dir: str | Path, err: ConfigError) -> Location | None:
-    from blueprints.config_locations import locate  # noqa: PLC0415 - only on the error path
+    from blueprints.project.locations import locate  # noqa: PLC0415 - only on the error path
 
     try:
         return locate(project_dir, err.environment, err.stack, err.field)
@@ -109,7 +109,7 @@ _PROJECTS_LOCK = threading.Lock()
 def _loaded(project_dir: str | Path) -> _Loaded:
     """The validated project, loaded once per process and version of its config files:
     Sceptre asks for it once for every stack (handler and hooks), from several threads."""
-    from blueprints.environments import load_project  # noqa: PLC0415 - not at plugin import
+    from blueprints.project.environment import load_project  # noqa: PLC0415 - not at plugin import
 
     root = Path(project_dir).resolve()
     stamp = _stamp(root)
@@ -178,14 +178,14 @@ class ValidateEnvironmentHook(Hook):  # type: ignore[misc]
 class AccountRoleResolver(Resolver):  # type: ignore[misc]
     """`!account_role deploy` or `!account_role cloudformation`: the ARN of that role in the
     stack's environment's account (`environment.account_id`), as the account's bootstrap names
-    it (blueprints.bootstrap). Set once in config/config.yaml as every stack's `sceptre_role`
+    it (blueprints.stacks.bootstrap). Set once in config/config.yaml as every stack's `sceptre_role`
     and `cloudformation_service_role`, so each environment is launched through its own account's
     roles; reads only the configuration."""
 
     ROLES = ("deploy", "cloudformation")
 
     def resolve(self) -> str:
-        from blueprints.bootstrap import cloudformation_role_name, deploy_role_name, role_arn  # noqa: PLC0415
+        from blueprints.stacks.bootstrap import cloudformation_role_name, deploy_role_name, role_arn  # noqa: PLC0415
 
         if self.argument not in self.ROLES:
             problem = f"!account_role takes one of {', '.join(self.ROLES)}, got {self.argument!r}"
@@ -243,13 +243,13 @@ _PREFLIGHTS_LOCK = threading.Lock()
 
 class PreflightHook(Hook):  # type: ignore[misc]
     """`!preflight`: before a stack's first change, the read-only checks of
-    `blueprints.preflight` on the environment's account (once per launch), refusing the launch
+    `blueprints.deploy.preflight` on the environment's account (once per launch), refusing the launch
     when any problem is found; warnings are logged. A stack that creates a DNS-validated
     certificate also waits for nothing: it is refused, with the NS records to add, unless the
     domain delegates to its zone now (on a first launch, after the zone stack was created)."""
 
     def run(self) -> None:
-        from blueprints.preflight import as_caller, delegation, preflight  # noqa: PLC0415
+        from blueprints.deploy.preflight import as_caller, delegation, preflight  # noqa: PLC0415
 
         project_dir = self.stack.stack_group_config["project_path"]
         with reported(project_dir):
@@ -303,7 +303,7 @@ class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
     any change AWS would refuse in one update, naming the steps. Nothing is changed on refusal.
 
     Two readings, the second only when the first passes: the deployed template against the new
-    one through the resource schemas (offline: `blueprints.guard.destructive_changes`), then
+    one through the resource schemas (offline: `blueprints.deploy.guard.destructive_changes`), then
     CloudFormation's own answer, a change set for the update (with its parameter values) whose
     `Remove`s and `Replacement: True | Conditional` on stateful resources count the same way;
     the change set is deleted, never executed."""
@@ -311,7 +311,7 @@ class GuardStatefulResourcesHook(Hook):  # type: ignore[misc]
     def run(self) -> None:
         from botocore.exceptions import ClientError  # noqa: PLC0415 - not at plugin import
 
-        from blueprints.guard import destructive_changes_in_change_set, updates_in_steps  # noqa: PLC0415
+        from blueprints.deploy.guard import destructive_changes_in_change_set, updates_in_steps  # noqa: PLC0415
 
         with reported(self.stack.stack_group_config["project_path"]):
             env, name = _environment(self.stack)
@@ -543,7 +543,7 @@ class FunctionPackageResolver(Resolver):  # type: ignore[misc]
     the stack's region), the package is signed by a Signer signing job and the resolver
     resolves to the signed package's key instead, `signed/<profile version>/<dir>/<sha256>.zip`,
     reused while that profile version's signature on it stays valid (see
-    `blueprints.packaging.ArtifactStore`). A function with an enforcing code signing config
+    `blueprints.deploy.packaging.ArtifactStore`). A function with an enforcing code signing config
     deploys only signed packages. Without it, the unsigned key.
 
     Only launches resolve parameters: `generate` stays offline and never packages.
@@ -555,7 +555,7 @@ class FunctionPackageResolver(Resolver):  # type: ignore[misc]
     _PROFILE_NAME = re.compile(r"[A-Za-z0-9_]{2,64}")  # Signer's profile name pattern
 
     def resolve(self) -> str:
-        from blueprints.packaging import ArtifactStore, SigningFailed  # noqa: PLC0415 - not at plugin import
+        from blueprints.deploy.packaging import ArtifactStore, SigningFailed  # noqa: PLC0415 - not at plugin import
 
         project = Path(self.stack.stack_group_config["project_path"]).resolve()
         with reported(project):
@@ -617,10 +617,10 @@ class OriginVerifyResolver(Resolver):  # type: ignore[misc]
 
     Read at every launch rather than through a CloudFormation dynamic reference, which
     CloudFormation re-resolves only when the resource holding it changes for another reason:
-    a rotated value would never reach the web ACL or CloudFront (see blueprints/edge.py)."""
+    a rotated value would never reach the web ACL or CloudFront (see blueprints/stacks/edge.py)."""
 
     def resolve(self) -> str:
-        from blueprints.edge import EDGE_REGION, ORIGIN_SECRET_KEYS, origin_secret_name  # noqa: PLC0415
+        from blueprints.stacks.edge import EDGE_REGION, ORIGIN_SECRET_KEYS, origin_secret_name  # noqa: PLC0415
 
         if self.argument not in ORIGIN_SECRET_KEYS:
             keys = ", ".join(ORIGIN_SECRET_KEYS)
@@ -644,7 +644,7 @@ def _package(source: Path, shared: tuple[Path, ...], cache: Path) -> Package:
             digest.update(f"{root}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes())
     key = digest.hexdigest()
     if key not in _PACKAGES:
-        from blueprints.packaging import build_package  # noqa: PLC0415 - not at plugin import
+        from blueprints.deploy.packaging import build_package  # noqa: PLC0415 - not at plugin import
 
         _PACKAGES[key] = build_package(source, shared, cache)
     return _PACKAGES[key]

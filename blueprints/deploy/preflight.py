@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from blueprints.bootstrap import bootstrap_stack_name, role_arn
 from blueprints.checks import BOOTSTRAP, DeployedStack, deployed_stacks
 from blueprints.checks.intrinsics import Resolver, Site
+from blueprints.stacks.bootstrap import bootstrap_stack_name, role_arn
 
 if TYPE_CHECKING:
     import boto3
 
-    from blueprints.environments import Environment
+    from blueprints.project.environment import Environment
 
 Call = Callable[[str, str, Mapping[str, Any], str], Mapping[str, Any]]
 

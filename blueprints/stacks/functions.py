@@ -48,7 +48,7 @@ from blueprints.core import (
     set_removal_policy,
 )
 from blueprints.core.iam import allow
-from blueprints.data import CUSTOMER_INDEX, DataBlueprint
+from blueprints.stacks.data import CUSTOMER_INDEX, DataBlueprint
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"

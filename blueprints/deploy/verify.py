@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blueprints.contract import BACKOFFICE_READ
-from blueprints.edge import EDGE_REGION
+from blueprints.stacks.edge import EDGE_REGION
 
 if TYPE_CHECKING:
     import boto3
 
-    from blueprints.environments import Environment
+    from blueprints.project.environment import Environment
 
 VERIFY_PREFIX = "verify-"
 CHECKED_ALARM = "edge-blocked-requests"  # notifies the alarms topic only: it pages nobody
