@@ -2,7 +2,7 @@
 
 The names below are the package's public API; each is imported on first use, so
 `import blueprints` costs next to nothing and never imports Sceptre, cfn-lint or boto3
-(only `blueprints.sceptre.plugins` needs Sceptre, and only the stateful-change guard
+(only the Sceptre plugins, `blueprints.sceptre`, need Sceptre, and only the stateful-change guard
 cfn-lint). The stack blueprints live in their modules (`blueprints.stacks.network.NetworkBlueprint`, ...).
 """
 

@@ -36,7 +36,24 @@ MOVED: dict[str, tuple[str, ...]] = {
     "blueprints.environments": ("blueprints.project.environment",),
     "blueprints.errors": ("blueprints.core.errors",),
     "blueprints.permissions": ("blueprints.core.permissions",),
-    "blueprints.sceptre_adapter": ("blueprints.sceptre.plugins",),
+    "blueprints.sceptre_adapter": (
+        "blueprints.sceptre.errors",
+        "blueprints.sceptre.loaded",
+        "blueprints.sceptre.template_handlers.blueprint",
+        "blueprints.sceptre.resolvers.account_role",
+        "blueprints.sceptre.resolvers.digest",
+        "blueprints.sceptre.resolvers.function_package",
+        "blueprints.sceptre.resolvers.managed_prefix_list",
+        "blueprints.sceptre.resolvers.origin_verify",
+        "blueprints.sceptre.hooks.check_account",
+        "blueprints.sceptre.hooks.guard_stateful_resources",
+        "blueprints.sceptre.hooks.preflight",
+        "blueprints.sceptre.hooks.protect_stack",
+        "blueprints.sceptre.hooks.validate_environment",
+        "blueprints.sceptre.cloudformation",
+        "blueprints.deploy.guard",
+        "blueprints.deploy.rendering",
+    ),
 }  # fmt: skip
 
 

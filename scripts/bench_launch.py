@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from blueprints.sceptre.plugins import dependency_depth, render_environment
+from blueprints.deploy.rendering import dependency_depth, render_environment
 from local_aws import control
 from local_aws.accounts import bootstrap_account
 from local_aws.launched import PROJECT_DIR, sceptre_launch

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import yaml
 
+from blueprints.deploy.rendering import render_environment
 from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import render_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "sceptre_project"
@@ -52,7 +52,7 @@ COLD_ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITE
 _SCEPTRE_ALL = (
     "import sys\n"
     "from blueprints.project.environment import load_project\n"
-    "from blueprints.sceptre.plugins import render_environment\n"
+    "from blueprints.deploy.rendering import render_environment\n"
     "for env in load_project(sys.argv[1]).environments:\n"
     "    render_environment(sys.argv[1], env)\n"
 )

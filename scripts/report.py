@@ -12,10 +12,10 @@ import argparse
 import json
 import sys
 
+from blueprints.deploy.rendering import dependency_depth, render_environment
 from blueprints.project.environment import load_project, settings_table
 from blueprints.reports import costs
 from blueprints.reports.consistency import check
-from blueprints.sceptre.plugins import dependency_depth, render_environment
 from local_aws.launched import PROJECT_DIR
 from scripts import ROOT, check_or_write
 

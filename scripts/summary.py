@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from blueprints.core import ConfigError
+from blueprints.deploy.rendering import dependency_depth, render_environment
 from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import dependency_depth, render_environment
 
 PROJECT = Path(__file__).resolve().parent.parent / "sceptre_project"
 

@@ -41,9 +41,7 @@ if TYPE_CHECKING:
         is_per_environment,
         per_environment,
     )
-    from blueprints.core.errors import (
-        ConfigError,
-    )
+    from blueprints.core.errors import ANY_STACK, ConfigError, InvalidName
     from blueprints.core.logs import (
         log_group,
     )
@@ -79,7 +77,9 @@ _EXPORTS = {
     "VpcCidr": "blueprints.core.config",
     "is_per_environment": "blueprints.core.config",
     "per_environment": "blueprints.core.config",
+    "ANY_STACK": "blueprints.core.errors",
     "ConfigError": "blueprints.core.errors",
+    "InvalidName": "blueprints.core.errors",
     "log_group": "blueprints.core.logs",
     "RETAIN_DELETION_POLICY": "blueprints.core.policies",
     "accept_finding": "blueprints.core.policies",
@@ -87,6 +87,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ANY_STACK",
     "LOG_RETENTION_DAYS",
     "RETAIN_DELETION_POLICY",
     "AccountId",
@@ -99,6 +100,7 @@ __all__ = [
     "DeletionProtection",
     "DomainName",
     "EncryptionSettings",
+    "InvalidName",
     "KeyDeletionWindowDays",
     "LogRetentionDays",
     "PageSubscriptions",

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from sceptre.cli import cli
 
 from blueprints.core import ConfigError, Context
+from blueprints.deploy.rendering import render_environment
 from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import render_environment
 from blueprints.stacks.data import DataBlueprint
 
 

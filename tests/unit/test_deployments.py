@@ -21,10 +21,10 @@ from blueprints.blocks import VpcFunction
 from blueprints.blocks.base import BlockError
 from blueprints.blocks.function import VERSIONED_PROPERTIES, LambdaDeploymentGroup, LiveAlias
 from blueprints.core import ConfigError, Context
-from blueprints.deploy.guard import destructive_changes, is_stateful
+from blueprints.deploy.guard import destructive_changes, is_stateful, stack_policy
 from blueprints.project.environment import Project, load_project
 from blueprints.reports import consistency
-from blueprints.sceptre.plugins import DigestResolver, stack_policy
+from blueprints.sceptre.resolvers.digest import DigestResolver
 from blueprints.stacks.functions import (
     ALARM_SIGNALS,
     DEPLOYED,

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from blueprints.core import ConfigError, Context
+from blueprints.deploy.rendering import dependency_depth
 from blueprints.project.environment import BLUEPRINTS, load_project
-from blueprints.sceptre.plugins import BlueprintConfigError, OriginVerifyResolver, dependency_depth
+from blueprints.sceptre.errors import BlueprintConfigError
+from blueprints.sceptre.resolvers.origin_verify import OriginVerifyResolver
 from blueprints.stacks.edge import EdgeBlueprint
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 

@@ -15,7 +15,8 @@ import jinja2
 import pytest
 import yaml
 
-from blueprints.sceptre.plugins import BlueprintConfigError, ManagedPrefixListNotFound, ManagedPrefixListResolver
+from blueprints.sceptre.errors import BlueprintConfigError
+from blueprints.sceptre.resolvers.managed_prefix_list import ManagedPrefixListNotFound, ManagedPrefixListResolver
 from blueprints.stacks.network import GATEWAY_SERVICES, PREFIX_LIST_ID_PATTERN, PREFIX_LIST_PARAMETERS
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 

@@ -20,7 +20,8 @@ from blueprints.core.blueprint import MAX_NAMES_LENGTH
 from blueprints.core.errors import InvalidName
 from blueprints.project.environment import load_project
 from blueprints.project.locations import locate
-from blueprints.sceptre.plugins import BlueprintConfigError, FunctionPackageResolver, reported
+from blueprints.sceptre.errors import BlueprintConfigError, reported
+from blueprints.sceptre.resolvers.function_package import FunctionPackageResolver
 from blueprints.stacks.data import DataBlueprint
 
 SCEPTRE = Path(sys.executable).parent / "sceptre"

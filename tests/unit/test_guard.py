@@ -13,17 +13,16 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from blueprints.deploy.guard import create_only_properties, destructive_changes, updates_in_steps
+from blueprints.deploy.guard import create_only_properties, destructive_changes, stack_policy, updates_in_steps
 from blueprints.project.environment import load_project
-from blueprints.sceptre import plugins as sceptre_adapter
-from blueprints.sceptre.plugins import (
-    ChangeSetFailed,
+from blueprints.sceptre import cloudformation
+from blueprints.sceptre.cloudformation import ChangeSetFailed
+from blueprints.sceptre.hooks.guard_stateful_resources import (
     DestructiveChangeRefused,
     GuardStatefulResourcesHook,
-    ProtectStackHook,
     UpdateInSteps,
-    stack_policy,
 )
+from blueprints.sceptre.hooks.protect_stack import ProtectStackHook
 from tests.conftest import PROJECT_DIR
 
 
@@ -337,7 +336,7 @@ def test_guard_hook_lets_an_allowed_change_through_with_a_warning(project, proje
 @pytest.fixture(autouse=True)
 def _fresh_change_sets(monkeypatch):
     """Each test's change sets are its own (the hook keeps CloudFormation's answer per process)."""
-    monkeypatch.setattr(sceptre_adapter, "_CHANGE_SETS", {})
+    monkeypatch.setattr(cloudformation, "_CHANGE_SETS", {})
 
 
 def _answer(*changes, status="CREATE_COMPLETE"):
@@ -417,7 +416,7 @@ def test_replacing_what_keeps_no_data_passes(project):
     ],
 )
 def test_a_change_set_cloudformation_cannot_make_stops_the_launch(project, monkeypatch, answer, words):
-    monkeypatch.setattr(sceptre_adapter, "CHANGE_SET_WAIT_SECONDS", 0)
+    monkeypatch.setattr(cloudformation, "CHANGE_SET_WAIT_SECONDS", 0)
     recorder = _Recorder(json.loads(project.environments["prod"].render("data")), change_set=answer)
     with pytest.raises(ChangeSetFailed, match=words):
         GuardStatefulResourcesHook(stack=_stack("prod/data", recorder)).run()

@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from blueprints.deploy import packaging
 from blueprints.deploy.packaging import build_package, zip_directories
-from blueprints.sceptre.plugins import FunctionPackageResolver
+from blueprints.sceptre.resolvers.function_package import FunctionPackageResolver
 from tests.conftest import ROOT
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from blueprints.deploy.preflight import CallFailed
 from blueprints.deploy.recover import RecoveryFailed, recover
-from blueprints.sceptre.plugins import RenderedStack
+from blueprints.deploy.rendering import RenderedStack
 
 STACK = RenderedStack("prod/functions", "payments-prod-functions", "eu-west-1", (), (), "{}")
 ROLE = "arn:aws:iam::333333333333:role/payments-prod-cloudformation"

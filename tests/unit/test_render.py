@@ -17,8 +17,8 @@ from cfnlint.config import ManualArgs
 from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
+from blueprints.deploy.rendering import dependency_depth
 from blueprints.project.environment import BLUEPRINTS
-from blueprints.sceptre.plugins import dependency_depth
 from blueprints.stacks.functions import FUNCTIONS
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 

@@ -19,7 +19,8 @@ from troposphere import Template
 from blueprints.blocks.function import FunctionOptions
 from blueprints.deploy import packaging
 from blueprints.deploy.packaging import EXPIRES_AT, ArtifactStore, SigningFailed, build_package
-from blueprints.sceptre.plugins import BlueprintConfigError, FunctionPackageResolver
+from blueprints.sceptre.errors import BlueprintConfigError
+from blueprints.sceptre.resolvers.function_package import FunctionPackageResolver
 from blueprints.stacks.functions import DEPLOYED
 from blueprints.testing import Match, TemplateAssertions
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR

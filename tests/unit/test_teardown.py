@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from blueprints.deploy.preflight import CallFailed
+from blueprints.deploy.rendering import render_environment
 from blueprints.deploy.teardown import TeardownFailed, TeardownRefused, refusal, teardown
 from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import render_environment
 from scripts.destroy import main as destroy
 from tests.conftest import PROJECT_DIR
 
