@@ -25,7 +25,8 @@ if TYPE_CHECKING:
         is_per_environment,
         per_environment,
     )
-    from blueprints.project.environment import Environment, Project, load_project
+    from blueprints.project.environment import Environment, Project
+    from blueprints.project.loader import load_project
     from blueprints.testing import Match, TemplateAssertions
 
     __version__: str
@@ -40,7 +41,7 @@ _EXPORTS = {
     "per_environment": "blueprints.core",
     "Environment": "blueprints.project.environment",
     "Project": "blueprints.project.environment",
-    "load_project": "blueprints.project.environment",
+    "load_project": "blueprints.project.loader",
     "Match": "blueprints.testing",
     "TemplateAssertions": "blueprints.testing",
 }

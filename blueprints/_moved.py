@@ -33,7 +33,14 @@ MOVED: dict[str, tuple[str, ...]] = {
         "consistency", "costs", "openapi", "reference",
     )},
     "blueprints.config_locations": ("blueprints.project.locations",),
-    "blueprints.environments": ("blueprints.project.environment",),
+    "blueprints.environments": (
+        "blueprints.project.settings",
+        "blueprints.project.registry",
+        "blueprints.project.environment",
+        "blueprints.project.loader",
+        "blueprints.project.rules",
+        "blueprints.reports.environments",
+    ),
     "blueprints.errors": ("blueprints.core.errors",),
     "blueprints.permissions": ("blueprints.core.permissions",),
     "blueprints.sceptre_adapter": (

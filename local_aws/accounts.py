@@ -17,7 +17,7 @@ import boto3
 
 from blueprints.core import ConfigError
 from blueprints.deploy.accounts import assume, bootstrap
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from local_aws import control
 
 ADMIN_ROLE = "OrganizationAccountAccessRole"

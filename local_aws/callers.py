@@ -29,7 +29,7 @@ from typing import Any
 from blueprints.contract import BACKOFFICE_READ
 from blueprints.deploy.rendering import render_environment
 from blueprints.deploy.verify import Endpoints, Reply, send
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from local_aws import control
 from local_aws.accounts import admin_session
 

@@ -28,7 +28,7 @@ import yaml
 from blueprints import contract
 from blueprints.deploy.accounts import deploy_session
 from blueprints.deploy.rendering import RenderedStack, render_environment
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
 from local_aws import control
 from local_aws.accounts import bootstrap_account, deployer_credentials

@@ -34,7 +34,7 @@ from typing import Any
 import boto3
 
 from blueprints.contract import routes_of
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.functions import FUNCTIONS
 from local_aws.accounts import admin_session
 from local_aws.callers import Environment, claims

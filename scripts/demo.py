@@ -20,7 +20,7 @@ import uuid
 from blueprints.contract import BACKOFFICE_READ
 from blueprints.core import ConfigError
 from blueprints.deploy.accounts import BootstrapError, WrongAccountError
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.edge import EDGE_REGION
 from local_aws import control
 from local_aws.accounts import bootstrap_account

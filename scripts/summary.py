@@ -15,7 +15,7 @@ from pathlib import Path
 
 from blueprints.core import ConfigError
 from blueprints.deploy.rendering import dependency_depth, render_environment
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 
 PROJECT = Path(__file__).resolve().parent.parent / "sceptre_project"
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from blueprints.deploy.rendering import RenderedStack, render_environment
-from blueprints.project.environment import Project, load_project
+from blueprints.project import Project, load_project
 from blueprints.testing import TemplateAssertions
 from tests.wheel import InstalledWheel
 

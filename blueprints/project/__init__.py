@@ -12,30 +12,27 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from blueprints.project.environment import (
-        BLUEPRINTS,
+    from blueprints.project.environment import Environment, Project
+    from blueprints.project.loader import load_project
+    from blueprints.project.registry import BLUEPRINTS, ENTRY_POINT_GROUP, blueprint_class
+    from blueprints.project.settings import (
         DATA_KEEPING_SETTINGS,
-        ENTRY_POINT_GROUP,
         STORAGE_DATA_KEEPING_SETTINGS,
-        Environment,
         EnvironmentSettings,
-        Project,
         SharedSettings,
-        blueprint_class,
-        load_project,
     )
 
 _EXPORTS = {
     "Environment": "blueprints.project.environment",
     "Project": "blueprints.project.environment",
-    "load_project": "blueprints.project.environment",
-    "BLUEPRINTS": "blueprints.project.environment",
-    "ENTRY_POINT_GROUP": "blueprints.project.environment",
-    "blueprint_class": "blueprints.project.environment",
-    "DATA_KEEPING_SETTINGS": "blueprints.project.environment",
-    "STORAGE_DATA_KEEPING_SETTINGS": "blueprints.project.environment",
-    "EnvironmentSettings": "blueprints.project.environment",
-    "SharedSettings": "blueprints.project.environment",
+    "load_project": "blueprints.project.loader",
+    "BLUEPRINTS": "blueprints.project.registry",
+    "ENTRY_POINT_GROUP": "blueprints.project.registry",
+    "blueprint_class": "blueprints.project.registry",
+    "DATA_KEEPING_SETTINGS": "blueprints.project.settings",
+    "STORAGE_DATA_KEEPING_SETTINGS": "blueprints.project.settings",
+    "EnvironmentSettings": "blueprints.project.settings",
+    "SharedSettings": "blueprints.project.settings",
 }
 
 __all__ = [

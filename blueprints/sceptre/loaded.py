@@ -27,7 +27,7 @@ _PROJECTS_LOCK = threading.Lock()
 def loaded(project_dir: str | Path) -> LoadedProject:
     """The validated project, loaded once per process and version of its config files:
     Sceptre asks for it once for every stack (handler and hooks), from several threads."""
-    from blueprints.project.environment import load_project  # noqa: PLC0415 - not at plugin import
+    from blueprints.project.loader import load_project  # noqa: PLC0415 - not at plugin import
 
     root = Path(project_dir).resolve()
     stamp = _stamp(root)

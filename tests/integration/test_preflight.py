@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from local_aws import control
 from local_aws.launched import PROJECT_DIR, environment_variables, sceptre_launch
 from scripts import preflight as preflight_script

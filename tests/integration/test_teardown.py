@@ -17,7 +17,7 @@ from blueprints.deploy.accounts import deploy_session
 from blueprints.deploy.preflight import Call, session_caller
 from blueprints.deploy.rendering import render_environment
 from blueprints.deploy.teardown import teardown
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from local_aws import control
 from local_aws.accounts import deployer_credentials
 from local_aws.launched import environment_variables, sceptre_launch

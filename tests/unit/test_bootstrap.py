@@ -20,7 +20,7 @@ from sceptre.plan.plan import SceptrePlan
 
 from blueprints.core import Context, permissions
 from blueprints.core.permissions import LEFT_OUT, SERVICES, UnknownPermission, grouped, handler_permissions
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.sceptre.hooks.check_account import CheckAccountHook, WrongAccount
 from blueprints.stacks.bootstrap import (
     MANAGED_POLICY_LIMIT,

@@ -12,7 +12,7 @@ from sceptre.cli import cli
 
 from blueprints.core import ConfigError, Context
 from blueprints.deploy.rendering import render_environment
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.data import DataBlueprint
 
 

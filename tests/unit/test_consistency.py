@@ -9,7 +9,7 @@ import pytest
 from troposphere import Tags, sqs
 
 from blueprints.core import Context
-from blueprints.project.environment import BLUEPRINTS, load_project
+from blueprints.project import BLUEPRINTS, load_project
 from blueprints.reports.consistency import NEUTRAL_NAME, _renamed, check, flatten, format_report, render
 from blueprints.stacks.functions import FunctionsBlueprint
 from blueprints.stacks.storage import StorageBlueprint

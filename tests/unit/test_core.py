@@ -18,7 +18,7 @@ from blueprints.core import (
 )
 from blueprints.core.iam import allow, trust_policy
 from blueprints.deploy.guard import RETAINING_DELETION_POLICIES
-from blueprints.project.environment import BLUEPRINTS, EnvironmentSettings
+from blueprints.project import BLUEPRINTS, EnvironmentSettings
 from blueprints.stacks.certificate import CertificateBlueprint, CertificateConfig
 from blueprints.stacks.data import DataBlueprint, DataConfig
 from blueprints.stacks.network import NetworkConfig

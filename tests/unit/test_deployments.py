@@ -22,7 +22,7 @@ from blueprints.blocks.base import BlockError
 from blueprints.blocks.function import VERSIONED_PROPERTIES, LambdaDeploymentGroup, LiveAlias
 from blueprints.core import ConfigError, Context
 from blueprints.deploy.guard import destructive_changes, is_stateful, stack_policy
-from blueprints.project.environment import Project, load_project
+from blueprints.project import Project, load_project
 from blueprints.reports import consistency
 from blueprints.sceptre.resolvers.digest import DigestResolver
 from blueprints.stacks.functions import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from blueprints.deploy.rendering import dependency_depth
-from blueprints.project.environment import BLUEPRINTS
+from blueprints.project import BLUEPRINTS
 from scripts.environments_table import readme_with_table
 from scripts.report import PAGE, build
 from tests.conftest import ROOT

@@ -13,7 +13,7 @@ import pytest
 
 from blueprints.core import ConfigError, Context
 from blueprints.deploy.rendering import dependency_depth
-from blueprints.project.environment import BLUEPRINTS, load_project
+from blueprints.project import BLUEPRINTS, load_project
 from blueprints.sceptre.errors import BlueprintConfigError
 from blueprints.sceptre.resolvers.origin_verify import OriginVerifyResolver
 from blueprints.stacks.edge import EdgeBlueprint

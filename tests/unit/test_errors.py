@@ -18,7 +18,7 @@ from sceptre.exceptions import SceptreException
 from blueprints.core import ConfigError, Context
 from blueprints.core.blueprint import MAX_NAMES_LENGTH
 from blueprints.core.errors import InvalidName
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.project.locations import locate
 from blueprints.sceptre.errors import BlueprintConfigError, reported
 from blueprints.sceptre.resolvers.function_package import FunctionPackageResolver

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from blueprints.deploy.guard import create_only_properties, destructive_changes, stack_policy, updates_in_steps
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.sceptre import cloudformation
 from blueprints.sceptre.cloudformation import ChangeSetFailed
 from blueprints.sceptre.hooks.guard_stateful_resources import (

@@ -15,7 +15,7 @@ import pytest
 
 import blueprints
 from blueprints.core import Context
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.testing import TemplateAssertions
 from tests.conftest import PROJECT_DIR, ROOT
 
@@ -66,7 +66,7 @@ PLUGINS = "\n".join(
 
 RENDER_DEV = (
     "import sys\n"
-    "from blueprints.project.environment import load_project\n"
+    "from blueprints.project import load_project\n"
     "env = load_project(sys.argv[1]).environments['dev']\n"
     "assert all(env.render(stack) for stack in env.stacks)\n"
 )

@@ -247,7 +247,7 @@ def test_no_version_of_the_api_logs_can_be_deleted_where_data_is_retained(projec
 
 
 def test_a_lock_longer_than_the_logs_live_is_refused_by_name(project_copy):
-    from blueprints.project.environment import load_project  # noqa: PLC0415
+    from blueprints.project import load_project  # noqa: PLC0415
 
     def lock_too_long(config: dict[str, Any]) -> None:
         config["environment"]["stacks"]["storage"]["logs_object_lock_days"] = 400

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from blueprints.core import Context, Subscription
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.data import TABLES, DataConfig, OnDemand, Provisioned
 from blueprints.stacks.edge import EDGE_REGION
 from blueprints.stacks.functions import ALARM_SIGNALS, DEPLOYED

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 from troposphere import Ref
 
 from blueprints.core import LogRetentionDays, PositiveInt, StackConfig, VpcCidr, per_environment
-from blueprints.project.environment import BLUEPRINTS, EnvironmentSettings, SharedSettings
+from blueprints.project import BLUEPRINTS, EnvironmentSettings, SharedSettings
 from blueprints.reports.reference import (
     INVARIANT,
     PER_ENVIRONMENT,

@@ -18,7 +18,7 @@ from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
 from blueprints.deploy.rendering import dependency_depth
-from blueprints.project.environment import BLUEPRINTS
+from blueprints.project import BLUEPRINTS
 from blueprints.stacks.functions import FUNCTIONS
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 
@@ -48,7 +48,7 @@ def test_sceptre_renders_what_the_blueprint_builds(project, rendered, env):
 def test_build_is_byte_identical_across_processes_clocks_and_hash_seeds(project):
     """Another process, another hash seed, another time zone, a second later: same bytes."""
     script = (
-        "import json; from blueprints.project.environment import BLUEPRINTS, load_project;"
+        "import json; from blueprints.project import BLUEPRINTS, load_project;"
         f"p = load_project({str(PROJECT_DIR)!r});"
         "print(json.dumps({e: {s: p.environments[e].render(s) for s in BLUEPRINTS}"
         " for e in p.environments}, sort_keys=True))"

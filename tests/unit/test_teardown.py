@@ -12,7 +12,7 @@ import pytest
 from blueprints.deploy.preflight import CallFailed
 from blueprints.deploy.rendering import render_environment
 from blueprints.deploy.teardown import TeardownFailed, TeardownRefused, refusal, teardown
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from scripts.destroy import main as destroy
 from tests.conftest import PROJECT_DIR
 
