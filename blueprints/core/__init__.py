@@ -1,6 +1,7 @@
 """The small core every blueprint is built from: the `Blueprint` base and its context, the
-config types, IAM and logging helpers, the policies of stateful resources, and the AWS facts
-more than one layer needs (`errors`, `permissions`, `artifacts`).
+config types, IAM and logging helpers, the policies of stateful resources, and the facts more than
+one layer needs: configuration errors (`errors`), what CloudFormation needs to manage each
+resource type (`permissions`), the artifacts bucket's layout (`artifacts`).
 
 The names below are imported on first use, so `blueprints.core.errors` (standard library only)
 costs no troposphere or pydantic: the Sceptre plugins import it when Sceptre starts.
