@@ -29,6 +29,7 @@ from blueprints.blocks import (
 from blueprints.blocks.rest_api import ApiStage, RestApi
 from blueprints.contract import Parameter as RouteParameter
 from blueprints.contract import Route
+from blueprints.core.policies import ENCRYPTED_WITH_SSE_S3, SERVER_ACCESS_LOGS_NEED_SSE_S3, TERMINAL_LOG_BUCKET
 from blueprints.testing import TemplateAssertions
 
 ORDER_ID = Attribute(name="orderId")
@@ -131,6 +132,40 @@ def test_a_bucket_is_private_encrypted_versioned_and_tls_only():
         SecureBucket(Template(), "B", name="b", lifecycle_rules=[])
     with pytest.raises(BlockError, match="access_logs_prefix without access_logs_bucket"):
         SecureBucket(Template(), "B", name="b", lifecycle_rules=[EXPIRE], access_logs_prefix="x/")
+
+
+def _skips(t: Template, logical_id: str) -> dict[str, str]:
+    resource = t.to_dict()["Resources"][logical_id]
+    return {s["id"]: s["comment"] for s in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+
+
+def test_a_bucket_records_the_findings_its_options_explain():
+    t = Template()
+    SecureBucket(t, "Plain", name="plain", lifecycle_rules=[EXPIRE])
+    SecureBucket(t, "BySettings", name="settings", lifecycle_rules=[EXPIRE], kms_key_by_settings=True)
+    SecureBucket(t, "Keyed", name="keyed", lifecycle_rules=[EXPIRE], kms_key="arn:key", kms_key_by_settings=True)
+    SecureBucket(t, "Logs", name="logs", lifecycle_rules=[EXPIRE], holds_logs=True, receives_server_access_logs=True)
+    SecureBucket(
+        t, "LoggedLogs", name="logged-logs", lifecycle_rules=[EXPIRE], holds_logs=True, access_logs_bucket="logs"
+    )
+    assert _skips(t, "Plain") == {}  # nothing explains SSE-S3 or the missing access logs: reported
+    assert _skips(t, "BySettings") == {"CKV_AWS_145": ENCRYPTED_WITH_SSE_S3}
+    assert _skips(t, "Keyed") == {}
+    assert _skips(t, "Logs") == {"CKV_AWS_145": SERVER_ACCESS_LOGS_NEED_SSE_S3, "CKV_AWS_18": TERMINAL_LOG_BUCKET}
+    assert _skips(t, "LoggedLogs") == {}
+    with pytest.raises(BlockError, match="receives_server_access_logs with kms_key"):
+        SecureBucket(
+            Template(), "B", name="bucket", lifecycle_rules=[EXPIRE], kms_key="k", receives_server_access_logs=True
+        )
+    with pytest.raises(BlockError, match="receives_server_access_logs with object_lock_days"):
+        SecureBucket(
+            Template(),
+            "B",
+            name="bucket",
+            lifecycle_rules=[EXPIRE],
+            object_lock_days=1,
+            receives_server_access_logs=True,
+        )
 
 
 def _function(t: Template, **options: object) -> VpcFunction:
