@@ -38,7 +38,7 @@ from blueprints.stacks.functions import (
 from local_aws.frontdoor.workers import FunctionConfig, WorkerPool
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
 from tests.unit import test_frontdoor as frontdoor
-from tests.unit.test_render import _TaggedLoader
+from tests.unit.sceptre.test_render import _TaggedLoader
 
 TOPIC = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:payments-%s-alarms"}
 

@@ -24,8 +24,8 @@ from blueprints.sceptre.resolvers.function_package import FunctionPackageResolve
 from blueprints.stacks.functions import DEPLOYED
 from blueprints.testing import Match, TemplateAssertions
 from tests.conftest import ENVIRONMENTS, PROJECT_DIR
-from tests.unit.test_blocks import _function
-from tests.unit.test_render import _TaggedLoader
+from tests.unit.blocks.test_blocks import _function
+from tests.unit.sceptre.test_render import _TaggedLoader
 
 PROFILE_VERSION_ARN = {"Ref": "SigningProfileVersionArn"}
 CONFIG_ARN = {"Fn::GetAtt": ["CodeSigningConfig", "CodeSigningConfigArn"]}
