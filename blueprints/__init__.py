@@ -1,9 +1,13 @@
 """Typed troposphere blueprints for a multi-environment payments/session API, with Sceptre plugins.
 
+One subpackage per layer, each importing only those below it (tests/unit/test_layers.py):
+`sceptre` (the plugins) -> `deploy` -> `checks`, `reports` -> `project` (settings, loader,
+registry) -> `stacks` (one module per stack) -> `blocks`, `testing` -> `core` -> `contract`.
+
 The names below are the package's public API; each is imported on first use, so
 `import blueprints` costs next to nothing and never imports Sceptre, cfn-lint or boto3
-(only `blueprints.sceptre.plugins` needs Sceptre, and only the stateful-change guard
-cfn-lint). The stack blueprints live in their modules (`blueprints.stacks.network.NetworkBlueprint`, ...).
+(only the Sceptre plugins, `blueprints.sceptre`, need Sceptre, and only the stateful-change
+guard cfn-lint). The stack blueprints live in their modules (`blueprints.stacks.network.NetworkBlueprint`, ...).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ if TYPE_CHECKING:
         is_per_environment,
         per_environment,
     )
-    from blueprints.project.environment import Environment, Project, load_project
+    from blueprints.project.environment import Environment, Project
+    from blueprints.project.loader import load_project
     from blueprints.testing import Match, TemplateAssertions
 
     __version__: str
@@ -40,7 +45,7 @@ _EXPORTS = {
     "per_environment": "blueprints.core",
     "Environment": "blueprints.project.environment",
     "Project": "blueprints.project.environment",
-    "load_project": "blueprints.project.environment",
+    "load_project": "blueprints.project.loader",
     "Match": "blueprints.testing",
     "TemplateAssertions": "blueprints.testing",
 }

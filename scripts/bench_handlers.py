@@ -39,7 +39,7 @@ from typing import Any
 import boto3
 
 from blueprints.contract import CUSTOMER_SCOPE
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.testing import TemplateAssertions
 from local_aws.client import control
 from local_aws.client.handlers import api_event, load_handler

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from blueprints.sceptre.plugins import dependency_depth, render_environment
+from blueprints.deploy.rendering import dependency_depth, render_environment
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account
 from local_aws.client.launched import sceptre_launch

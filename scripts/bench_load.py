@@ -40,7 +40,7 @@ from typing import Any
 import boto3
 
 from blueprints.contract import routes_of
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.functions import FUNCTIONS
 from local_aws.client.accounts import admin_session
 from local_aws.client.callers import Environment, claims

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from blueprints.core import ConfigError
 from blueprints.deploy.accounts import BootstrapError, WrongAccountError, assume, bootstrap
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 

@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from blueprints.core import ConfigError
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.reports.consistency import check, format_report
 from local_aws.client.launched import LaunchedEnvironment, replication_report
 from local_aws.client.paths import PROJECT_DIR

@@ -23,7 +23,7 @@ from typing import Any
 from blueprints.contract import BACKOFFICE_READ
 from blueprints.core import ConfigError
 from blueprints.deploy.accounts import BootstrapError, WrongAccountError
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.edge import EDGE_REGION
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account

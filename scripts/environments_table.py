@@ -8,7 +8,8 @@ import argparse
 import re
 from pathlib import Path
 
-from blueprints.project.environment import load_project, settings_table
+from blueprints.project import load_project
+from blueprints.reports.environments import settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "settings.md"

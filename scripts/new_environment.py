@@ -39,8 +39,10 @@ from typing import Any
 import yaml
 
 from blueprints.core import ConfigError, Context
-from blueprints.project.environment import _ENV_NAME, Project, load_project, settings_table
+from blueprints.project import Project, load_project
+from blueprints.project.loader import ENVIRONMENT_NAME
 from blueprints.reports.consistency import NEUTRAL_NAME
+from blueprints.reports.environments import settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "sceptre_project"
@@ -93,7 +95,7 @@ def plan(project_dir: Path, name: str, source: str, account: str) -> Plan:
 def _check_request(project_dir: Path, name: str, source: str) -> Project:
     """The project as it is, if `name` may be added from `source`; else Refused."""
     config_dir = project_dir / "config"
-    if not _ENV_NAME.fullmatch(name):
+    if not ENVIRONMENT_NAME.fullmatch(name):
         raise Refused(f"{name!r} is not a valid environment name: 2-16 lower-case letters and digits, first a letter")
     if name == NEUTRAL_NAME:
         raise Refused(f"{name!r} is reserved: the consistency check renders every environment under that name")

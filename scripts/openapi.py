@@ -7,7 +7,7 @@ import argparse
 from importlib.metadata import version
 from pathlib import Path
 
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.reports.openapi import Server, render
 from blueprints.stacks.identity import token_url
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from blueprints.core import ConfigError
 from blueprints.deploy.accounts import WrongAccountError, deploy_session
 from blueprints.deploy.preflight import CallFailed, Problem, preflight, session_caller
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.bootstrap import deploy_role_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"

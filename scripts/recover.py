@@ -21,8 +21,8 @@ from blueprints.core import ConfigError
 from blueprints.deploy.accounts import WrongAccountError, deploy_session
 from blueprints.deploy.preflight import CallFailed, session_caller
 from blueprints.deploy.recover import Outcome, RecoveryFailed, recover
-from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import render_environment
+from blueprints.deploy.rendering import render_environment
+from blueprints.project import load_project
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 

@@ -12,10 +12,11 @@ import argparse
 import json
 import sys
 
-from blueprints.project.environment import load_project, settings_table
+from blueprints.deploy.rendering import dependency_depth, render_environment
+from blueprints.project import load_project
 from blueprints.reports import costs
 from blueprints.reports.consistency import check
-from blueprints.sceptre.plugins import dependency_depth, render_environment
+from blueprints.reports.environments import settings_table
 from local_aws.client.paths import PROJECT_DIR
 from scripts import ROOT, check_or_write
 

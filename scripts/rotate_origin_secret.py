@@ -35,7 +35,7 @@ from typing import Any
 from blueprints.blocks.web_acl import ORIGIN_VERIFY_HEADER
 from blueprints.core import ConfigError
 from blueprints.deploy.accounts import WrongAccountError, deploy_session
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.stacks.edge import EDGE_REGION, origin_secret_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"

@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from blueprints.core import ConfigError
-from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import dependency_depth, render_environment
+from blueprints.deploy.rendering import dependency_depth, render_environment
+from blueprints.project import load_project
 
 PROJECT = Path(__file__).resolve().parent.parent / "sceptre_project"
 

@@ -25,7 +25,7 @@ import boto3
 from blueprints.core import ConfigError
 from blueprints.deploy.accounts import WrongAccountError, assume, check_account
 from blueprints.deploy.verify import Check, public_endpoints, stack_outputs, verify
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sceptre_project"
 

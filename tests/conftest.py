@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from blueprints.project.environment import Project, load_project
-from blueprints.sceptre.plugins import RenderedStack, render_environment
+from blueprints.deploy.rendering import RenderedStack, render_environment
+from blueprints.project import Project, load_project
 from blueprints.testing import TemplateAssertions
 from tests.wheel import InstalledWheel
 

@@ -10,8 +10,9 @@ from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, s3
 
 from blueprints.blocks.base import Block, Options
-from blueprints.core import set_removal_policy
+from blueprints.core import accept_finding, set_removal_policy
 from blueprints.core.iam import document
+from blueprints.core.policies import ENCRYPTED_WITH_SSE_S3, SERVER_ACCESS_LOGS_NEED_SSE_S3, TERMINAL_LOG_BUCKET
 
 
 class BucketOptions(Options):
@@ -45,6 +46,28 @@ class BucketOptions(Options):
         ),
     )
 
+    kms_key_by_settings: bool = Field(
+        default=False,
+        description=(
+            "`kms_key` follows the environment's `customer_managed_keys` setting (default off). Without a key, "
+            "the scanner's finding on SSE-S3 is then accepted as the environment's decision; otherwise reported."
+        ),
+    )
+    holds_logs: bool = Field(
+        default=False,
+        description=(
+            "A bucket of logs (default off). Without `access_logs_bucket` it is then a terminal log bucket, "
+            "itself not logged, and the scanner's finding on that is accepted with this reason; any other "
+            "bucket without server access logs is reported."
+        ),
+    )
+    receives_server_access_logs: bool = Field(
+        default=False,
+        description=(
+            "The destination of other buckets' server access logs (default off): S3 delivers them only to "
+            "SSE-S3 buckets, so it takes no `kms_key` and no `object_lock_days`."
+        ),
+    )
     object_lock_days: int | None = Field(
         default=None,
         ge=1,
@@ -61,6 +84,13 @@ class BucketOptions(Options):
     def _prefix_needs_bucket(self) -> BucketOptions:
         if self.access_logs_prefix and self.access_logs_bucket is None:
             raise ValueError("access_logs_prefix without access_logs_bucket")
+        if self.receives_server_access_logs and self.kms_key is not None:
+            raise ValueError("receives_server_access_logs with kms_key: S3 delivers server access logs only to SSE-S3")
+        if self.receives_server_access_logs and self.object_lock_days is not None:
+            raise ValueError(
+                "receives_server_access_logs with object_lock_days: S3 server access logging cannot deliver to "
+                "an Object Lock bucket"
+            )
         return self
 
 
@@ -68,7 +98,10 @@ class SecureBucket(Block):
     """An S3 bucket with SSE (S3-managed keys, or a customer-managed KMS key; bucket keys on),
     versioning, all four public-access blocks, its lifecycle rules, optional server access logs
     and Object Lock, both removal policies, and `policy()` for its bucket policy, which always
-    denies insecure transport."""
+    denies insecure transport. It records its own accepted findings, where its options explain
+    them: SSE-S3 where the environment has no customer-managed key (`kms_key_by_settings`) or S3
+    requires it (`receives_server_access_logs`), and no server access logs of a terminal log
+    bucket (`holds_logs`)."""
 
     Options = BucketOptions
     options: BucketOptions
@@ -111,6 +144,12 @@ class SecureBucket(Block):
                 DestinationBucketName=o.access_logs_bucket, LogFilePrefix=o.access_logs_prefix
             )
         set_removal_policy(bucket, retain=o.retain)
+        if o.receives_server_access_logs:
+            accept_finding(bucket, "CKV_AWS_145", SERVER_ACCESS_LOGS_NEED_SSE_S3)
+        elif o.kms_key is None and o.kms_key_by_settings:
+            accept_finding(bucket, "CKV_AWS_145", ENCRYPTED_WITH_SSE_S3)
+        if o.holds_logs and o.access_logs_bucket is None:
+            accept_finding(bucket, "CKV_AWS_18", TERMINAL_LOG_BUCKET)
         self.resource = self.template.add_resource(bucket)
 
     def _default_encryption(self) -> s3.ServerSideEncryptionByDefault:

@@ -22,6 +22,7 @@ from blueprints.blocks.base import Block, Options
 from blueprints.blocks.key import KeyReference
 from blueprints.core import LogRetentionPeriod, accept_finding, add_output, log_group, set_removal_policy
 from blueprints.core.iam import allow, service_role
+from blueprints.core.policies import HOLDS_NO_SECRET
 
 
 class FunctionOptions(Options):
@@ -159,7 +160,7 @@ class VpcFunction(Block):
             accept_finding(
                 function,
                 "CKV_AWS_173",
-                "no customer-managed key by this environment's settings; the environment holds names and limits only",
+                HOLDS_NO_SECRET,
             )
         if o.reserved_concurrency is not None:
             function.ReservedConcurrentExecutions = o.reserved_concurrency

@@ -28,7 +28,7 @@ The key policy (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from awacs import kms as awskms
 from awacs.aws import (
@@ -261,11 +261,31 @@ def stack_key_alias(context: Context, stack: str) -> str:
     return f"alias/{context.name(stack)}"
 
 
+class KeySettings(Protocol):
+    """What `stack_key` reads of a stack's config: the environment's key settings
+    (`blueprints.core.EncryptionSettings`) and whether it retains data."""
+
+    @property
+    def customer_managed_keys(self) -> bool: ...
+
+    @property
+    def key_deletion_window_days(self) -> int: ...
+
+    @property
+    def retain_data(self) -> bool: ...
+
+
 def stack_key(
-    template: Template, logical_id: str, *, settings: Any, context: Context, stack: str, holds: str, **options: Any
+    template: Template,
+    logical_id: str,
+    *,
+    settings: KeySettings,
+    context: Context,
+    stack: str,
+    holds: str,
+    **options: Any,
 ) -> EncryptionKey | None:
-    """A stack's own key where the environment asks for customer-managed keys (`settings`:
-    a config with `customer_managed_keys`, `key_deletion_window_days` and `retain_data`),
+    """A stack's own key where the environment asks for customer-managed keys (`settings`),
     aliased `alias/<project>-<env>-<stack>`; None where it does not."""
     if not settings.customer_managed_keys:
         return None

@@ -30,7 +30,10 @@ class RestApiOptions(Options):
         description="JSON Schema (draft 4) of each request body a route names; each becomes a model."
     )
     function_arns: Mapping[str, object] = Field(
-        description="Each route's `function` name -> that function's ARN (a Parameter, Ref or GetAtt)."
+        description=(
+            "Each route's `function` name -> the ARN API Gateway invokes for it: the function's, or one "
+            "qualified by an alias or version (a Parameter, Ref or GetAtt)."
+        )
     )
     user_pool_arn: object = Field(description="The Cognito user pool whose tokens every method requires.")
     stage_name: str = Field(pattern="^[a-z][a-z0-9]{0,15}$", description="The stage the invoke permissions name.")

@@ -14,6 +14,7 @@ from troposphere import dynamodb as ddb
 from blueprints.blocks.base import Block, Options
 from blueprints.core import accept_finding, add_output, set_removal_policy
 from blueprints.core.iam import allow
+from blueprints.core.policies import ENCRYPTED_WITH_AWS_MANAGED_KEY
 
 KeyType = Literal["S", "N", "B"]
 
@@ -168,11 +169,7 @@ class Table(Block):
         if not o.point_in_time_recovery:
             accept_finding(table, "CKV_AWS_28", "point-in-time recovery is off by this environment's settings")
         if o.kms_key is None:
-            accept_finding(
-                table,
-                "CKV_AWS_119",
-                "no customer-managed key by this environment's settings: encrypted with the AWS managed key",
-            )
+            accept_finding(table, "CKV_AWS_119", ENCRYPTED_WITH_AWS_MANAGED_KEY)
         self.resource = self.template.add_resource(table)
         add_output(self.template, f"{self.logical_id}Name", Ref(table), f"{self._label} table name")
         add_output(self.template, f"{self.logical_id}Arn", GetAtt(table, "Arn"), f"{self._label} table ARN")

@@ -45,11 +45,11 @@ class DeployedStack:
 def deployed_stacks(env: Environment, group: Path) -> dict[str, DeployedStack]:
     """Every stack of `env` (whose stack files are in `group`, `config/<env>/`) and its
     account's bootstrap, rendered, with their regions and parameter wiring."""
-    from blueprints.project.environment import _read_yaml  # noqa: PLC0415 - the loader imports every stack
+    from blueprints.project.loader import read_yaml  # noqa: PLC0415 - the loader imports every stack
 
     out = {BOOTSTRAP: DeployedStack(BOOTSTRAP, env.bootstrap().body(), env.region, {})}
     for stack in env.stacks:
-        config = _read_yaml(group / f"{stack}.yaml", jinja=True)
+        config = read_yaml(group / f"{stack}.yaml", jinja=True)
         wiring = {}
         for parameter, value in (config.get("parameters") or {}).items():
             match = _STACK_OUTPUT.match(str(value))
@@ -107,7 +107,7 @@ def check_environment(
     project_dir: str | Path, environment: str, *, partition: str = "aws", account: str = "123456789012"
 ) -> list[Finding]:
     """Every finding of every check over `environment`'s stacks as deployed."""
-    from blueprints.project.environment import load_project  # noqa: PLC0415
+    from blueprints.project.loader import load_project  # noqa: PLC0415
 
     env = load_project(project_dir).environment(environment)
     return check_stacks(deployed_stacks(env, Path(project_dir) / "config" / environment), partition, account)

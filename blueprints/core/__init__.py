@@ -1,6 +1,7 @@
 """The small core every blueprint is built from: the `Blueprint` base and its context, the
-config types, IAM and logging helpers, the policies of stateful resources, and the AWS facts
-more than one layer needs (`errors`, `permissions`, `artifacts`).
+config types, IAM and logging helpers, the policies of stateful resources, and the facts more than
+one layer needs: configuration errors (`errors`), what CloudFormation needs to manage each
+resource type (`permissions`), the artifacts bucket's layout (`artifacts`).
 
 The names below are imported on first use, so `blueprints.core.errors` (standard library only)
 costs no troposphere or pydantic: the Sceptre plugins import it when Sceptre starts.
@@ -42,9 +43,7 @@ if TYPE_CHECKING:
         is_per_environment,
         per_environment,
     )
-    from blueprints.core.errors import (
-        ConfigError,
-    )
+    from blueprints.core.errors import ANY_STACK, ConfigError, InvalidName
     from blueprints.core.logs import (
         log_group,
     )
@@ -81,7 +80,9 @@ _EXPORTS = {
     "VpcCidr": "blueprints.core.config",
     "is_per_environment": "blueprints.core.config",
     "per_environment": "blueprints.core.config",
+    "ANY_STACK": "blueprints.core.errors",
     "ConfigError": "blueprints.core.errors",
+    "InvalidName": "blueprints.core.errors",
     "log_group": "blueprints.core.logs",
     "RETAIN_DELETION_POLICY": "blueprints.core.policies",
     "accept_finding": "blueprints.core.policies",
@@ -89,6 +90,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ANY_STACK",
     "LOG_RETENTION_DAYS",
     "RETAIN_DELETION_POLICY",
     "AccountId",
@@ -101,6 +103,7 @@ __all__ = [
     "DeletionProtection",
     "DomainName",
     "EncryptionSettings",
+    "InvalidName",
     "KeyDeletionWindowDays",
     "LogRetentionDays",
     "LogRetentionPeriod",

@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
 
+# A ConfigError's environment or stack when the error is not of one (a project-wide setting,
+# an environment-wide one).
+ANY_STACK = "*"
+
+
 class ConfigError(ValueError):
     """Bad configuration, located by environment, stack and field; `located_at` (a file and
     line, `config/dev/config.yaml:3`) when the error itself knows it, as a YAML syntax error

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from troposphere import logs
 
-from blueprints.core.policies import accept_finding, set_removal_policy
+from blueprints.core.policies import ENCRYPTED_BY_CLOUDWATCH_LOGS, accept_finding, set_removal_policy
 
 
 def log_group(
@@ -24,6 +24,6 @@ def log_group(
         accept_finding(
             group,
             "CKV_AWS_158",
-            "no customer-managed key by this environment's settings: CloudWatch Logs encrypts it with its own key",
+            ENCRYPTED_BY_CLOUDWATCH_LOGS,
         )
     return group

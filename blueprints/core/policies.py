@@ -22,6 +22,20 @@ def set_removal_policy(resource: AWSObject, *, retain: bool) -> AWSObject:
     return resource
 
 
+# The reasons findings are accepted for where more than one resource has them, each written
+# once: a store without a customer-managed key (by the environment's `customer_managed_keys`),
+# by what encrypts it instead, and a bucket of logs that is not itself logged.
+NO_CUSTOMER_MANAGED_KEY = "no customer-managed key by this environment's settings"
+ENCRYPTED_WITH_AWS_MANAGED_KEY = f"{NO_CUSTOMER_MANAGED_KEY}: encrypted with the AWS managed key"
+ENCRYPTED_WITH_SSE_S3 = f"{NO_CUSTOMER_MANAGED_KEY}: SSE-S3"
+ENCRYPTED_BY_CLOUDWATCH_LOGS = f"{NO_CUSTOMER_MANAGED_KEY}: CloudWatch Logs encrypts it with its own key"
+HOLDS_NO_SECRET = f"{NO_CUSTOMER_MANAGED_KEY}; the environment holds names and limits only"
+SERVER_ACCESS_LOGS_NEED_SSE_S3 = (
+    "S3 server access logging delivers only to SSE-S3 buckets (S3 User Guide, server access logging)"
+)
+TERMINAL_LOG_BUCKET = "a terminal log bucket: logging it would need another one"
+
+
 def accept_finding(resource: AWSObject, rule: str, reason: str) -> AWSObject:
     """Record a scanner finding as accepted, with its reason, in the resource's Metadata.
 

@@ -13,6 +13,7 @@ had. Anything else is a destructive change.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -191,3 +192,26 @@ def _indexes(table: dict[str, Any]) -> dict[str, Any]:
         index["IndexName"]: (index.get("KeySchema"), index.get("Projection"))
         for index in table.get("Properties", {}).get("GlobalSecondaryIndexes", [])
     }
+
+
+def stack_policy(template: dict[str, Any], exempt: Iterable[str] = ()) -> dict[str, Any] | None:
+    """Deny Update:Replace and Update:Delete on the template's stateful resources, but those
+    `exempt` (None if none is left); every other update stays allowed."""
+    stateful = sorted(k for k, r in template.get("Resources", {}).items() if is_stateful(r) and k not in set(exempt))
+    if not stateful:
+        return None
+    return {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["Update:Replace", "Update:Delete"],
+                "Resource": [f"LogicalResourceId/{logical_id}" for logical_id in stateful],
+            },
+            {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
+        ]
+    }
+
+
+# Everything may change during an update whose template replaces or deletes no other stateful resource.
+ALLOW_ALL_UPDATES = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}]}

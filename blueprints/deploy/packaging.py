@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from blueprints.core.artifacts import SIGNED_PREFIX, SIGNING_JOBS_PREFIX
 from blueprints.stacks.functions import ARCHITECTURE, RUNTIME
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
@@ -117,8 +118,6 @@ def build_package(source: Path, shared: tuple[Path, ...] = (), cache: Path | Non
         return Package(source.name, zip_directories(target, *roots, source))
 
 
-SIGNED_PREFIX = "signed/"
-SIGNING_JOBS_PREFIX = "signed/jobs/"  # where Signer writes; the result is then copied to its content address
 EXPIRES_AT = "signature-expires-at"  # object metadata of a signed package (ISO 8601, UTC)
 RESIGN_WITHIN = timedelta(days=30)  # sign again when the signature expires sooner than this
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}

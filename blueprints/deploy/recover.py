@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from blueprints.deploy.preflight import Call, CallFailed
+from blueprints.deploy.rendering import RenderedStack
 from blueprints.project.environment import Environment
-from blueprints.sceptre.plugins import RenderedStack
 from blueprints.stacks.bootstrap import cloudformation_role_name, role_arn
 
 # Statuses a launch can continue from (an update, or the next create after a delete).

@@ -32,8 +32,8 @@ from typing import Any
 import yaml
 
 from blueprints.deploy.preflight import Call, CallFailed
+from blueprints.deploy.rendering import RenderedStack, dependency_depth
 from blueprints.project.environment import Environment
-from blueprints.sceptre.plugins import RenderedStack, dependency_depth
 
 # Settings that keep data: a teardown would destroy what they exist to keep (or fail half-way).
 RETAINED = ("Retain", "RetainExceptOnCreate")  # deletion policies that keep a resource of a completed stack

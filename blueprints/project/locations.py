@@ -2,7 +2,7 @@
 
 A `ConfigError` names the environment, stack and field; this finds the line that sets
 it, for messages a person can act on (`config/dev/config.yaml:14: ...`). Paths follow
-the layout `blueprints.project.environment` reads::
+the layout `blueprints.project.loader` reads::
 
     config/config.yaml          project_code, region, environments
     config/<env>/config.yaml    region, environment: {<shared keys>, stacks: {<stack>: {<field>: ...}}}
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import yaml
 
-ANY_STACK = "*"
+from blueprints.core.errors import ANY_STACK
+
 _STACK_FILE_KEYS = {"template", "parameters", "hooks"}  # fields set in the stack's own file
 _JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
 

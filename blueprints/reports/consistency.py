@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from blueprints.core import Context
-from blueprints.project.environment import Environment, Project, SharedSettings
+from blueprints.project.environment import Environment, Project
+from blueprints.project.settings import SharedSettings
 
 _MISSING = "<absent>"
 

@@ -32,7 +32,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from blueprints.core import Blueprint, is_per_environment
-from blueprints.project.environment import BLUEPRINTS, EnvironmentSettings, SharedSettings
+from blueprints.project.registry import BLUEPRINTS
+from blueprints.project.settings import EnvironmentSettings, SharedSettings
 
 BLOCKS_MODULE = "blueprints.blocks"
 

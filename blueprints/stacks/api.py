@@ -29,7 +29,7 @@ from blueprints.core import (
     add_parameter,
     per_environment,
 )
-from blueprints.stacks.functions import FUNCTIONS
+from blueprints.stacks.functions import FUNCTIONS, FunctionSpec
 
 # API Gateway's own refusals (validation, unknown routes, authorization, throttling) in the
 # handlers' error shape. $context.error.messageString is already a quoted JSON string.
@@ -87,6 +87,14 @@ class ApiConfig(EncryptionSettings):
     )
 
 
+def alias_arn_parameter(spec: FunctionSpec) -> str:
+    """The parameter that carries the ARN of `spec`'s live alias (the functions stack's
+    `<Title>AliasArn` output), which API Gateway invokes so that a deployment shifts traffic
+    between versions. It keeps its first name, `<Title>FunctionArn`: renaming a parameter
+    changes every deployed template."""
+    return f"{spec.title}FunctionArn"
+
+
 class ApiBlueprint(Blueprint[ApiConfig]):
     name = "api"
     description = "REST API, routes, stage with access logs, tracing and throttling"
@@ -94,6 +102,10 @@ class ApiBlueprint(Blueprint[ApiConfig]):
 
     def define(self, t: Template) -> None:
         cfg = self.config
+        # API Gateway invokes each function's live alias.
+        live_alias_arns = {
+            spec.name: add_parameter(t, alias_arn_parameter(spec), f"{spec.name} function ARN") for spec in FUNCTIONS
+        }
         api = RestApi(
             t,
             "RestApi",
@@ -101,10 +113,7 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             description=f"{self.context.project} payments and sessions API",
             routes=ROUTES,
             schemas=SCHEMAS,
-            function_arns={
-                spec.name: add_parameter(t, f"{spec.title}FunctionArn", f"{spec.name} function ARN")
-                for spec in FUNCTIONS
-            },
+            function_arns=live_alias_arns,
             user_pool_arn=add_parameter(t, "UserPoolArn", "User pool whose tokens the API accepts"),
             stage_name=cfg.stage_name,
             gateway_responses=GATEWAY_RESPONSES,

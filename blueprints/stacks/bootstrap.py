@@ -39,9 +39,9 @@ from troposphere import GetAtt, Ref, Sub, Template, encode_to_dict, iam
 
 from blueprints.blocks.rest_api import api_gateway_account
 from blueprints.core import Blueprint, Context, PrincipalArn, StackConfig, add_output
+from blueprints.core.artifacts import SIGNING_JOBS_PREFIX
 from blueprints.core.iam import allow, document, trust_policy
 from blueprints.core.permissions import SERVICES, grouped, handler_permissions
-from blueprints.deploy.packaging import SIGNING_JOBS_PREFIX
 from blueprints.stacks.edge import EDGE_REGION, origin_secret_name
 
 # IAM counts a managed policy's size without white space; 6,144 characters at most.

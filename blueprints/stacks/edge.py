@@ -37,6 +37,7 @@ from blueprints.core import (
     require_region,
     set_removal_policy,
 )
+from blueprints.core.policies import ENCRYPTED_WITH_AWS_MANAGED_KEY
 
 EDGE_REGION = "us-east-1"
 ORIGIN_SECRET_KEYS = ("current", "previous")
@@ -170,7 +171,7 @@ class EdgeBlueprint(Blueprint[EdgeConfig]):
             accept_finding(
                 secret,
                 "CKV_AWS_149",
-                "no customer-managed key by this environment's settings: encrypted with the AWS managed key",
+                ENCRYPTED_WITH_AWS_MANAGED_KEY,
             )
         accept_finding(
             secret,

@@ -48,6 +48,7 @@ from blueprints.core import (
     set_removal_policy,
 )
 from blueprints.core.iam import allow
+from blueprints.core.policies import ENCRYPTED_WITH_AWS_MANAGED_KEY
 from blueprints.stacks.data import CUSTOMER_INDEX, DataBlueprint
 
 RUNTIME = "python3.12"
@@ -561,6 +562,6 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
             accept_finding(
                 secret,
                 "CKV_AWS_149",
-                "no customer-managed key by this environment's settings: encrypted with the AWS managed key",
+                ENCRYPTED_WITH_AWS_MANAGED_KEY,
             )
         return t.add_resource(secret)

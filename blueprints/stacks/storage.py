@@ -29,7 +29,6 @@ from blueprints.core import (
     EncryptionSettings,
     PositiveInt,
     RetainData,
-    accept_finding,
     add_output,
     per_environment,
 )
@@ -157,25 +156,18 @@ class StorageBlueprint(Blueprint[StorageConfig]):
             lifecycle_rules=[_expire_logs(cfg.log_expiration_days)],
             retain=cfg.retain_data,
             kms_key=key.arn if key else None,
+            kms_key_by_settings=True,
             object_lock_days=cfg.logs_object_lock_days,
+            holds_logs=True,
         )
-        accept_finding(logs.resource, "CKV_AWS_18", "a terminal log bucket: logging it would need another one")
-        if key is None:
-            accept_finding(
-                logs.resource, "CKV_AWS_145", "no customer-managed key by this environment's settings: SSE-S3"
-            )
         access_logs = SecureBucket(
             t,
             "ServerAccessLogsBucket",
             name=Sub(f"{self.context.name('s3logs')}-${{AWS::AccountId}}-${{AWS::Region}}"),
             lifecycle_rules=[_expire_logs(cfg.log_expiration_days)],
             retain=cfg.retain_data,
-        )
-        accept_finding(access_logs.resource, "CKV_AWS_18", "a terminal log bucket: logging it would need another one")
-        accept_finding(
-            access_logs.resource,
-            "CKV_AWS_145",
-            "S3 server access logging delivers only to SSE-S3 buckets (S3 User Guide, server access logging)",
+            holds_logs=True,
+            receives_server_access_logs=True,
         )
         artifacts = SecureBucket(
             t,
@@ -195,11 +187,8 @@ class StorageBlueprint(Blueprint[StorageConfig]):
             access_logs_prefix=f"{ACCESS_LOG_PREFIX}artifacts/",
             retain=cfg.retain_data,
             kms_key=key.arn if key else None,
+            kms_key_by_settings=True,
         )
-        if key is None:
-            accept_finding(
-                artifacts.resource, "CKV_AWS_145", "no customer-managed key by this environment's settings: SSE-S3"
-            )
         logs.policy(*([_keep_every_version(logs)] if cfg.logs_version_protection else []))
         access_logs.policy(
             Statement(

@@ -17,7 +17,7 @@ import boto3
 
 from blueprints.core import ConfigError
 from blueprints.deploy.accounts import assume, bootstrap
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from local_aws.client.endpoint import CREDENTIALS, Emulator, environment_variables
 from local_aws.client.paths import PROJECT_DIR
 

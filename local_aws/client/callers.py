@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from blueprints.contract import BACKOFFICE_READ
+from blueprints.deploy.rendering import render_environment
 from blueprints.deploy.verify import Endpoints, Reply, send
-from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import render_environment
+from blueprints.project import load_project
 from local_aws.client.accounts import admin_session
 from local_aws.client.endpoint import Emulator
 from local_aws.client.paths import PROJECT_DIR

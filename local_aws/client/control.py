@@ -242,7 +242,7 @@ def _account_credentials(emulator: Emulator, argv: list[str]) -> dict[str, str]:
     """`env --env <name>`: credentials of the administrator of that environment's account."""
     import argparse  # noqa: PLC0415 - only this command needs it
 
-    from blueprints.project.environment import load_project  # noqa: PLC0415 - needs the project's environment
+    from blueprints.project import load_project  # noqa: PLC0415 - needs the project's environment
     from local_aws.client.accounts import admin_session  # noqa: PLC0415 - needs boto3
 
     parser = argparse.ArgumentParser(prog="python -m local_aws.client.control env")

@@ -23,8 +23,8 @@ import boto3
 import yaml
 
 from blueprints.deploy.accounts import deploy_session
-from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import RenderedStack, render_environment
+from blueprints.deploy.rendering import RenderedStack, render_environment
+from blueprints.project import load_project
 from blueprints.stacks.functions import DEPLOYED, LIVE_ALIAS, FunctionSpec
 from local_aws.client import control
 from local_aws.client.accounts import bootstrap_account, deployer_credentials

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from local_aws.client import control
 from local_aws.client.accounts import admin_session
 from local_aws.client.endpoint import environment_variables

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from blueprints.deploy.accounts import WrongAccountError
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from local_aws.client import control
 from local_aws.client.accounts import TOOLING_ACCOUNT, admin_session
 from local_aws.client.endpoint import environment_variables

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from blueprints.sceptre.plugins import render_environment
+from blueprints.deploy.rendering import render_environment
 from blueprints.stacks.functions import DEPLOYED, FUNCTIONS, LIVE_ALIAS, SECRET_ROTATOR
 from local_aws.client import control
 from local_aws.client.callers import Environment, send

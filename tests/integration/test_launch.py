@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from blueprints.contract import ROUTES
-from blueprints.project.environment import BLUEPRINTS
+from blueprints.project import BLUEPRINTS
 from blueprints.stacks.bootstrap import bootstrap_stack_name
 from blueprints.stacks.functions import FUNCTIONS
 from local_aws.client import control

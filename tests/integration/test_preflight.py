@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from local_aws.client import control
 from local_aws.client.endpoint import environment_variables
 from local_aws.client.launched import sceptre_launch

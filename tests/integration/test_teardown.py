@@ -15,9 +15,9 @@ from botocore.exceptions import ClientError
 
 from blueprints.deploy.accounts import deploy_session
 from blueprints.deploy.preflight import Call, session_caller
+from blueprints.deploy.rendering import render_environment
 from blueprints.deploy.teardown import teardown
-from blueprints.project.environment import load_project
-from blueprints.sceptre.plugins import render_environment
+from blueprints.project import load_project
 from local_aws.client import control
 from local_aws.client.accounts import deployer_credentials
 from local_aws.client.endpoint import environment_variables

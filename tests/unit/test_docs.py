@@ -10,8 +10,8 @@ import re
 import pytest
 import yaml
 
-from blueprints.project.environment import BLUEPRINTS
-from blueprints.sceptre.plugins import dependency_depth
+from blueprints.deploy.rendering import dependency_depth
+from blueprints.project import BLUEPRINTS
 from scripts import openapi_page
 from scripts.environments_table import PAGE as SETTINGS_PAGE
 from scripts.environments_table import page_with_table

@@ -15,7 +15,7 @@ import pytest
 
 import blueprints
 from blueprints.core import Context
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.testing import TemplateAssertions
 from tests.conftest import PROJECT_DIR, ROOT
 
@@ -57,9 +57,16 @@ def _imported_after(code: str) -> set[str]:
     return set(json.loads(result.stdout.splitlines()[-1]))
 
 
+PLUGINS = "\n".join(
+    f"import {entry.value.partition(':')[0]}"
+    for group in ("sceptre.template_handlers", "sceptre.resolvers", "sceptre.hooks")
+    for entry in importlib.metadata.entry_points(group=group)
+    if entry.value.startswith("blueprints.")
+)
+
 RENDER_DEV = (
     "import sys\n"
-    "from blueprints.project.environment import load_project\n"
+    "from blueprints.project import load_project\n"
     "env = load_project(sys.argv[1]).environments['dev']\n"
     "assert all(env.render(stack) for stack in env.stacks)\n"
 )
@@ -73,10 +80,10 @@ RENDER_DEV = (
         # the base install renders with the blueprints alone
         ("import blueprints\n" + RENDER_DEV, {"troposphere"}, {"sceptre", "cfnlint", "boto3"}),
         # what Sceptre does at every start: load the plugin module
-        ("import blueprints.sceptre.plugins", {"sceptre"}, {"cfnlint", "boto3", "troposphere"}),
+        (PLUGINS, {"sceptre"}, {"cfnlint", "boto3", "troposphere"}),
         # offline rendering through Sceptre needs no cfn-lint
         (
-            "import sys\nfrom blueprints.sceptre.plugins import render_environment\n"
+            "import sys\nfrom blueprints.deploy.rendering import render_environment\n"
             "assert render_environment(sys.argv[1], 'dev')",
             {"sceptre", "troposphere"},
             {"cfnlint"},

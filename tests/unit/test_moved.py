@@ -128,7 +128,5 @@ def test_the_warning_points_at_the_importing_line(tmp_path):
 
 
 def test_new_paths_do_not_warn(tmp_path):
-    code = (
-        "import warnings\nwarnings.simplefilter('error')\nimport blueprints.stacks.api, blueprints.project.environment"
-    )
+    code = "import warnings\nwarnings.simplefilter('error')\nimport blueprints.stacks.api, blueprints.project.loader"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)

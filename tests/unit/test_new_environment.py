@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from blueprints.core import ConfigError
-from blueprints.project.environment import load_project
+from blueprints.deploy.rendering import render_environment
+from blueprints.project import load_project
 from blueprints.reports.consistency import NEUTRAL_NAME, check, format_report
-from blueprints.sceptre.plugins import render_environment
 from scripts import new_environment
 from scripts.new_environment import Refused, _free_cidr, _insert_environment, _new_domain, main
 from tests.conftest import ROOT

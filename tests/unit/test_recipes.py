@@ -14,11 +14,12 @@ from troposphere import Template
 
 from blueprints import contract
 from blueprints.core import ConfigError, per_environment
-from blueprints.project.environment import BLUEPRINTS, load_project, settings_table
+from blueprints.deploy.rendering import render_environment
+from blueprints.project import BLUEPRINTS, load_project
 from blueprints.reports.consistency import check, format_report
+from blueprints.reports.environments import settings_table
 from blueprints.reports.openapi import Server, backoffice_scheme, document
 from blueprints.reports.reference import INVARIANT, PER_ENVIRONMENT, build, stack_settings
-from blueprints.sceptre.plugins import render_environment
 from blueprints.stacks.network import NetworkBlueprint, NetworkConfig
 from local_aws.client.handlers import api_event
 from scripts.new_environment import main as new_environment

@@ -33,7 +33,7 @@ def test_logs_bucket_name_is_unique_per_env_account_and_region(template, env):
     t.all_resources_properties("AWS::S3::Bucket", {"BucketName": {"Fn::Sub": Match.string_like_regexp(unique)}})
 
 
-# Fix 2 (critical): least-privilege security groups (and least egress: tests/unit/test_egress.py).
+# Fix 2 (critical): least-privilege security groups (and least egress: tests/unit/stacks/test_egress.py).
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_lambda_security_group_allows_only_https_out_and_nothing_in(template, env):
     sg = template(env, "network").properties("LambdaSecurityGroup")
@@ -167,7 +167,7 @@ def test_tables_cannot_be_silently_replaced(template, env):
 
 
 # Fix 8 (medium): no NAT gateway in dev; now in no environment, since the functions' security
-# group reaches only the VPC endpoints (tests/unit/test_egress.py).
+# group reaches only the VPC endpoints (tests/unit/stacks/test_egress.py).
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_nat_gateways_per_environment(project, template, env):
     assert project.environments[env].blueprint("network").config.nat_gateways == 0

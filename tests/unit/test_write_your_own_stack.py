@@ -19,9 +19,10 @@ from types import ModuleType
 
 import pytest
 
-from blueprints import environments
-from blueprints.project.environment import ENTRY_POINT_GROUP, load_project
-from blueprints.sceptre.plugins import render_environment
+from blueprints.deploy.rendering import render_environment
+from blueprints.project import registry
+from blueprints.project.loader import load_project
+from blueprints.project.registry import ENTRY_POINT_GROUP
 from tests.conftest import ROOT
 
 PAGE = ROOT / "docs" / "write-your-own-stack.md"
@@ -67,7 +68,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     registered = pyproject["project"]["entry-points"][ENTRY_POINT_GROUP]
     assert pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [MODULE]
     entry_points = {name: EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in registered.items()}
-    monkeypatch.setattr(environments, "_registered", lambda: entry_points)
+    monkeypatch.setattr(registry, "_registered", lambda: entry_points)
     monkeypatch.syspath_prepend(str(root))
     sys.modules.pop(MODULE, None)
     yield root

@@ -8,7 +8,7 @@ import pytest
 from orders_blueprints import OrdersBlueprint
 
 from blueprints.core import ConfigError, Context
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.testing import Match, TemplateAssertions
 
 PROJECT = Path(__file__).resolve().parents[1] / "sceptre"

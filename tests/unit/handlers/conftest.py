@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from blueprints.contract import CUSTOMER_SCOPE
-from blueprints.project.environment import load_project
+from blueprints.project import load_project
 from blueprints.testing import TemplateAssertions
 from local_aws.client.handlers import api_event, load_handler
 from tests.conftest import PROJECT_DIR

@@ -1,0 +1,1 @@
+"""Sceptre hooks, one per module: `!<module name>` in a stack file's `hooks`."""

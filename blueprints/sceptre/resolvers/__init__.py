@@ -1,0 +1,1 @@
+"""Sceptre resolvers, one per module: `!<module name>` in a stack file's `parameters`."""

@@ -1,0 +1,1 @@
+"""Sceptre template handlers, one per module: `template: {type: <module name>}`."""
