@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,10 @@ from blueprints.deploy.rendering import RenderedStack, render_environment
 from blueprints.project import Project, load_project
 from blueprints.testing import TemplateAssertions
 from tests.wheel import InstalledWheel
+
+# The suite renders afresh, here and in the processes it starts (Sceptre's launches): a test that
+# changes code or files must not be answered from the user's template cache.
+os.environ["BLUEPRINTS_TEMPLATE_CACHE"] = "off"
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "sceptre_project"
