@@ -122,7 +122,7 @@ def write(found_key: str | None, template: str) -> None:
     if found_key is None or place is None:
         return
     with contextlib.suppress(OSError):
-        place.mkdir(parents=True, exist_ok=True)
+        place.mkdir(mode=0o700, parents=True, exist_ok=True)  # what launches deploy: the user's alone
         handle, staged = tempfile.mkstemp(dir=place, prefix=f".{found_key[:12]}-")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
