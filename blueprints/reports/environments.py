@@ -1,5 +1,5 @@
 """The environments side by side: every declared setting (rows) by environment (columns), as
-the README's environments table."""
+the environments table of docs/settings.md."""
 
 from __future__ import annotations
 
