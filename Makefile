@@ -63,7 +63,10 @@ emulator-stop:
 	test ! -x $(BIN)/python || $(BIN)/python -m local_aws.client.control stop
 
 ## test: lint, type-check, unit and integration tests with branch coverage, the security scan and the docs site
-test: environments lint typecheck unit consistency scan docs
+# The test suite takes both cores only part of the time (integration tests wait for stacks):
+# the other checks run one after another beside it, each target's output printed whole.
+test: environments
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit lint typecheck consistency scan docs
 
 # The five virtual environments, made side by side (their installs wait on I/O, not on CPU).
 environments:
