@@ -7,20 +7,12 @@ decided in exactly one place."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from blueprints.core import ANY_STACK, Blueprint, ConfigError, Context
 from blueprints.project.registry import blueprint_class
-from blueprints.project.rules import (
-    check_accounts_distinct,
-    check_cidrs_disjoint,
-    check_domains_distinct,
-    check_invariants_identical,
-    check_stack_set,
-)
 from blueprints.project.settings import (
     DATA_KEEPING_SETTINGS,
     STORAGE_DATA_KEEPING_SETTINGS,
@@ -131,35 +123,3 @@ class Project:
     def stacks(self) -> list[str]:
         """Every stack of any environment, in the order environments declare them."""
         return list(dict.fromkeys(stack for env in self.environments.values() for stack in env.stacks))
-
-    def validate(self) -> Project:
-        """Validate every stack of every environment, then the rules across environments."""
-        everywhere = set(self.stacks)
-        for env in self.environments.values():
-            for stack in sorted(env.settings.stacks.keys() - env.stacks.keys()):
-                close = difflib.get_close_matches(stack, list(env.stacks), n=1)
-                raise ConfigError(
-                    "settings for an unknown stack"
-                    + (f" (did you mean {close[0]!r}?)" if close else "")
-                    + f"; this environment's stacks: {', '.join(sorted(env.stacks))}",
-                    environment=env.name,
-                    stack=stack,
-                    field=f"environment.stacks.{stack}",
-                )
-            check_stack_set(env, everywhere)
-            for stack in env.stacks:
-                env.blueprint(stack)
-            for entry in env.settings.allow_destructive_changes:
-                stack, _, logical_id = entry.partition(".")
-                if stack not in env.stacks or not logical_id.isalnum():
-                    raise ConfigError(
-                        f"{entry!r} is not '<stack>.<LogicalId>' of a known stack of this environment",
-                        environment=env.name,
-                        stack=stack,
-                        field="environment.allow_destructive_changes",
-                    )
-        check_invariants_identical(self)
-        check_cidrs_disjoint(self)
-        check_domains_distinct(self)
-        check_accounts_distinct(self)
-        return self

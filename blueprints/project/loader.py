@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from blueprints.core import ANY_STACK, ConfigError
 from blueprints.project.environment import Environment, Project
 from blueprints.project.locations import file_location, yaml_syntax
+from blueprints.project.rules import validate_project
 from blueprints.project.settings import EnvironmentSettings
 
 ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{1,15}$")
@@ -58,7 +59,7 @@ def load_project(project_dir: str | Path) -> Project:
     for name in declared:
         env = _load_environment(project_code, config_dir / name, default_region=root.get("region"))
         environments[env.name] = env
-    return Project(project_code, environments).validate()
+    return validate_project(Project(project_code, environments))
 
 
 def _load_environment(project: str, group: Path, *, default_region: object) -> Environment:

@@ -4,6 +4,7 @@ CIDRs, domains and accounts are never shared."""
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections import Counter
 from collections.abc import Callable
@@ -112,3 +113,36 @@ def _check_distinct(project: Project, setting: str, taken: Callable[[object, str
                 taken(value, owners[value]), environment=env.name, stack=ANY_STACK, field=f"environment.{setting}"
             )
         owners[value] = env.name
+
+
+def validate_project(project: Project) -> Project:
+    """Every stack of every environment validated, then the rules across environments."""
+    everywhere = set(project.stacks)
+    for env in project.environments.values():
+        for stack in sorted(env.settings.stacks.keys() - env.stacks.keys()):
+            close = difflib.get_close_matches(stack, list(env.stacks), n=1)
+            raise ConfigError(
+                "settings for an unknown stack"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; this environment's stacks: {', '.join(sorted(env.stacks))}",
+                environment=env.name,
+                stack=stack,
+                field=f"environment.stacks.{stack}",
+            )
+        check_stack_set(env, everywhere)
+        for stack in env.stacks:
+            env.blueprint(stack)
+        for entry in env.settings.allow_destructive_changes:
+            stack, _, logical_id = entry.partition(".")
+            if stack not in env.stacks or not logical_id.isalnum():
+                raise ConfigError(
+                    f"{entry!r} is not '<stack>.<LogicalId>' of a known stack of this environment",
+                    environment=env.name,
+                    stack=stack,
+                    field="environment.allow_destructive_changes",
+                )
+    check_invariants_identical(project)
+    check_cidrs_disjoint(project)
+    check_domains_distinct(project)
+    check_accounts_distinct(project)
+    return project
