@@ -9,8 +9,9 @@ costs no troposphere or pydantic: the Sceptre plugins import it when Sceptre sta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from blueprints.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from blueprints.core.blueprint import (
@@ -125,14 +126,4 @@ __all__ = [
     "tag_resources",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'blueprints.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
