@@ -76,8 +76,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The library, the emulator and the examples; then each function's code as its package lays it out.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/python -m scripts.typecheck_functions
 
 # Unit tests run offline; integration tests start and stop their own emulator.
 unit: $(STAMP) $(EMULATOR)/.installed $(APITEST)/.installed

@@ -13,10 +13,13 @@ DynamoDB. Timings on shared machines are noisy: read the ratios, measured in one
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
+from typing import Protocol
 
 from local_aws.client.callers import Environment, send
 from local_aws.client.launched import LaunchedEnvironment, fresh_launch
@@ -39,6 +42,13 @@ def main() -> int:
     return 0
 
 
+class _Answer(Protocol):
+    """An answer over HTTP or from the handler in this process: both say their status."""
+
+    @property
+    def status(self) -> int: ...
+
+
 def _measure(
     launched: LaunchedEnvironment, env: Environment, requests: int
 ) -> dict[str, tuple[list[float], list[float]]]:
@@ -53,7 +63,7 @@ def _measure(
         for i in range(requests):
             key = {"Idempotency-Key": f"bench-{uuid.uuid4()}"}
             direct_key = {"Idempotency-Key": f"direct-{i:08d}"}
-            for name, http_call, direct_call in (
+            routes: list[tuple[str, Callable[[], _Answer], Callable[[], _Answer]]] = [
                 (
                     "GET /payments/{id}",
                     lambda: send("GET", f"{env.url}/payments/{transaction}", token=token),
@@ -61,10 +71,11 @@ def _measure(
                 ),
                 (
                     "POST /payments",
-                    lambda key=key: send("POST", f"{env.url}/payments", payment, token=token, headers=key),
-                    lambda key=direct_key: direct("POST", "/payments", payment, token, key, "pay"),
+                    functools.partial(send, "POST", f"{env.url}/payments", payment, token=token, headers=key),
+                    functools.partial(direct, "POST", "/payments", payment, token, direct_key, "pay"),
                 ),
-            ):
+            ]
+            for name, http_call, direct_call in routes:
                 for timed, call in zip(timings[name], (http_call, direct_call), strict=True):
                     start = time.perf_counter()
                     reply = call()

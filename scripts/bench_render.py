@@ -25,6 +25,7 @@ ratios printed in the same run, not absolute numbers across machines.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import re
@@ -133,7 +134,7 @@ def main() -> None:
     per_environment: dict[str, float] = {}
     for env_name, env in project.environments.items():
         for stack in env.stacks:
-            seconds = _median_seconds(lambda env=env, stack=stack: env.render(stack), args.rounds)
+            seconds = _median_seconds(functools.partial(env.render, stack), args.rounds)
             per_environment[env_name] = per_environment.get(env_name, 0.0) + seconds
             print(f"| {env_name} | {stack} | {seconds * 1000:.2f} | {len(env.render(stack))} |")
     direct_total = sum(per_environment.values())

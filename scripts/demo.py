@@ -100,7 +100,7 @@ def show_requests(env: Environment) -> bool:
     print(f"tokens: customers alice ({alice_id}) and bob; back-office client 'reporting' ({BACKOFFICE_READ})\n")
     payment = {"amount": "12.50", "currency": "EUR", "description": "demo"}
     key = {"Idempotency-Key": f"demo-{uuid.uuid4()}"}
-    checks = [
+    checks: list[object] = [  # each a reply as expected (None if not), or a check's truth
         _show("no token", send("POST", f"{env.url}/payments", payment, headers=key), 401),
     ]
     first = _show("alice pays", send("POST", f"{env.url}/payments", payment, token=alice, headers=key), 201)

@@ -59,7 +59,7 @@ class Client(FastHttpUser):
     @task
     def journey(self) -> None:
         if MAX_JOURNEYS is not None and LEDGER.journeys >= MAX_JOURNEYS:
-            self.environment.runner.quit()  # type: ignore[union-attr]
+            self.environment.runner.quit()
             return
         try:
             journey(PLAN, patient(self._send), LEDGER, self.rng, _together)

@@ -33,7 +33,9 @@ def run(
     env = load_project(project_dir).environment(environment)
     stacks = render_environment(project_dir, environment)
     if stack not in stacks:
-        raise ConfigError(f"no stack {stack!r}: one of {', '.join(stacks)}", environment=environment, stack=stack)
+        raise ConfigError(
+            f"no such stack: one of {', '.join(stacks)}", environment=environment, stack=stack, field="STACK"
+        )
     if local:
         from local_aws.client import control  # noqa: PLC0415
         from local_aws.client.accounts import deployer_credentials  # noqa: PLC0415

@@ -10,6 +10,7 @@ import pytest
 from blueprints.deploy.preflight import CallFailed
 from blueprints.deploy.recover import RecoveryFailed, recover
 from blueprints.deploy.rendering import RenderedStack
+from scripts.recover import main
 
 STACK = RenderedStack("prod/functions", "payments-prod-functions", "eu-west-1", (), (), "{}")
 ROLE = "arn:aws:iam::333333333333:role/payments-prod-cloudformation"
@@ -115,3 +116,10 @@ def test_a_rollback_that_does_not_settle_in_time_is_reported(project):
     account = Account("UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS")
     with pytest.raises(RecoveryFailed, match="still UPDATE_ROLLBACK_IN_PROGRESS"):
         recover(project.environment("prod"), STACK, account, log=lambda _: None, poll_seconds=0, timeout_seconds=0)
+
+
+def test_make_recover_names_an_unknown_stack_and_touches_no_account(capsys):
+    assert main(["--env", "dev", "--stack", "fuctions"]) == 2
+    error = capsys.readouterr().err
+    assert "environment 'dev', stack 'fuctions', field 'STACK': no such stack: one of " in error
+    assert "functions" in error

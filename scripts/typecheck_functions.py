@@ -1,0 +1,93 @@
+"""mypy --strict over every function's code as Lambda runs it: each package's layout rebuilt from
+its `!function_package` parameter (the handler at the root, each shared folder as a top-level
+package under its own name), and checked from its handler, following its imports. So
+`from contract import ...` is checked against the contract that zip carries, and importing what
+the zip lacks is an error.
+
+Each function is checked on its own: every package's entry point is a top-level `handler`.
+
+    python -m scripts.typecheck_functions
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from mypy import api
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = ROOT / "sceptre_project"
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads a stack file's tagged values (Sceptre's resolvers) as plain data."""
+
+
+def _untagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_TolerantLoader.add_multi_constructor("!", _untagged)
+
+
+def function_packages(project: Path = PROJECT) -> dict[str, tuple[Path, tuple[Path, ...]]]:
+    """Every `!function_package` parameter of the project's stacks: name -> (source, shared)."""
+    packages: dict[str, tuple[Path, tuple[Path, ...]]] = {}
+    for stack_file in sorted((project / "stacks").glob("*.yaml")):
+        text = stack_file.read_text()
+        if "!function_package" not in text:
+            continue
+        config = yaml.load(re.sub(r"{{.*?}}", "jinja", text), Loader=_TolerantLoader)  # noqa: S506 - SafeLoader
+        for value in (config.get("parameters") or {}).values():
+            if isinstance(value, dict) and "source" in value and "bucket" in value:
+                source = (project / value["source"]).resolve()
+                shared = tuple((project / folder).resolve() for folder in value.get("shared", []))
+                packages[source.name] = (source, shared)
+    if not packages:
+        raise SystemExit(f"no !function_package parameter in {project / 'stacks'}")
+    return packages
+
+
+def check(name: str, source: Path, shared: tuple[Path, ...], cache: Path) -> tuple[int, str]:
+    """mypy's exit status and report for one package, its paths given as in the repository."""
+    with tempfile.TemporaryDirectory() as scratch:
+        layout = Path(scratch) / name
+        layout.mkdir()
+        links = {layout / "handler.py": source / "handler.py"}
+        links.update({layout / folder.name: folder for folder in shared})
+        for link, target in links.items():
+            link.symlink_to(target)
+        os.environ["MYPYPATH"] = str(layout)  # where the handler's imports are found, as in Lambda
+        report, errors, status = api.run(
+            [
+                "--strict", "--explicit-package-bases", "--cache-dir", str(cache / name),
+                "--config-file", str(ROOT / "pyproject.toml"), str(layout / "handler.py"),
+            ]
+        )  # fmt: skip
+        for link, target in links.items():
+            report = report.replace(str(link), str(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target))
+        return status, report + errors
+
+
+def main() -> int:
+    cache = ROOT / ".mypy_cache" / "functions"
+    failed = 0
+    for name, (source, shared) in function_packages().items():
+        status, report = check(name, source, shared, cache)
+        print(f"{name}: {report.strip()}")
+        failed += status != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
