@@ -11,7 +11,8 @@ whole project in their `!validate_environment` hook.
 
 The cache lives in $BLUEPRINTS_TEMPLATE_CACHE, else $XDG_CACHE_HOME/payments-blueprints/templates
 (~/.cache/...); BLUEPRINTS_TEMPLATE_CACHE=off turns it off. A cache that cannot be read or
-written is skipped."""
+written is skipped. It keeps at most 64 MB (about 70 renders of the three environments): a
+write beyond that removes the entries read or written longest ago."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import functools
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,6 +33,9 @@ _FORMAT = b"1"  # what a cached file holds; change it to drop every older entry
 _RENDERING_LIBRARIES = ("troposphere", "awacs", "pydantic", "pydantic-core", "PyYAML")
 _PACKAGE = Path(__file__).resolve().parent.parent  # blueprints/
 _PROJECT_FOLDERS = ("config", "stacks", "templates")  # what a Sceptre project's templates come from
+MAX_BYTES = 64 * 1024 * 1024  # beyond this, a write evicts the least recently used entries
+_EVICT_TO = 0.75  # ... down to this share of MAX_BYTES, so that not every write lists the directory
+_ABANDONED_SECONDS = 3600  # a staged file this old was left by a process that died mid-write
 
 
 def directory() -> Path | None:
@@ -111,8 +116,12 @@ def read(found_key: str | None) -> str | None:
     place = directory()
     if found_key is None or place is None:
         return None
+    path = place / f"{found_key}.json"
     with contextlib.suppress(OSError, UnicodeDecodeError):
-        return (place / f"{found_key}.json").read_text(encoding="utf-8")
+        template = path.read_text(encoding="utf-8")
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used now: eviction goes by modification time
+        return template
     return None
 
 
@@ -131,3 +140,32 @@ def write(found_key: str | None, template: str) -> None:
         except OSError:
             Path(staged).unlink(missing_ok=True)
             raise
+        evict(place)
+
+
+def evict(place: Path, max_bytes: int | None = None) -> list[Path]:
+    """Over `max_bytes` (MAX_BYTES), remove the entries used longest ago until the rest take
+    _EVICT_TO of it, and staged files abandoned mid-write; what was removed."""
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    entries: list[tuple[float, int, Path]] = []
+    removed: list[Path] = []
+    now = time.time()
+    for path in place.iterdir():
+        with contextlib.suppress(OSError):  # another process may evict it first
+            stat = path.stat()
+            if path.name.startswith(".") and now - stat.st_mtime > _ABANDONED_SECONDS:
+                path.unlink()
+                removed.append(path)
+            elif path.suffix == ".json":
+                entries.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    if total <= limit:
+        return removed
+    for _, size, path in sorted(entries):
+        if total <= limit * _EVICT_TO:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+        total -= size
+    return removed

@@ -3,6 +3,8 @@ files from the template cache, without loading the project; anything else render
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -94,3 +96,35 @@ def test_the_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_cache_knows_every_built_in_stack() -> None:
     assert tuple(BLUEPRINTS) == NAMES
+
+
+def test_a_full_cache_evicts_what_was_used_longest_ago(cache: Path) -> None:
+    cache.mkdir()
+    for age, name in enumerate(("newest", "read-lately", "old", "oldest")):
+        path = cache / f"{name}.json"
+        path.write_text("x" * 1000)
+        os.utime(path, (time.time() - 60 * age, time.time() - 60 * age))
+    assert template_cache.read("read-lately") == "x" * 1000  # a hit counts as a use
+
+    assert template_cache.evict(cache, max_bytes=4000) == []  # within the limit: nothing goes
+    removed = template_cache.evict(cache, max_bytes=3000)
+    assert sorted(p.name for p in removed) == ["old.json", "oldest.json"]  # down to 3/4 of the limit
+    assert sorted(p.name for p in cache.iterdir()) == ["newest.json", "read-lately.json"]
+
+
+def test_a_write_keeps_the_cache_within_its_limit_and_clears_abandoned_writes(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(template_cache, "MAX_BYTES", 2500)
+    cache.mkdir()
+    abandoned, staging = cache / ".0123456789ab-dead", cache / ".ba9876543210-live"
+    for path in (abandoned, staging):
+        path.write_text("partial")
+    os.utime(abandoned, (time.time() - 7200, time.time() - 7200))
+    for number in range(5):
+        template_cache.write(f"{number:064x}", "y" * 1000)
+        os.utime(cache / f"{number:064x}.json", (time.time() - 100 + number, time.time() - 100 + number))
+    kept = sorted(p.name for p in cache.glob("*.json"))
+    assert sum((cache / name).stat().st_size for name in kept) <= 2500
+    assert f"{4:064x}.json" in kept and f"{0:064x}.json" not in kept
+    assert not abandoned.exists() and staging.exists()  # another process may be writing that one
