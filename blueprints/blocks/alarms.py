@@ -13,7 +13,7 @@ CloudWatch cannot publish to a topic under the AWS managed SNS key
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from awacs import sns as awssns
 from awacs.aws import ArnLike, Condition, Principal, Statement, StringEquals
@@ -24,6 +24,7 @@ from blueprints.blocks.base import Block, Options
 from blueprints.blocks.key import EncryptionKey
 from blueprints.core import Context, Subscription, add_output
 from blueprints.core.iam import document
+from blueprints.core.lazy import renamed
 
 Comparison = Literal[
     "GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
@@ -44,7 +45,7 @@ def alarm_topic_arn(context: Context, topic: Topic = "alarms") -> Sub:
     return Sub(f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{alarm_topic_name(context, topic)}")
 
 
-class TopicOptions(Options):
+class AlarmTopicsOptions(Options):
     context: Context = Field(description="Names the topics `<project>-<env>-alarms` / `-pages` and the key's alias.")
     alarm_subscriptions: tuple[Subscription, ...] = Field(
         default=(), description="Who hears of every alarm (default nobody)."
@@ -61,8 +62,8 @@ class AlarmTopics(Block):
     (CloudWatch may use it for this account only), published to only by CloudWatch alarms of
     this account, with the configured subscriptions. Outputs `AlarmTopicArn`, `PageTopicArn`."""
 
-    Options = TopicOptions
-    options: TopicOptions
+    Options = AlarmTopicsOptions
+    options: AlarmTopicsOptions
 
     def build(self) -> None:
         o = self.options
@@ -164,7 +165,7 @@ class _AlarmCommon(Options):
         }
 
 
-class AlarmOptions(_AlarmCommon):
+class MetricAlarmOptions(_AlarmCommon):
     namespace: str = Field(description="The metric's namespace, e.g. AWS/Lambda.")
     metric: str = Field(description="The metric's name, e.g. Errors.")
     dimensions: dict[str, object] = Field(description="The metric's dimensions (names of resources, never ids).")
@@ -174,7 +175,7 @@ class AlarmOptions(_AlarmCommon):
     )
 
     @model_validator(mode="after")
-    def _one_statistic(self) -> AlarmOptions:
+    def _one_statistic(self) -> MetricAlarmOptions:
         if (self.statistic is None) == (self.percentile is None):
             raise ValueError("give exactly one of statistic and percentile")
         return self
@@ -184,8 +185,8 @@ class MetricAlarm(Block):
     """One CloudWatch alarm on one metric of one resource, named and described for the person
     it pages; notifies `topic_arn` (if any) when it fires and when it recovers."""
 
-    Options = AlarmOptions
-    options: AlarmOptions
+    Options = MetricAlarmOptions
+    options: MetricAlarmOptions
 
     def build(self) -> None:
         o = self.options
@@ -264,4 +265,26 @@ class MathAlarm(Block):
         )
 
 
-__all__ = ["AlarmTopics", "MathAlarm", "MetricAlarm", "MetricQuery", "alarm_topic_arn", "alarm_topic_name"]
+__all__ = [
+    "AlarmTopics",
+    "AlarmTopicsOptions",
+    "Comparison",
+    "MathAlarm",
+    "MathAlarmOptions",
+    "MetricAlarm",
+    "MetricAlarmOptions",
+    "MetricQuery",
+    "Statistic",
+    "Topic",
+    "alarm_topic_arn",
+    "alarm_topic_name",
+]
+
+if not TYPE_CHECKING:  # the options' names before they were <Block>Options, for one release
+    __getattr__ = renamed(
+        __name__,
+        {
+            "TopicOptions": "AlarmTopicsOptions",
+            "AlarmOptions": "MetricAlarmOptions",
+        },
+    )

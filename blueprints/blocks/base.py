@@ -1,5 +1,9 @@
 """What every building block shares: typed, documented options checked when the block is
-made, and errors that name the block, its logical ID and the option."""
+made, and errors that name the block, its logical ID and the option.
+
+Every block module names things one way: a block `<Block>` takes `<Block>Options`; the module's
+`__all__` lists what other code may use (its blocks and their options, the references, helpers
+and types around them) and every other name at its top level starts with `_`."""
 
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ class Options(BaseModel):
 class Block:
     """A building block: adds its resources to a template when made.
 
-    Subclasses set `Options` and implement `build()`; the validated options are `self.options`.
+    Subclasses set `Options` (a subclass of `Options` named `<Block>Options`) and implement
+    `build()`; the validated options are `self.options`.
     """
 
     Options: ClassVar[type[Options]]
@@ -42,3 +47,10 @@ class Block:
 
     def build(self) -> None:
         raise NotImplementedError
+
+
+__all__ = [
+    "Block",
+    "BlockError",
+    "Options",
+]

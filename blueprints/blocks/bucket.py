@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from awacs import s3 as awss3
 from awacs.aws import Bool, Condition, Deny, Principal, Statement
@@ -12,10 +12,11 @@ from troposphere import GetAtt, Ref, Sub, s3
 from blueprints.blocks.base import Block, Options
 from blueprints.core import accept_finding, set_removal_policy
 from blueprints.core.iam import document
+from blueprints.core.lazy import renamed
 from blueprints.core.policies import ENCRYPTED_WITH_SSE_S3, SERVER_ACCESS_LOGS_NEED_SSE_S3, TERMINAL_LOG_BUCKET
 
 
-class BucketOptions(Options):
+class SecureBucketOptions(Options):
     name: object = Field(description="Physical bucket name (globally unique: include account and region).")
     lifecycle_rules: tuple[s3.LifecycleRule, ...] = Field(
         min_length=1, description="Lifecycle rules: at least one, so nothing is kept forever by accident."
@@ -81,7 +82,7 @@ class BucketOptions(Options):
     )
 
     @model_validator(mode="after")
-    def _prefix_needs_bucket(self) -> BucketOptions:
+    def _prefix_needs_bucket(self) -> SecureBucketOptions:
         if self.access_logs_prefix and self.access_logs_bucket is None:
             raise ValueError("access_logs_prefix without access_logs_bucket")
         if self.receives_server_access_logs and self.kms_key is not None:
@@ -103,8 +104,8 @@ class SecureBucket(Block):
     requires it (`receives_server_access_logs`), and no server access logs of a terminal log
     bucket (`holds_logs`)."""
 
-    Options = BucketOptions
-    options: BucketOptions
+    Options = SecureBucketOptions
+    options: SecureBucketOptions
 
     def build(self) -> None:
         o = self.options
@@ -185,3 +186,17 @@ class SecureBucket(Block):
                 PolicyDocument=document(self.deny_insecure_transport(), *statements),
             )
         )
+
+
+__all__ = [
+    "SecureBucket",
+    "SecureBucketOptions",
+]
+
+if not TYPE_CHECKING:  # the options' names before they were <Block>Options, for one release
+    __getattr__ = renamed(
+        __name__,
+        {
+            "BucketOptions": "SecureBucketOptions",
+        },
+    )

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from troposphere import GetAtt, Ref, route53
 from troposphere import cloudfront as cf
 
 from blueprints.blocks.base import Block, Options
+from blueprints.core.lazy import renamed
 
 # AWS managed policies: no caching (API responses), and forward everything but Host
 # (API Gateway routes on its own host name).
-CACHING_DISABLED_POLICY = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-ALL_VIEWER_EXCEPT_HOST_POLICY = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-MINIMUM_TLS = "TLSv1.2_2021"
+_CACHING_DISABLED_POLICY = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+_ALL_VIEWER_EXCEPT_HOST_POLICY = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+_MINIMUM_TLS = "TLSv1.2_2021"
 # Fixed hosted zone id AWS uses for every CloudFront alias target.
-CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
+_CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 
 
-class DistributionOptions(Options):
+class ApiDistributionOptions(Options):
     domain: str = Field(description="The public domain name viewers use (an alias of the distribution).")
     certificate_arn: object = Field(description="ACM certificate for the domain, in us-east-1.")
     origin_domain: object = Field(description="Host name of the API (the execute-api host).")
@@ -54,8 +55,8 @@ class ApiDistribution(Block):
     custom headers the origin expects from it (CloudFront overwrites a viewer's header of
     the same name: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html)."""
 
-    Options = DistributionOptions
-    options: DistributionOptions
+    Options = ApiDistributionOptions
+    options: ApiDistributionOptions
 
     def build(self) -> None:
         o = self.options
@@ -97,7 +98,7 @@ class ApiDistribution(Block):
                     ViewerCertificate=cf.ViewerCertificate(
                         AcmCertificateArn=o.certificate_arn,
                         SslSupportMethod="sni-only",
-                        MinimumProtocolVersion=MINIMUM_TLS,
+                        MinimumProtocolVersion=_MINIMUM_TLS,
                     ),
                     Origins=[
                         cf.Origin(
@@ -118,8 +119,8 @@ class ApiDistribution(Block):
                         ViewerProtocolPolicy="https-only",
                         AllowedMethods=["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
                         CachedMethods=["GET", "HEAD"],
-                        CachePolicyId=CACHING_DISABLED_POLICY,
-                        OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_POLICY,
+                        CachePolicyId=_CACHING_DISABLED_POLICY,
+                        OriginRequestPolicyId=_ALL_VIEWER_EXCEPT_HOST_POLICY,
                         ResponseHeadersPolicyId=Ref(headers),
                         Compress=True,
                     ),
@@ -133,7 +134,7 @@ class ApiDistribution(Block):
         return GetAtt(self.distribution, "DomainName")
 
 
-class AliasOptions(Options):
+class AliasRecordsOptions(Options):
     zone_id: object = Field(description="The hosted zone the records go in.")
     name: str = Field(description="The record name (the domain).")
     distribution: ApiDistribution = Field(description="The distribution the records point at.")
@@ -143,8 +144,8 @@ class AliasRecords(Block):
     """A and AAAA alias records from a domain to a CloudFront distribution's own domain
     name (so CloudFormation creates the distribution first)."""
 
-    Options = AliasOptions
-    options: AliasOptions
+    Options = AliasRecordsOptions
+    options: AliasRecordsOptions
 
     def build(self) -> None:
         o = self.options
@@ -157,8 +158,25 @@ class AliasRecords(Block):
                     Type=record_type,
                     AliasTarget=route53.AliasTarget(
                         DNSName=o.distribution.domain_name,
-                        HostedZoneId=CLOUDFRONT_HOSTED_ZONE_ID,
+                        HostedZoneId=_CLOUDFRONT_HOSTED_ZONE_ID,
                         EvaluateTargetHealth=False,
                     ),
                 )
             )
+
+
+__all__ = [
+    "AliasRecords",
+    "AliasRecordsOptions",
+    "ApiDistribution",
+    "ApiDistributionOptions",
+]
+
+if not TYPE_CHECKING:  # the options' names before they were <Block>Options, for one release
+    __getattr__ = renamed(
+        __name__,
+        {
+            "DistributionOptions": "ApiDistributionOptions",
+            "AliasOptions": "AliasRecordsOptions",
+        },
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from awacs import awslambda as awslambda_actions
 from awacs import cloudwatch as awscloudwatch
@@ -22,10 +22,11 @@ from blueprints.blocks.base import Block, Options
 from blueprints.blocks.key import KeyReference
 from blueprints.core import LogRetentionPeriod, accept_finding, add_output, log_group, set_removal_policy
 from blueprints.core.iam import allow, service_role
+from blueprints.core.lazy import renamed
 from blueprints.core.policies import HOLDS_NO_SECRET
 
 
-class FunctionOptions(Options):
+class VpcFunctionOptions(Options):
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Physical function name.")
     description: str = Field(max_length=256, description="What the function does.")
     code_bucket: object = Field(description="Bucket of the deployment package.")
@@ -84,8 +85,8 @@ class VpcFunction(Block):
     place that retention is set), X-Ray active tracing, explicit memory and timeout, and
     `<id>FunctionArn`, `<id>FunctionName`, `<id>RoleArn` outputs."""
 
-    Options = FunctionOptions
-    options: FunctionOptions
+    Options = VpcFunctionOptions
+    options: VpcFunctionOptions
 
     def build(self) -> None:
         o = self.options
@@ -234,7 +235,7 @@ VERSIONED_PROPERTIES = (
 )
 
 
-def configuration_digest(function: awslambda.Function) -> str:
+def _configuration_digest(function: awslambda.Function) -> str:
     """A digest of the function's versioned configuration as the template writes it (a value
     arriving through a parameter counts by its parameter's name; the package by its key)."""
     properties = function.to_dict()["Properties"]
@@ -242,7 +243,7 @@ def configuration_digest(function: awslambda.Function) -> str:
     return hashlib.sha256(json.dumps(versioned, sort_keys=True).encode()).hexdigest()[:16]
 
 
-class AliasOptions(Options):
+class LiveAliasOptions(Options):
     function: VpcFunction = Field(description="The function whose versions the alias points at.")
     name: str = Field(
         default="live",
@@ -275,7 +276,7 @@ class AliasOptions(Options):
     )
 
     @model_validator(mode="after")
-    def _provisioned_within_reserved(self) -> AliasOptions:
+    def _provisioned_within_reserved(self) -> LiveAliasOptions:
         reserved = self.function.options.reserved_concurrency
         if reserved is not None and self.provisioned_concurrency > reserved:
             raise ValueError(
@@ -300,13 +301,13 @@ class LiveAlias(Block):
     function only through a parameter (a new subnet, say) counts through `inputs_digest`, else
     it updates the function and publishes no version."""
 
-    Options = AliasOptions
-    options: AliasOptions
+    Options = LiveAliasOptions
+    options: LiveAliasOptions
 
     def build(self) -> None:
         o = self.options
         function = o.function.function
-        description = f"package ${{Package}}; configuration {configuration_digest(function)}"
+        description = f"package ${{Package}}; configuration {_configuration_digest(function)}"
         values: dict[str, object] = {"Package": o.function.options.code_key}
         if o.inputs_digest is not None:
             description += "; inputs ${Inputs}"
@@ -345,10 +346,10 @@ class LiveAlias(Block):
         return Ref(self.alias)
 
 
-ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
+_ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
 
 
-class DeploymentGroupOptions(Options):
+class LambdaDeploymentGroupOptions(Options):
     application: object = Field(description="Name of the CodeDeploy application (ComputePlatform Lambda).")
     name: str = Field(pattern=r"^[A-Za-z0-9_.+=,@-]{1,100}$", description="The group's name in the application.")
     function_name: str = Field(
@@ -378,8 +379,8 @@ class LambdaDeploymentGroup(Block):
     alarms and move that alias (no managed policy). Referenced by the alias's
     `CodeDeployLambdaAliasUpdate` update policy (`LiveAlias(deployment=...)`)."""
 
-    Options = DeploymentGroupOptions
-    options: DeploymentGroupOptions
+    Options = LambdaDeploymentGroupOptions
+    options: LambdaDeploymentGroupOptions
 
     def build(self) -> None:
         o = self.options
@@ -417,7 +418,7 @@ class LambdaDeploymentGroup(Block):
             ),
             "ServiceRoleArn": GetAtt(self.role, "Arn"),
             "AutoRollbackConfiguration": codedeploy.AutoRollbackConfiguration(
-                Enabled=True, Events=list(ROLLBACK_EVENTS)
+                Enabled=True, Events=list(_ROLLBACK_EVENTS)
             ),
         }
         if o.alarms:
@@ -425,3 +426,25 @@ class LambdaDeploymentGroup(Block):
                 Enabled=True, Alarms=[codedeploy.Alarm(Name=Ref(a)) for a in o.alarms]
             )
         self.group = self.template.add_resource(codedeploy.DeploymentGroup(self.logical_id, **group))
+
+
+__all__ = [
+    "VERSIONED_PROPERTIES",
+    "DeploymentConfig",
+    "LambdaDeploymentGroup",
+    "LambdaDeploymentGroupOptions",
+    "LiveAlias",
+    "LiveAliasOptions",
+    "VpcFunction",
+    "VpcFunctionOptions",
+]
+
+if not TYPE_CHECKING:  # the options' names before they were <Block>Options, for one release
+    __getattr__ = renamed(
+        __name__,
+        {
+            "FunctionOptions": "VpcFunctionOptions",
+            "AliasOptions": "LiveAliasOptions",
+            "DeploymentGroupOptions": "LambdaDeploymentGroupOptions",
+        },
+    )

@@ -28,7 +28,7 @@ The key policy (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from awacs import kms as awskms
 from awacs.aws import (
@@ -48,6 +48,7 @@ from troposphere import AccountId, GetAtt, Ref, Sub, Template, kms
 from blueprints.blocks.base import Block, Options
 from blueprints.core import Context, add_output, set_removal_policy
 from blueprints.core.iam import allow, document
+from blueprints.core.lazy import renamed
 
 # Management without use: what the account root keeps (see the module docstring). Only actions
 # IAM authorizes on a key: kms:ListAliases, ListKeys and CreateKey take no key and mean nothing
@@ -96,7 +97,7 @@ def via(service: str) -> Sub:
     return Sub(f"{service}.${{AWS::Region}}.amazonaws.com")
 
 
-class KeyOptions(Options):
+class EncryptionKeyOptions(Options):
     alias: str = Field(
         pattern=r"^alias/[a-zA-Z0-9/_-]{1,250}$",
         description=(
@@ -156,8 +157,8 @@ class EncryptionKey(Block):
     key policy (see the module docstring), both removal policies, and `<id>Arn` output.
     `reference()` gives the grants roles in this or other stacks use."""
 
-    Options = KeyOptions
-    options: KeyOptions
+    Options = EncryptionKeyOptions
+    options: EncryptionKeyOptions
 
     def build(self) -> None:
         o = self.options
@@ -337,12 +338,23 @@ class KeyReference:
 
 
 __all__ = [
+    "ADMINISTRATION",
     "DECRYPT",
     "ENCRYPT_DECRYPT",
     "EncryptionKey",
+    "EncryptionKeyOptions",
     "KeyReference",
+    "KeySettings",
     "log_group_arn",
     "stack_key",
     "stack_key_alias",
     "via",
 ]
+
+if not TYPE_CHECKING:  # the options' names before they were <Block>Options, for one release
+    __getattr__ = renamed(
+        __name__,
+        {
+            "KeyOptions": "EncryptionKeyOptions",
+        },
+    )

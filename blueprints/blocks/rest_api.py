@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from awacs import logs as awslogs
 from pydantic import Field, model_validator
@@ -16,6 +16,7 @@ from blueprints.blocks.base import Block, Options
 from blueprints.contract import Route
 from blueprints.core import LogRetentionPeriod, accept_finding, log_group
 from blueprints.core.iam import allow, service_role
+from blueprints.core.lazy import renamed
 
 _LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 # RFC 6750: a 401 names the scheme the client must use.
@@ -194,7 +195,7 @@ class RestApi(Block):
                 )
                 resources[sub_path] = self.template.add_resource(
                     apigw.Resource(
-                        f"{path_id(sub_path)}Resource",
+                        f"{_path_id(sub_path)}Resource",
                         RestApiId=Ref(self.api),
                         ParentId=parent,
                         PathPart=segments[depth - 1],
@@ -234,7 +235,7 @@ class RestApi(Block):
         return hashlib.sha256(payload.encode()).hexdigest()[:10].upper()
 
 
-class StageOptions(Options):
+class ApiStageOptions(Options):
     api: RestApi = Field(description="The REST API the stage serves.")
     stage_name: str = Field(pattern="^[a-z][a-z0-9]{0,15}$", description="Stage name.")
     throttling_rate_limit: float = Field(gt=0, description="Steady-state requests per second across the stage.")
@@ -260,8 +261,8 @@ class ApiStage(Block):
     response bodies) to log groups with retention, metrics, X-Ray tracing, throttling on
     every method, and no cache (payment answers must never be served from one)."""
 
-    Options = StageOptions
-    options: StageOptions
+    Options = ApiStageOptions
+    options: ApiStageOptions
 
     def build(self) -> None:
         o = self.options
@@ -362,10 +363,10 @@ def request_parameters(route: Route) -> dict[str, bool]:
 
 def route_id(route: Route) -> str:
     """'GET /payments/{transactionId}' -> 'GetPaymentsTransactionId'."""
-    return f"{route.method.capitalize()}{path_id(route.path)}"
+    return f"{route.method.capitalize()}{_path_id(route.path)}"
 
 
-def path_id(path: str) -> str:
+def _path_id(path: str) -> str:
     """'/payments/{transactionId}' -> 'PaymentsTransactionId'."""
     return "".join(seg.strip("{}")[:1].upper() + seg.strip("{}")[1:] for seg in path.strip("/").split("/"))
 
@@ -385,3 +386,24 @@ def _sub(text: str, value: object) -> Sub:
     if isinstance(value, Parameter):
         return Sub(text % value.title)
     return Sub(text % "Value", Value=value)
+
+
+__all__ = [
+    "CHALLENGE",
+    "ApiStage",
+    "ApiStageOptions",
+    "RestApi",
+    "RestApiOptions",
+    "api_gateway_account",
+    "request_parameters",
+    "response_parameters",
+    "route_id",
+]
+
+if not TYPE_CHECKING:  # the options' names before they were <Block>Options, for one release
+    __getattr__ = renamed(
+        __name__,
+        {
+            "StageOptions": "ApiStageOptions",
+        },
+    )

@@ -287,3 +287,16 @@ class TableReference:
         if isinstance(self.arn, Ref):
             return Sub(f"${{{self.arn.data['Ref']}}}/index/{name}")
         return Sub("${Arn}/index/" + name, Arn=self.arn)
+
+
+__all__ = [
+    "READ_DATA",
+    "WRITE_DATA",
+    "Attribute",
+    "AutoScaling",
+    "GlobalIndex",
+    "KeyType",
+    "Table",
+    "TableOptions",
+    "TableReference",
+]

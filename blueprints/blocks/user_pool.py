@@ -121,3 +121,9 @@ class UserPool(Block):
         return self.template.add_resource(
             cognito.UserPoolDomain(logical_id, UserPoolId=Ref(self.pool), Domain=Sub(f"{prefix}-${{AWS::AccountId}}"))
         )
+
+
+__all__ = [
+    "UserPool",
+    "UserPoolOptions",
+]

@@ -444,3 +444,11 @@ _GATEWAY_TITLES = {"s3": "S3", "dynamodb": "DynamoDb"}
 
 def _camel(service: str) -> str:
     return "".join(part.capitalize() for part in service.replace(".", "-").split("-"))
+
+
+__all__ = [
+    "HTTPS",
+    "EndpointGrant",
+    "Vpc",
+    "VpcOptions",
+]

@@ -325,8 +325,11 @@ __all__ = [
     "RATE_LIMIT_MAX",
     "RATE_LIMIT_MIN",
     "EdgeWebAcl",
+    "EdgeWebAclOptions",
     "ManagedGroup",
     "OriginWebAcl",
+    "OriginWebAclOptions",
+    "WafMode",
     "error_body",
     "secret_parameter",
 ]

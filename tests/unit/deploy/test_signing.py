@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from sceptre.exceptions import SceptreException
 from troposphere import Template
 
-from blueprints.blocks.function import FunctionOptions
+from blueprints.blocks.function import VpcFunctionOptions
 from blueprints.deploy import packaging
 from blueprints.deploy.packaging import EXPIRES_AT, ArtifactStore, SigningFailed, build_package
 from blueprints.sceptre.errors import BlueprintConfigError
@@ -107,8 +107,8 @@ def test_a_function_without_one_says_so_truthfully():
 
 
 def test_the_option_is_documented_with_its_default():
-    description = FunctionOptions.model_fields["code_signing_config"].description or ""
-    assert FunctionOptions.model_fields["code_signing_config"].default is None
+    description = VpcFunctionOptions.model_fields["code_signing_config"].description or ""
+    assert VpcFunctionOptions.model_fields["code_signing_config"].default is None
     assert "default none" in description and "CodeSigningConfig" in description
 
 
