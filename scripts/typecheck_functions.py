@@ -16,7 +16,6 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 from mypy import api
@@ -25,34 +24,35 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "sceptre_project"
 
 
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads a stack file's tagged values (Sceptre's resolvers) as plain data."""
-
-
-def _untagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+def _tagged(node: yaml.Node, tag: str) -> list[yaml.MappingNode]:
+    """The mappings tagged `tag` in a composed YAML document (no constructor runs: the stack
+    files' other tags need none)."""
     if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
+        found = [node] if node.tag == tag else []
+        return found + [inner for _, value in node.value for inner in _tagged(value, tag)]
     if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+        return [inner for value in node.value for inner in _tagged(value, tag)]
+    return []
 
 
-_TolerantLoader.add_multi_constructor("!", _untagged)
+def _scalars(node: yaml.Node) -> list[str]:
+    if isinstance(node, yaml.SequenceNode):
+        return [str(item.value) for item in node.value if isinstance(item, yaml.ScalarNode)]
+    return [str(node.value)] if isinstance(node, yaml.ScalarNode) else []
 
 
 def function_packages(project: Path = PROJECT) -> dict[str, tuple[Path, tuple[Path, ...]]]:
     """Every `!function_package` parameter of the project's stacks: name -> (source, shared)."""
     packages: dict[str, tuple[Path, tuple[Path, ...]]] = {}
     for stack_file in sorted((project / "stacks").glob("*.yaml")):
-        text = stack_file.read_text()
-        if "!function_package" not in text:
-            continue
-        config = yaml.load(re.sub(r"{{.*?}}", "jinja", text), Loader=_TolerantLoader)  # noqa: S506 - SafeLoader
-        for value in (config.get("parameters") or {}).values():
-            if isinstance(value, dict) and "source" in value and "bucket" in value:
-                source = (project / value["source"]).resolve()
-                shared = tuple((project / folder).resolve() for folder in value.get("shared", []))
-                packages[source.name] = (source, shared)
+        document = yaml.compose(re.sub(r"{{.*?}}", "jinja", stack_file.read_text()), Loader=yaml.SafeLoader)
+        for package in _tagged(document, "!function_package") if document is not None else []:
+            arguments = {str(key.value): _scalars(value) for key, value in package.value}
+            source = (project / arguments["source"][0]).resolve()
+            packages[source.name] = (
+                source,
+                tuple((project / folder).resolve() for folder in arguments.get("shared", [])),
+            )
     if not packages:
         raise SystemExit(f"no !function_package parameter in {project / 'stacks'}")
     return packages

@@ -42,7 +42,10 @@ class InstalledWheel:
     def __post_init__(self) -> None:
         self.source = self.workdir / "source"
         self.venv = self.workdir / "venv"
-        self.env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+        # Nothing of the project's environment: the wheel's processes are not measured by coverage
+        # either (it would measure the copy, and write its data into it).
+        apart = {"PYTHONPATH", "VIRTUAL_ENV", "COVERAGE_PROCESS_START"}
+        self.env = {k: v for k, v in os.environ.items() if k not in apart}
 
     @property
     def python(self) -> Path:

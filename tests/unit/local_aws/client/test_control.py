@@ -3,6 +3,7 @@ the deprecated `local_aws.control` alias."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import warnings
@@ -61,7 +62,7 @@ def test_python_m_local_aws_control_still_runs_the_command_line(tmp_path: Path) 
     result = subprocess.run(
         [sys.executable, "-m", "local_aws.control", "status"],
         cwd=ROOT,
-        env={"EMULATOR_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        env={"EMULATOR_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **_MEASURED},
         capture_output=True,
         text=True,
         check=False,
@@ -69,3 +70,64 @@ def test_python_m_local_aws_control_still_runs_the_command_line(tmp_path: Path) 
     assert result.returncode == 1, result.stderr
     assert "no emulator running" in result.stderr
     assert "deprecated: use local_aws.client.control" in result.stderr
+
+
+# Measured when the suite is (tests/conftest.py): the command line runs in processes of its own.
+_MEASURED = {k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")}
+
+
+def _control(state: Path, *argv: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """The command line against an empty state directory: no emulator is running there."""
+    return subprocess.run(
+        [sys.executable, "-m", "local_aws.client.control", *argv],
+        cwd=ROOT,
+        env={"EMULATOR_STATE_DIR": str(state), "PATH": "/usr/bin:/bin", **_MEASURED, **variables},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("argv", [("status",), ("env",), ("env", "--env", "dev")])
+def test_status_and_env_say_when_no_emulator_runs(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    result = _control(tmp_path, *argv)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "no emulator running" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [("url", "--env", "dev"), ("token", "--env", "dev", "--customer", "alice")])
+def test_url_and_token_say_to_launch_first(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    result = _control(tmp_path, *argv)
+    assert result.returncode == 1
+    assert "no emulator running: run `make demo` first" in result.stderr
+
+
+def test_stop_without_an_emulator_says_so(tmp_path: Path) -> None:
+    result = _control(tmp_path, "stop")
+    assert (result.returncode, result.stdout.strip()) == (0, "no emulator was running")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (("restart",), "python -m local_aws.client.control start"),  # the usage
+        (("start", "--transaction-window-ms", "soon"), "invalid int value: 'soon'"),
+        (("token", "--env", "dev", "--client", "reporting", "--print-sub"), "--print-sub needs --customer"),
+        (("token", "--env", "dev"), "one of the arguments --customer --client is required"),
+    ],
+)
+def test_a_wrong_command_line_says_what_is_wrong_and_starts_nothing(
+    tmp_path: Path, argv: tuple[str, ...], words: str
+) -> None:
+    result = _control(tmp_path, *argv)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert not (tmp_path / "pid").exists()
+
+
+def test_start_without_the_emulators_environment_says_how_to_make_it(tmp_path: Path) -> None:
+    result = _control(tmp_path, "start", EMULATOR_PYTHON=str(tmp_path / "absent" / "bin" / "python"))
+    assert result.returncode != 0
+    assert "no emulator environment at" in result.stderr and "run `make emulator`" in result.stderr
+    assert not (tmp_path / "pid").exists()
