@@ -2,7 +2,8 @@
 // The payments project (sceptre_project/) written as a CDK app: every environment, the same
 // stacks and resources, the usual CDK way (L2 constructs where CDK has them, L1 where not).
 // It exists to time `cdk synth` against the library's render (scripts/bench_render.py).
-// Plain JavaScript, so nothing compiles TypeScript before CDK runs.
+// Plain JavaScript, so nothing compiles TypeScript before CDK runs. CDK_VALIDATION=false turns
+// off CDK's check of every template against CloudFormation's rules, most of the synthesis.
 'use strict';
 
 const cdk = require('aws-cdk-lib');
