@@ -15,7 +15,7 @@ LOAD     := .venv-load
 # The documentation site's tools (mkdocs-material, mkdocstrings): kept out of the library's environment.
 DOCS     := .venv-docs
 
-.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify recover destroy scan render bench bench-handlers bench-frontdoor bench-load bench-launch emulator emulator-stop rotate-origin-secret docs clean
+.PHONY: demo test environments lint typecheck unit consistency report environment bootstrap preflight verify recover destroy scan render bench bench-cdk bench-handlers bench-frontdoor bench-load bench-launch emulator emulator-stop rotate-origin-secret docs clean
 
 $(STAMP): pyproject.toml constraints.txt examples/orders/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -145,6 +145,11 @@ docs: $(DOCS)/.installed
 ## bench: time rendering every stack of every environment in one process
 bench: $(STAMP)
 	$(BIN)/python -m scripts.bench_render
+
+## bench-cdk: the same, with `cdk synth` of the equivalent CDK app (benchmarks/cdk, its npm packages installed first) measured beside it
+bench-cdk: $(STAMP)
+	cd benchmarks/cdk && npm ci --no-audit --no-fund
+	$(BIN)/python -m scripts.bench_render --cdk
 
 ## bench-handlers: payment handler cold import and POST /payments against the raw DynamoDB call
 bench-handlers: $(STAMP) $(EMULATOR)/.installed
