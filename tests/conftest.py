@@ -59,6 +59,16 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
         pytest.exit(f"pytest-xdist did not group {len(lost)} tests (e.g. {lost[0]}): see the pytest pin", returncode=4)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _coverage_of_started_processes(request: pytest.FixtureRequest) -> None:
+    """Under --cov, the Python processes the tests start are measured too: the emulator (in
+    .venv-emulator) and Sceptre's CLI. Coverage's .pth starts it in each from these variables;
+    each writes its own data file, which pytest-cov combines with the tests' own at the end."""
+    if request.config.getoption("cov_source", None) and not request.config.getoption("no_cov", False):
+        os.environ["COVERAGE_PROCESS_START"] = str(ROOT / "pyproject.toml")
+        os.environ["COVERAGE_FILE"] = str(ROOT / ".coverage")  # beside the tests' own, whatever their directory
+
+
 @pytest.fixture(autouse=True)
 def _no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Unit tests never reach AWS: no credentials, and any endpoint is unroutable."""

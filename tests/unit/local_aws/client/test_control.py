@@ -62,7 +62,7 @@ def test_python_m_local_aws_control_still_runs_the_command_line(tmp_path: Path) 
     result = subprocess.run(
         [sys.executable, "-m", "local_aws.control", "status"],
         cwd=ROOT,
-        env={"EMULATOR_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **_MEASURED},
+        env={"EMULATOR_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **_measured()},
         capture_output=True,
         text=True,
         check=False,
@@ -72,8 +72,9 @@ def test_python_m_local_aws_control_still_runs_the_command_line(tmp_path: Path) 
     assert "deprecated: use local_aws.client.control" in result.stderr
 
 
-# Measured when the suite is (tests/conftest.py): the command line runs in processes of its own.
-_MEASURED = {k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")}
+def _measured() -> dict[str, str]:
+    """Coverage's variables, when the suite measures the processes it starts (tests/conftest.py)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")}
 
 
 def _control(state: Path, *argv: str, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -81,7 +82,7 @@ def _control(state: Path, *argv: str, **variables: str) -> subprocess.CompletedP
     return subprocess.run(
         [sys.executable, "-m", "local_aws.client.control", *argv],
         cwd=ROOT,
-        env={"EMULATOR_STATE_DIR": str(state), "PATH": "/usr/bin:/bin", **_MEASURED, **variables},
+        env={"EMULATOR_STATE_DIR": str(state), "PATH": "/usr/bin:/bin", **_measured(), **variables},
         capture_output=True,
         text=True,
         timeout=120,
