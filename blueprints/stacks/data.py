@@ -20,7 +20,6 @@ from troposphere import Template
 from blueprints.blocks import Attribute, GlobalIndex, Table
 from blueprints.blocks.alarms import MathAlarm, MetricQuery, alarm_topic_arn
 from blueprints.blocks.key import stack_key
-from blueprints.blocks.table import AutoScaling
 from blueprints.core import (
     Blueprint,
     Context,
@@ -30,6 +29,7 @@ from blueprints.core import (
     RetainData,
     per_environment,
 )
+from blueprints.core.config import AutoScaling
 
 CUSTOMER_INDEX = "CustomerIndex"
 

@@ -23,7 +23,7 @@ from troposphere import GetAtt, Ref, Template, secretsmanager
 
 from blueprints.blocks.alarms import AlarmTopics, MetricAlarm, alarm_topic_arn
 from blueprints.blocks.key import EncryptionKey, log_group_arn, stack_key
-from blueprints.blocks.web_acl import RATE_LIMIT_MAX, RATE_LIMIT_MIN, EdgeWebAcl
+from blueprints.blocks.web_acl import EdgeWebAcl
 from blueprints.core import (
     AlarmSubscriptions,
     Blueprint,
@@ -37,6 +37,7 @@ from blueprints.core import (
     require_region,
     set_removal_policy,
 )
+from blueprints.core.config import RATE_LIMIT_MAX, RATE_LIMIT_MIN
 from blueprints.core.policies import ENCRYPTED_WITH_AWS_MANAGED_KEY
 
 EDGE_REGION = "us-east-1"

@@ -33,7 +33,7 @@ from troposphere import AccountId, GetAtt, Ref, Template, awslambda, codedeploy,
 
 from blueprints.blocks import KeyReference, TableReference, VpcFunction
 from blueprints.blocks.alarms import MetricAlarm, alarm_topic_arn
-from blueprints.blocks.function import DeploymentConfig, LambdaDeploymentGroup, LiveAlias
+from blueprints.blocks.function import LambdaDeploymentGroup, LiveAlias
 from blueprints.blocks.key import log_group_arn, stack_key, stack_key_alias
 from blueprints.core import (
     Blueprint,
@@ -47,6 +47,7 @@ from blueprints.core import (
     per_environment,
     set_removal_policy,
 )
+from blueprints.core.config import DeploymentConfig
 from blueprints.core.iam import allow
 from blueprints.core.policies import ENCRYPTED_WITH_AWS_MANAGED_KEY
 from blueprints.stacks.data import CUSTOMER_INDEX, DataBlueprint
