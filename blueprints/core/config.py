@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
+
+if TYPE_CHECKING:
+    from blueprints.core.context import Context
 
 # The only values CloudWatch Logs accepts for RetentionInDays.
 LOG_RETENTION_DAYS = (
@@ -38,6 +41,11 @@ class StackConfig(BaseModel):
     @classmethod
     def per_environment_fields(cls) -> list[str]:
         return [name for name, field in cls.model_fields.items() if is_per_environment(field)]
+
+    def check_context(self, context: Context) -> None:
+        """Checks of the settings against the names the stack is deployed under, which the
+        fields' validation cannot see (a `ConfigError` names the field); none by default.
+        The project's loader runs them, and so does every blueprint made from the settings."""
 
 
 _PER_ENVIRONMENT: JsonDict = {"per_environment": True}
