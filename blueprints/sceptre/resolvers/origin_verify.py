@@ -20,7 +20,7 @@ class OriginVerifyResolver(Resolver):  # type: ignore[misc]
     a rotated value would never reach the web ACL or CloudFront (see blueprints/stacks/edge.py)."""
 
     def resolve(self) -> str:
-        from blueprints.stacks.edge import EDGE_REGION, ORIGIN_SECRET_KEYS, origin_secret_name  # noqa: PLC0415
+        from blueprints.stacks.edge.settings import EDGE_REGION, ORIGIN_SECRET_KEYS, origin_secret_name  # noqa: PLC0415
 
         if self.argument not in ORIGIN_SECRET_KEYS:
             keys = ", ".join(ORIGIN_SECRET_KEYS)
