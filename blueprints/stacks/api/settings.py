@@ -9,7 +9,7 @@ from pydantic import Field
 from blueprints.core.config import EncryptionSettings, LogRetentionDays, PositiveInt, RetainData, per_environment
 
 if TYPE_CHECKING:
-    from blueprints.core.blueprint import Context
+    from blueprints.core.context import Context
 
 
 class ApiConfig(EncryptionSettings):

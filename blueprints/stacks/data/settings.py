@@ -17,7 +17,7 @@ from blueprints.core.config import (
 )
 
 if TYPE_CHECKING:
-    from blueprints.core.blueprint import Context
+    from blueprints.core.context import Context
 
 CUSTOMER_INDEX = "CustomerIndex"
 

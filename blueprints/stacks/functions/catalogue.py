@@ -14,7 +14,7 @@ from awacs.aws import Action
 from blueprints.stacks.data.settings import CUSTOMER_INDEX
 
 if TYPE_CHECKING:
-    from blueprints.core.blueprint import Context
+    from blueprints.core.context import Context
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pydantic import Field
 from blueprints.core.config import DeletionProtection, RetainData, StackConfig
 
 if TYPE_CHECKING:
-    from blueprints.core.blueprint import Context
+    from blueprints.core.context import Context
 
 # The pool's OAuth2 token endpoint on its Cognito domain `<prefix>-<account id>`.
 TOKEN_URL = "https://{domain}.auth.{region}.amazoncognito.com/oauth2/token"  # noqa: S105 - a URL, no secret

@@ -9,7 +9,7 @@ from pydantic import Field
 from blueprints.core.config import AlarmSubscriptions, KeyDeletionWindowDays, PageSubscriptions, StackConfig
 
 if TYPE_CHECKING:
-    from blueprints.core.blueprint import Context
+    from blueprints.core.context import Context
 
 
 class MonitoringConfig(StackConfig):
