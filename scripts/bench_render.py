@@ -119,6 +119,32 @@ def _cold_seconds(argv: list[str], runs: int, extra: dict[str, str] | None = Non
     return wall, statistics.median(cpu)
 
 
+# One stack rendered in a fresh process: the project loaded (every stack's settings validated)
+# and dev's zone rendered, which imports the zone's template alone (blueprints.project.registry).
+_ONE_STACK = (
+    "import sys\n"
+    "from blueprints.project import load_project\n"
+    "load_project(sys.argv[1]).environment('dev').render('zone')\n"
+)
+
+
+def print_one_stack(runs: int) -> None:
+    """Cold processes rendering one stack, through the library and through Sceptre (the
+    template cache off): what a command pays for the stack it renders."""
+    rows = (
+        ("`load_project` + render dev's `zone` (the library's API)", [sys.executable, "-c", _ONE_STACK, str(PROJECT)]),
+        (
+            "`sceptre generate dev/zone.yaml`, the template cache off",
+            [str(SCEPTRE), "--dir", str(PROJECT), "generate", "dev/zone.yaml"],
+        ),
+    )
+    print(f"\n| one stack, cold process (median of {runs}) | wall s | CPU s |")
+    print("|---|---:|---:|")
+    for label, argv in rows:
+        wall, cpu = _cold_seconds(argv, runs, {"BLUEPRINTS_TEMPLATE_CACHE": "off"})
+        print(f"| {label} | {wall:.2f} | {cpu:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20, help="repetitions per measurement (median is reported)")
@@ -200,6 +226,7 @@ def main() -> None:
         f" (goal {GENERATE_GOAL}); every environment through the library / `cdk synth`:"
         f" {direct_all[0] / CDK_SYNTH_SECONDS:.2f} (goal {CDK_SYNTH_GOAL})"
     )
+    print_one_stack(runs)
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring)")
     over = [label for label, wall, _, budget in rows if budget is not None and wall > budget]
     print("\nover budget: " + (", ".join(over) if over else "none"))
