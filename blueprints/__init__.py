@@ -2,12 +2,12 @@
 
 One subpackage per layer, each importing only those below it (tests/unit/test_layers.py):
 `sceptre` (the plugins) -> `deploy` -> `checks`, `reports` -> `project` (settings, loader,
-registry) -> `stacks` (one module per stack) -> `blocks`, `testing` -> `core` -> `contract`.
+registry) -> `stacks` (one package per stack: settings, template) -> `blocks`, `testing` -> `core` -> `contract`.
 
 The names below are the package's public API; each is imported on first use, so
 `import blueprints` costs next to nothing and never imports Sceptre, cfn-lint or boto3
 (only the Sceptre plugins, `blueprints.sceptre`, need Sceptre, and only the stateful-change
-guard cfn-lint). The stack blueprints live in their modules (`blueprints.stacks.network.NetworkBlueprint`, ...).
+guard cfn-lint). The stack blueprints live in their packages (`blueprints.stacks.network.NetworkBlueprint`, ...).
 """
 
 from __future__ import annotations

@@ -267,6 +267,63 @@ def print_cdk_comparison(direct_all: float, rows: list[Row], counts: list[Count]
     return rows[0][1]
 
 
+# One stack rendered in a fresh process: the project loaded (every stack's settings validated)
+# and dev's zone rendered, which imports the zone's template alone (blueprints.project.registry).
+_ONE_STACK = (
+    "import sys\n"
+    "from blueprints.project import load_project\n"
+    "load_project(sys.argv[1]).environment('dev').render('zone')\n"
+)
+
+
+def print_one_stack(runs: int) -> None:
+    """Cold processes rendering one stack, through the library and through Sceptre (the
+    template cache off): what a command pays for the stack it renders."""
+    rows = (
+        ("`load_project` + render dev's `zone` (the library's API)", [sys.executable, "-c", _ONE_STACK, str(PROJECT)]),
+        (
+            "`sceptre generate dev/zone.yaml`, the template cache off",
+            [str(SCEPTRE), "--dir", str(PROJECT), "generate", "dev/zone.yaml"],
+        ),
+    )
+    print(f"\n| one stack, cold process (median of {runs}) | wall s | CPU s |")
+    print("|---|---:|---:|")
+    for label, argv in rows:
+        wall, cpu = _cold_seconds(argv, runs, {"BLUEPRINTS_TEMPLATE_CACHE": "off"})
+        print(f"| {label} | {wall:.2f} | {cpu:.2f} |")
+
+
+def print_in_process(project: Project, rounds: int) -> list[str]:
+    """Each template's build and serialisation, then every template and the settings, warm in
+    this process; dev's bodies, as `sceptre generate` prints them."""
+    count = sum(len(env.stacks) for env in project.environments.values())
+    print(f"# render benchmark: {platform.python_implementation()} {platform.python_version()}, {platform.machine()}")
+    print(f"# {len(project.environments)} environments, {count} templates, median of {rounds} rounds\n")
+    print("| environment | stack | ms | bytes |")
+    print("|---|---|---:|---:|")
+    per_environment: dict[str, float] = {}
+    for env_name, env in project.environments.items():
+        for stack in env.stacks:
+            seconds = _median_seconds(functools.partial(env.render, stack), rounds)
+            per_environment[env_name] = per_environment.get(env_name, 0.0) + seconds
+            print(f"| {env_name} | {stack} | {seconds * 1000:.2f} | {len(env.render(stack))} |")
+    direct_total = sum(per_environment.values())
+    dev_bodies = ["---\n" + project.environments["dev"].render(stack) for stack in project.environments["dev"].stacks]
+
+    load = _median_seconds(lambda: load_project(PROJECT), rounds)
+    sceptre = _median_seconds(
+        lambda: [render_environment(PROJECT, env) for env in project.environments], max(3, rounds // 4)
+    )
+    print()
+    print("| in this process (warm) | ms |")
+    print("|---|---:|")
+    print(f"| load + validate every environment's settings | {load * 1000:.1f} |")
+    print(f"| all {count} templates, blueprints directly | {direct_total * 1000:.1f} |")
+    print(f"| all environments through Sceptre `generate` (offline) | {sceptre * 1000:.1f} |")
+    print(f"\nSceptre / direct ratio: {sceptre / direct_total:.1f}x")
+    return dev_bodies
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20, help="repetitions per measurement (median is reported)")
@@ -297,31 +354,7 @@ def main() -> None:
     if args.cdk_counts:
         print_cdk_counts(project)
         return
-    count = sum(len(env.stacks) for env in project.environments.values())
-    print(f"# render benchmark: {platform.python_implementation()} {platform.python_version()}, {platform.machine()}")
-    print(f"# {len(project.environments)} environments, {count} templates, median of {args.rounds} rounds\n")
-    print("| environment | stack | ms | bytes |")
-    print("|---|---|---:|---:|")
-    per_environment: dict[str, float] = {}
-    for env_name, env in project.environments.items():
-        for stack in env.stacks:
-            seconds = _median_seconds(functools.partial(env.render, stack), args.rounds)
-            per_environment[env_name] = per_environment.get(env_name, 0.0) + seconds
-            print(f"| {env_name} | {stack} | {seconds * 1000:.2f} | {len(env.render(stack))} |")
-    direct_total = sum(per_environment.values())
-    dev_bodies = ["---\n" + project.environments["dev"].render(stack) for stack in project.environments["dev"].stacks]
-
-    load = _median_seconds(lambda: load_project(PROJECT), args.rounds)
-    sceptre = _median_seconds(
-        lambda: [render_environment(PROJECT, env) for env in project.environments], max(3, args.rounds // 4)
-    )
-    print()
-    print("| in this process (warm) | ms |")
-    print("|---|---:|")
-    print(f"| load + validate every environment's settings | {load * 1000:.1f} |")
-    print(f"| all {count} templates, blueprints directly | {direct_total * 1000:.1f} |")
-    print(f"| all environments through Sceptre `generate` (offline) | {sceptre * 1000:.1f} |")
-    print(f"\nSceptre / direct ratio: {sceptre / direct_total:.1f}x")
+    dev_bodies = print_in_process(project, args.rounds)
 
     runs = args.cold_runs
     python = sys.executable
@@ -374,6 +407,7 @@ def main() -> None:
         f" (goal {GENERATE_GOAL}); every environment through the library / `cdk synth`"
         f"{'' if measure_cdk else ' (recorded, not measured)'}: {direct_all[0] / cdk_synth:.2f} (goal {CDK_SYNTH_GOAL})"
     )
+    print_one_stack(runs)
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring)")
     over = [label for label, wall, _, budget in rows if budget is not None and wall > budget]
     print("\nover budget: " + (", ".join(over) if over else "none"))

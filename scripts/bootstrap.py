@@ -1,5 +1,5 @@
 """Bootstrap an environment's AWS account: its deploy role, its CloudFormation role and the
-account-wide API Gateway settings (blueprints/stacks/bootstrap.py), as the stack
+account-wide API Gateway settings (blueprints/stacks/bootstrap/), as the stack
 `<project>-<env>-bootstrap` in the environment's region.
 
     python -m scripts.bootstrap --env prod                      (make bootstrap ENV=prod)

@@ -21,6 +21,7 @@ from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
 from blueprints.blocks.base import Block, Options
 from blueprints.blocks.key import KeyReference
 from blueprints.core import LogRetentionPeriod, accept_finding, add_output, log_group, set_removal_policy
+from blueprints.core.config import DeploymentConfig  # shared with the functions stack's settings
 from blueprints.core.iam import allow, service_role
 from blueprints.core.lazy import renamed
 from blueprints.core.policies import HOLDS_NO_SECRET
@@ -194,20 +195,6 @@ class VpcFunction(Block):
     def label(self) -> str:
         return self.options.label or self.options.name
 
-
-# CodeDeploy's predefined Lambda deployment configurations (`CodeDeployDefault.Lambda<name>`):
-# https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
-DeploymentConfig = Literal[
-    "AllAtOnce",
-    "Canary10Percent5Minutes",
-    "Canary10Percent10Minutes",
-    "Canary10Percent15Minutes",
-    "Canary10Percent30Minutes",
-    "Linear10PercentEvery1Minute",
-    "Linear10PercentEvery2Minutes",
-    "Linear10PercentEvery3Minutes",
-    "Linear10PercentEvery10Minutes",
-]
 
 # What a published version is made of besides its code (Lambda's versioned configuration):
 # a change to any of them must publish a new version, or the alias keeps running the old

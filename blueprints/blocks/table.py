@@ -13,6 +13,7 @@ from troposphere import dynamodb as ddb
 
 from blueprints.blocks.base import Block, Options
 from blueprints.core import accept_finding, add_output, set_removal_policy
+from blueprints.core.config import AutoScaling  # shared with the data stack's settings
 from blueprints.core.iam import allow
 from blueprints.core.policies import ENCRYPTED_WITH_AWS_MANAGED_KEY
 
@@ -36,29 +37,6 @@ class GlobalIndex(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$", description="Index name.")
     partition_key: Attribute = Field(description="The index's partition key.")
     sort_key: Attribute | None = Field(default=None, description="The index's sort key (default none).")
-
-
-class AutoScaling(BaseModel):
-    """Provisioned capacity that follows load: target tracking on the consumed share of it,
-    between a minimum and a maximum, for the table and each index, reads and writes apart."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    min_read_capacity: int = Field(gt=0, description="Fewest read capacity units (also the starting value).")
-    max_read_capacity: int = Field(gt=0, description="Most read capacity units.")
-    min_write_capacity: int = Field(gt=0, description="Fewest write capacity units (also the starting value).")
-    max_write_capacity: int = Field(gt=0, description="Most write capacity units.")
-    target_utilization_percent: int = Field(
-        default=70, ge=20, le=90, description="Consumed share of the provisioned capacity to aim for (default 70)."
-    )
-
-    @model_validator(mode="after")
-    def _minimum_below_maximum(self) -> AutoScaling:
-        for kind in ("read", "write"):
-            low, high = getattr(self, f"min_{kind}_capacity"), getattr(self, f"max_{kind}_capacity")
-            if low > high:
-                raise ValueError(f"min_{kind}_capacity ({low}) exceeds max_{kind}_capacity ({high})")
-        return self
 
 
 class TableOptions(Options):

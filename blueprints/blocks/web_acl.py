@@ -18,12 +18,10 @@ from troposphere import wafv2 as waf
 
 from blueprints.blocks.base import Block, Options
 from blueprints.core import LogRetentionPeriod, accept_finding, log_group
+from blueprints.core.config import RATE_LIMIT_MAX, RATE_LIMIT_MIN
 
-# The rate-based rule's bounds and evaluation windows:
-# https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html
-# (lowest limit 10; the API reference caps Limit at 2,000,000,000).
-RATE_LIMIT_MIN = 10
-RATE_LIMIT_MAX = 2_000_000_000
+# The rate-based rule's evaluation windows (its bounds, RATE_LIMIT_MIN and RATE_LIMIT_MAX, are in
+# blueprints.core.config, shared with the edge stack's settings).
 EVALUATION_WINDOWS = (60, 120, 300, 600)
 WafMode = Literal["block", "count"]
 

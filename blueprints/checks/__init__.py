@@ -21,7 +21,7 @@ from blueprints.checks import limits
 from blueprints.checks.iam_resources import Finding
 from blueprints.checks.intrinsics import Resolver, Site, Unresolvable
 from blueprints.checks.limits import LONGEST_PARTITION
-from blueprints.core.blueprint import LONGEST_REGION
+from blueprints.core.context import LONGEST_REGION
 
 if TYPE_CHECKING:
     from blueprints.project.environment import Environment

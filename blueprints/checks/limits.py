@@ -15,7 +15,7 @@ from typing import Any
 
 from blueprints.checks.iam_resources import Finding
 from blueprints.checks.intrinsics import Resolver, Unresolvable
-from blueprints.core.blueprint import BUCKET_NAME_LIMIT
+from blueprints.core.context import BUCKET_NAME_LIMIT
 
 # The longest partition a template may be deployed in; the longest region is core's.
 LONGEST_PARTITION = "aws-us-gov"

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from blueprints.core.blueprint import (
         Blueprint,
         BlueprintError,
-        Context,
         add_output,
         add_parameter,
         require_region,
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
         is_per_environment,
         per_environment,
     )
+    from blueprints.core.context import Context
     from blueprints.core.errors import ANY_STACK, ConfigError, InvalidName
     from blueprints.core.logs import (
         log_group,
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Blueprint": "blueprints.core.blueprint",
     "BlueprintError": "blueprints.core.blueprint",
-    "Context": "blueprints.core.blueprint",
+    "Context": "blueprints.core.context",
     "add_output": "blueprints.core.blueprint",
     "add_parameter": "blueprints.core.blueprint",
     "require_region": "blueprints.core.blueprint",

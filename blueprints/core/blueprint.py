@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import abc
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import ValidationError
 from troposphere import Equals, Output, Parameter, Ref, Tags, Template
 
 from blueprints.core.config import StackConfig
+from blueprints.core.context import BUCKET_NAME_LIMIT, LONGEST_REGION, MAX_NAMES_LENGTH, Context
 from blueprints.core.errors import ConfigError, InvalidName
 
-__all__ = [  # ConfigError and InvalidName live in blueprints.core.errors (standard library only)
+# ConfigError and InvalidName live in blueprints.core.errors, Context and the limits of names in
+# blueprints.core.context (standard library only: the project's loader needs them).
+__all__ = [
+    "BUCKET_NAME_LIMIT",
+    "LONGEST_REGION",
     "MAX_NAMES_LENGTH",
     "Blueprint",
     "BlueprintError",
@@ -42,79 +45,6 @@ class BlueprintError(RuntimeError):
     """A template that CloudFormation would reject, caught while building it."""
 
 
-# Every physical name a blueprint makes starts with `{project}-{environment}-`; S3 bucket
-# names are the strictest (lower-case letters, digits, hyphens; 63 characters), and the
-# longest is the artifacts bucket `{project}-{environment}-artifacts-{account}-{region}`:
-# 39 characters besides the two names with the longest regions (14 characters).
-_NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
-MAX_NAMES_LENGTH = 24
-# One of the longest region names the project accepts (no ISO region), and S3's name limit.
-LONGEST_REGION = "ap-southeast-1"
-BUCKET_NAME_LIMIT = 63
-# Cognito domain prefixes (`{project}-{environment}-auth-{account}`) may not contain these.
-_RESERVED_WORDS = ("aws", "amazon", "cognito")
-_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-
-
-@dataclass(frozen=True)
-class Context:
-    """Names a stack belongs to. Used for resource names and tags, never for decisions.
-
-    Both are short lower-case names (letters, digits and inner hyphens, starting with a
-    letter), together at most 24 characters: they are part of every physical name,
-    S3 bucket names included. Anything else is refused with a ValueError naming it."""
-
-    project: str
-    environment: str
-
-    def __post_init__(self) -> None:
-        for role in ("project", "environment"):
-            value: object = getattr(self, role)
-            if not isinstance(value, str) or not _NAME.fullmatch(value):
-                raise InvalidName(
-                    f"Context {role} {value!r} is not a short lower-case name: use lower-case letters, digits "
-                    "and hyphens, starting with a letter and not ending with a hyphen (it is part of every "
-                    "physical name, S3 bucket names included)",
-                    role=role,
-                    value=value,
-                )
-            reserved = next((word for word in _RESERVED_WORDS if word in value), None)
-            if reserved is not None:
-                raise InvalidName(
-                    f"Context {role} {value!r} contains {reserved!r}: Cognito refuses domain prefixes with "
-                    f"{', '.join(map(repr, _RESERVED_WORDS))}, and the identity stack's domain starts with it",
-                    role=role,
-                    value=value,
-                )
-        if self.project.startswith(_RESERVED_BUCKET_PREFIXES):
-            raise InvalidName(
-                f"Context project {self.project!r} starts with a prefix S3 reserves "
-                f"({', '.join(_RESERVED_BUCKET_PREFIXES)}): bucket names start with the project",
-                role="project",
-                value=self.project,
-            )
-        if len(self.project) + len(self.environment) > MAX_NAMES_LENGTH:
-            raise InvalidName(
-                f"Context project {self.project!r} and environment {self.environment!r} are "
-                f"{len(self.project) + len(self.environment)} characters together, at most {MAX_NAMES_LENGTH}: "
-                "the artifacts bucket '{project}-{environment}-artifacts-{account}-{region}' must fit S3's 63",
-                role="project",
-                value=self.project,
-            )
-
-    def name(self, *parts: str) -> str:
-        """`{project}-{environment}-{parts...}`: the one naming rule for physical names."""
-        return "-".join((self.project, self.environment, *parts))
-
-    def tags(self, stack: str) -> dict[str, str]:
-        return {
-            "Project": self.project,
-            "Environment": self.environment,
-            "Stack": stack,
-            "ManagedBy": "sceptre-blueprints",
-        }
-
-
 class Blueprint(abc.ABC, Generic[ConfigT]):
     """Base class of every stack blueprint.
 
@@ -129,6 +59,7 @@ class Blueprint(abc.ABC, Generic[ConfigT]):
     def __init__(self, config: ConfigT, context: Context) -> None:
         if not isinstance(config, self.config_model):
             raise TypeError(f"{type(self).__name__} needs a {self.config_model.__name__}, got {type(config).__name__}")
+        config.check_context(context)
         self.config: ConfigT = config
         self.context = context
 

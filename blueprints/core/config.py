@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
+
+if TYPE_CHECKING:
+    from blueprints.core.context import Context
 
 # The only values CloudWatch Logs accepts for RetentionInDays.
 LOG_RETENTION_DAYS = (
@@ -38,6 +41,11 @@ class StackConfig(BaseModel):
     @classmethod
     def per_environment_fields(cls) -> list[str]:
         return [name for name, field in cls.model_fields.items() if is_per_environment(field)]
+
+    def check_context(self, context: Context) -> None:
+        """Checks of the settings against the names the stack is deployed under, which the
+        fields' validation cannot see (a `ConfigError` names the field); none by default.
+        The project's loader runs them, and so does every blueprint made from the settings."""
 
 
 _PER_ENVIRONMENT: JsonDict = {"per_environment": True}
@@ -207,3 +215,53 @@ class EncryptionSettings(StackConfig):
 
 
 PositiveInt = Annotated[int, Field(gt=0)]
+
+
+# --- options a building block shares with a stack's settings --------------------------------
+# Here rather than in their blocks, so that a stack's settings validate without importing the
+# blocks (and troposphere): the table's auto scaling (the data stack's capacity), CodeDeploy's
+# configurations (the functions stack's deployment), WAF's rate limits (the edge stack's).
+
+
+class AutoScaling(BaseModel):
+    """Provisioned capacity that follows load: target tracking on the consumed share of it,
+    between a minimum and a maximum, for the table and each index, reads and writes apart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_read_capacity: int = Field(gt=0, description="Fewest read capacity units (also the starting value).")
+    max_read_capacity: int = Field(gt=0, description="Most read capacity units.")
+    min_write_capacity: int = Field(gt=0, description="Fewest write capacity units (also the starting value).")
+    max_write_capacity: int = Field(gt=0, description="Most write capacity units.")
+    target_utilization_percent: int = Field(
+        default=70, ge=20, le=90, description="Consumed share of the provisioned capacity to aim for (default 70)."
+    )
+
+    @model_validator(mode="after")
+    def _minimum_below_maximum(self) -> AutoScaling:
+        for kind in ("read", "write"):
+            low, high = getattr(self, f"min_{kind}_capacity"), getattr(self, f"max_{kind}_capacity")
+            if low > high:
+                raise ValueError(f"min_{kind}_capacity ({low}) exceeds max_{kind}_capacity ({high})")
+        return self
+
+
+# CodeDeploy's predefined Lambda deployment configurations (`CodeDeployDefault.Lambda<name>`):
+# https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
+DeploymentConfig = Literal[
+    "AllAtOnce",
+    "Canary10Percent5Minutes",
+    "Canary10Percent10Minutes",
+    "Canary10Percent15Minutes",
+    "Canary10Percent30Minutes",
+    "Linear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes",
+]
+
+# The rate-based rule's bounds:
+# https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html
+# (lowest limit 10; the API reference caps Limit at 2,000,000,000).
+RATE_LIMIT_MIN = 10
+RATE_LIMIT_MAX = 2_000_000_000

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from blueprints.stacks.bootstrap import bootstrap_stack_name, deploy_role_name, role_arn
+from blueprints.stacks.bootstrap.settings import bootstrap_stack_name, deploy_role_name, role_arn
 
 if TYPE_CHECKING:
     import boto3

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from blueprints.core.artifacts import SIGNED_PREFIX, SIGNING_JOBS_PREFIX
-from blueprints.stacks.functions import ARCHITECTURE, RUNTIME
+from blueprints.stacks.functions.settings import ARCHITECTURE, RUNTIME
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from blueprints.checks import BOOTSTRAP, DeployedStack, deployed_stacks
 from blueprints.checks.intrinsics import Resolver, Site
-from blueprints.stacks.bootstrap import bootstrap_stack_name, role_arn
+from blueprints.stacks.bootstrap.settings import bootstrap_stack_name, role_arn
 
 if TYPE_CHECKING:
     import boto3

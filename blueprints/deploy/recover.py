@@ -28,7 +28,7 @@ from typing import Any
 from blueprints.deploy.preflight import Call, CallFailed
 from blueprints.deploy.rendering import RenderedStack
 from blueprints.project.environment import Environment
-from blueprints.stacks.bootstrap import cloudformation_role_name, role_arn
+from blueprints.stacks.bootstrap.settings import cloudformation_role_name, role_arn
 
 # Statuses a launch can continue from (an update, or the next create after a delete).
 SETTLED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"})

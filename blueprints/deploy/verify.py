@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blueprints.contract import BACKOFFICE_READ
-from blueprints.stacks.edge import EDGE_REGION
+from blueprints.stacks.edge.settings import EDGE_REGION
 
 if TYPE_CHECKING:
     import boto3

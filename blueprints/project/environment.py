@@ -9,18 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from blueprints.core import ANY_STACK, Blueprint, ConfigError, Context
-from blueprints.project.registry import blueprint_class
+from pydantic import ValidationError
+
+from blueprints.core.context import Context
+from blueprints.core.errors import ANY_STACK, ConfigError
+from blueprints.project.registry import blueprint_class, config_model
 from blueprints.project.settings import (
     DATA_KEEPING_SETTINGS,
     STORAGE_DATA_KEEPING_SETTINGS,
     EnvironmentSettings,
     SharedSettings,
 )
-from blueprints.stacks.bootstrap import BootstrapBlueprint, BootstrapConfig
-from blueprints.stacks.edge import EDGE_REGION
+from blueprints.stacks.edge.settings import EDGE_REGION
+
+if TYPE_CHECKING:
+    from blueprints.core.blueprint import Blueprint
+    from blueprints.core.config import StackConfig
+    from blueprints.stacks.bootstrap.template import BootstrapBlueprint
 
 
 @dataclass(frozen=True)
@@ -38,16 +45,10 @@ class Environment:
     def context(self) -> Context:
         return Context(project=self.project, environment=self.name)
 
-    def blueprint(self, stack: str) -> Blueprint[Any]:
-        """The configured blueprint of `stack`; errors name environment, stack and field."""
-        if stack not in self.stacks:
-            raise ConfigError(
-                f"no stack {stack!r} in this environment (its stacks: {', '.join(sorted(self.stacks))})",
-                environment=self.name,
-                stack=stack,
-                field="template.name",
-            )
-        blueprint = blueprint_class(self.stacks[stack], environment=self.name, stack=stack)
+    def config(self, stack: str) -> StackConfig:
+        """The validated config of `stack`, its environment-wide settings filled in; errors name
+        environment, stack and field. A built-in stack's template is not imported."""
+        model = config_model(self._reference(stack), environment=self.name, stack=stack)
         own = dict(self.settings.stacks.get(stack, {}))
         shared = SharedSettings.model_fields.keys()
         for key in sorted(own.keys() & shared):
@@ -57,7 +58,7 @@ class Environment:
                 stack=stack,
                 field=key,
             )
-        declared = blueprint.config_model.model_fields.keys()
+        declared = model.model_fields.keys()
         own.update(
             {
                 key: getattr(self.settings, key)
@@ -66,12 +67,32 @@ class Environment:
             }
         )
         try:
-            return blueprint.from_mapping(own, self.context)
+            config = model.model_validate(own)
+            config.check_context(self.context)
+        except ValidationError as err:
+            raise ConfigError.from_validation(err, environment=self.name, stack=stack, model=model) from err
         except ConfigError as err:
             if err.stack == stack:
                 raise
             # The stack file's name, not the blueprint's, is what the settings are keyed by.
             raise ConfigError(err.reason, environment=err.environment, stack=stack, field=err.field) from err
+        return config
+
+    def blueprint(self, stack: str) -> Blueprint[Any]:
+        """The configured blueprint of `stack`; errors name environment, stack and field."""
+        blueprint = blueprint_class(self._reference(stack), environment=self.name, stack=stack)
+        return blueprint(self.config(stack), self.context)
+
+    def _reference(self, stack: str) -> str:
+        """The blueprint `stack`'s file names."""
+        if stack not in self.stacks:
+            raise ConfigError(
+                f"no stack {stack!r} in this environment (its stacks: {', '.join(sorted(self.stacks))})",
+                environment=self.name,
+                stack=stack,
+                field="template.name",
+            )
+        return self.stacks[stack]
 
     def render(self, stack: str) -> str:
         return self.blueprint(stack).render()
@@ -81,12 +102,15 @@ class Environment:
         on, nothing may tear it down (`make destroy`), and its deploy role may not empty buckets."""
         kept = [f"environment.{name}" for name in DATA_KEEPING_SETTINGS if getattr(self.settings, name)]
         if "storage" in self.stacks:
-            storage = self.blueprint("storage").config
+            storage = self.config("storage")
             kept += [f"storage.{name}" for name in STORAGE_DATA_KEEPING_SETTINGS if getattr(storage, name, None)]
         return kept
 
     def bootstrap(self) -> BootstrapBlueprint:
         """The bootstrap of this environment's account: roles allowed what its stacks use."""
+        from blueprints.stacks.bootstrap.settings import BootstrapConfig  # noqa: PLC0415
+        from blueprints.stacks.bootstrap.template import BootstrapBlueprint  # noqa: PLC0415 - troposphere, when built
+
         types = {
             resource["Type"] for stack in self.stacks for resource in self.blueprint(stack).body()["Resources"].values()
         }

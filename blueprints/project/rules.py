@@ -48,7 +48,7 @@ def check_invariants_identical(project: Project) -> None:
     that has the stack."""
     for stack in project.stacks:
         having = {name: env for name, env in project.environments.items() if stack in env.stacks}
-        configs = {name: env.blueprint(stack).config for name, env in having.items()}
+        configs = {name: env.config(stack) for name, env in having.items()}
         model = type(next(iter(configs.values())))
         varying = set(model.per_environment_fields())
         for field in model.model_fields:
@@ -73,7 +73,7 @@ def check_cidrs_disjoint(project: Project) -> None:
     seen: list[tuple[str, ipaddress.IPv4Network]] = []
     for env in project.environments.values():
         for stack in env.stacks:
-            cidr_text = getattr(env.blueprint(stack).config, "cidr", None)
+            cidr_text = getattr(env.config(stack), "cidr", None)
             if not isinstance(cidr_text, str):
                 continue
             cidr = ipaddress.IPv4Network(cidr_text)
@@ -116,7 +116,8 @@ def _check_distinct(project: Project, setting: str, taken: Callable[[object, str
 
 
 def validate_project(project: Project) -> Project:
-    """Every stack of every environment validated, then the rules across environments."""
+    """Every stack of every environment validated (its settings), then the rules across
+    environments."""
     everywhere = set(project.stacks)
     for env in project.environments.values():
         for stack in sorted(env.settings.stacks.keys() - env.stacks.keys()):
@@ -131,7 +132,7 @@ def validate_project(project: Project) -> Project:
             )
         check_stack_set(env, everywhere)
         for stack in env.stacks:
-            env.blueprint(stack)
+            env.config(stack)  # its settings alone: no template is imported
         for entry in env.settings.allow_destructive_changes:
             stack, _, logical_id = entry.partition(".")
             if stack not in env.stacks or not logical_id.isalnum():

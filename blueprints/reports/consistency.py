@@ -144,9 +144,9 @@ def check(project: Project, project_dir: Path | None = None) -> ConsistencyRepor
                     differences.append(Difference(stack, path, values, [], name_driven=True))
         causes: dict[str, set[str]] = {}
         base = neutral[reference.name]
-        reference_config = reference.blueprint(stack).config
+        reference_config = reference.config(stack)
         for name in names[1:]:
-            config = project.environments[name].blueprint(stack).config
+            config = project.environments[name].config(stack)
             for setting in type(reference_config).per_environment_fields():
                 value = getattr(config, setting)
                 if value != getattr(reference_config, setting):

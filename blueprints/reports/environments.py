@@ -24,11 +24,11 @@ def settings_table(project: Project) -> str:
     declared = {(stack, key) for e in envs for stack, values in e.settings.stacks.items() for key in values}
     # Alarm thresholds are shown even where every environment keeps the default.
     declared |= {
-        (stack, key) for e in envs for stack in e.stacks for key in e.blueprint(stack).config_model.model_fields
+        (stack, key) for e in envs for stack in e.stacks for key in type(e.config(stack)).model_fields
         if key.startswith("alarm_") and key != "alarm_subscriptions"
     }  # fmt: skip
     rows += [
-        (f"{stack}.{key}", [getattr(e.blueprint(stack).config, key) if stack in e.stacks else None for e in envs])
+        (f"{stack}.{key}", [getattr(e.config(stack), key) if stack in e.stacks else None for e in envs])
         for stack, key in sorted(declared)
     ]
 

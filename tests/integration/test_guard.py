@@ -19,8 +19,8 @@ from troposphere import Parameter, Sub
 
 from blueprints.blocks import Vpc
 from blueprints.core import Context
-from blueprints.stacks import storage
 from blueprints.stacks.data import DataBlueprint
+from blueprints.stacks.storage import template as storage
 from local_aws.client import control
 from local_aws.client.accounts import deployer_credentials
 from local_aws.client.endpoint import environment_variables

@@ -475,7 +475,7 @@ def test_api_stage_logs_traces_and_throttles(project, template, env):
     stage = next(iter(t.resources("AWS::ApiGateway::Stage").values()))
     assert json.loads(stage["Properties"]["AccessLogSetting"]["Format"])["requestId"] == "$context.requestId"
     assert stage["DependsOn"] == ["ExecutionLogGroup"]
-    # The account-wide CloudWatch role is the account's bootstrap's (blueprints/stacks/bootstrap.py).
+    # The account-wide CloudWatch role is the account's bootstrap's (blueprints/stacks/bootstrap/).
     t.resource_count_is("AWS::ApiGateway::Account", 0)
 
 

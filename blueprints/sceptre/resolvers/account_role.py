@@ -28,7 +28,7 @@ class AccountRoleResolver(Resolver):  # type: ignore[misc]
         return template_cache.remembered(project_dir, f"account_role\0{environment}\0{self.argument}", self._arn)
 
     def _arn(self) -> str:
-        from blueprints.stacks.bootstrap import cloudformation_role_name, deploy_role_name, role_arn  # noqa: PLC0415
+        from blueprints.stacks.bootstrap.settings import cloudformation_role_name, deploy_role_name, role_arn  # noqa: PLC0415
 
         with reported(self.stack.stack_group_config["project_path"]):
             env, _ = environment_of(self.stack)

@@ -17,10 +17,10 @@ class OriginVerifyResolver(Resolver):  # type: ignore[misc]
 
     Read at every launch rather than through a CloudFormation dynamic reference, which
     CloudFormation re-resolves only when the resource holding it changes for another reason:
-    a rotated value would never reach the web ACL or CloudFront (see blueprints/stacks/edge.py)."""
+    a rotated value would never reach the web ACL or CloudFront (see blueprints/stacks/edge/__init__.py)."""
 
     def resolve(self) -> str:
-        from blueprints.stacks.edge import EDGE_REGION, ORIGIN_SECRET_KEYS, origin_secret_name  # noqa: PLC0415
+        from blueprints.stacks.edge.settings import EDGE_REGION, ORIGIN_SECRET_KEYS, origin_secret_name  # noqa: PLC0415
 
         if self.argument not in ORIGIN_SECRET_KEYS:
             keys = ", ".join(ORIGIN_SECRET_KEYS)

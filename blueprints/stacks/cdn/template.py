@@ -1,57 +1,15 @@
-"""CDN: CloudFront in front of the API stage, and the Route53 alias records that point the
-domain at the distribution's real domain name.
-
-The order the design requires holds by construction: the distribution takes the
-certificate's ARN as a parameter (certificate stack first), and the alias records take
-the distribution's `DomainName` attribute (distribution before records). The edge stack's
-web ACL inspects every request, and the distribution adds the origin secret
-(`X-Origin-Verify`) the API stage's web ACL requires.
-
-The stack lives in us-east-1 (a template rule refuses any other region), where CloudFront's
-metrics are: its 5xx-rate alarm can only be there, and it pages on its own (a composite alarm
-cannot combine alarms of two regions).
-"""
+"""The cdn stack's blueprint."""
 
 from __future__ import annotations
 
-from pydantic import Field
 from troposphere import Ref, Sub, Template
 
-from blueprints.blocks import AliasRecords, ApiDistribution, MetricAlarm
-from blueprints.blocks.alarms import alarm_topic_arn
+from blueprints.blocks.alarms import MetricAlarm, alarm_topic_arn
+from blueprints.blocks.distribution import AliasRecords, ApiDistribution
 from blueprints.blocks.web_acl import ORIGIN_VERIFY_HEADER, secret_parameter
-from blueprints.core import (
-    Blueprint,
-    DomainName,
-    StackConfig,
-    accept_finding,
-    add_output,
-    add_parameter,
-    per_environment,
-    require_region,
-)
-from blueprints.stacks.edge import EDGE_REGION
-
-
-class CdnConfig(StackConfig):
-    """Inputs of the cdn stack."""
-
-    domain: DomainName
-    price_class: str = Field(
-        "PriceClass_100",
-        pattern="^PriceClass_(100|200|All)$",
-        description="CloudFront edge locations used (default PriceClass_100: North America and Europe).",
-    )
-    log_prefix: str = Field("cloudfront/", description="Prefix of CloudFront access logs in the logs bucket.")
-    hsts_max_age_seconds: int = Field(
-        63072000, ge=31536000, description="Strict-Transport-Security max-age (default two years)."
-    )
-    alarm_5xx_rate_percent: float = per_environment(
-        1.0,
-        gt=0,
-        le=100,
-        description="Share of viewer requests answered 5xx, over a minute, that pages (default 1).",
-    )
+from blueprints.core import Blueprint, accept_finding, add_output, add_parameter, require_region
+from blueprints.stacks.cdn.settings import CdnConfig
+from blueprints.stacks.edge.settings import EDGE_REGION
 
 
 class CdnBlueprint(Blueprint[CdnConfig]):

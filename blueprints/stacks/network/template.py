@@ -1,47 +1,23 @@
-"""Network: a VPC across availability zones, its S3 and DynamoDB gateway endpoints and
-interface endpoints (by default Secrets Manager, for the cursor signing key), each with an
-endpoint policy naming only this environment's resources; the functions' least-egress
-security group and the interface endpoints' group; optional NAT gateways; VPC flow logs.
-
-The functions call only DynamoDB (gateway endpoint) and Secrets Manager (interface
-endpoint), so their group allows HTTPS only to the gateway endpoints' AWS-managed prefix
-lists and to the endpoint group: no rule reaches 0.0.0.0/0. Nothing else runs in the VPC.
-Lambda fetches function code and delivers the functions' logs outside the VPC ("the
-CloudWatch log messages do not use the VPC routes",
-https://docs.aws.amazon.com/lambda/latest/dg/foundation-networking.html#foundation-nw-obs),
-and with customer-managed keys DynamoDB and Secrets Manager call KMS on the functions'
-behalf (kms:ViaService), so no NAT gateway and no other endpoint is needed.
-
-The prefix list ids are stack parameters: CloudFormation cannot look one up by name, so
-the stack file feeds them with Sceptre's `!managed_prefix_list <service>` at launch.
-"""
+"""The network stack's blueprint, and the actions its endpoint policies allow."""
 
 from __future__ import annotations
 
 from awacs import s3 as awss3
 from awacs import secretsmanager as awssm
 from awacs.aws import Action
-from pydantic import Field, ValidationInfo, field_validator
 from troposphere import Join, Parameter, Ref, Sub, Template
 
-from blueprints.blocks import READ_DATA, WRITE_DATA, EndpointGrant, Vpc
 from blueprints.blocks.key import log_group_arn, stack_key
-from blueprints.core import (
-    Blueprint,
-    EncryptionSettings,
-    LogRetentionDays,
-    RetainData,
-    VpcCidr,
-    add_output,
-    per_environment,
+from blueprints.blocks.table import READ_DATA, WRITE_DATA
+from blueprints.blocks.vpc import EndpointGrant, Vpc
+from blueprints.core import Blueprint, add_output
+from blueprints.stacks.network.settings import (
+    GATEWAY_SERVICES,
+    PREFIX_LIST_ID_PATTERN,
+    PREFIX_LIST_PARAMETERS,
+    NetworkConfig,
 )
 
-GATEWAY_SERVICES = ("s3", "dynamodb")
-# Stack parameter of each gateway service's prefix list id (the stack file feeds each with
-# `!managed_prefix_list <service>`).
-PREFIX_LIST_PARAMETERS = {"s3": "S3PrefixListId", "dynamodb": "DynamoDbPrefixListId"}
-# AWS-managed prefix list ids: pl- and 8 (older) or 17 hexadecimal digits.
-PREFIX_LIST_ID_PATTERN = "^pl-([0-9a-f]{8}|[0-9a-f]{17})$"
 # Item reads and writes and DescribeTable: the data plane the building blocks grant, and
 # nothing of the control plane (no DeleteTable, UpdateTable, backups or exports).
 TABLE_DATA_ACTIONS: tuple[Action, ...] = tuple(
@@ -55,46 +31,6 @@ SECRET_ACTIONS: tuple[Action, ...] = (
     awssm.PutSecretValue,
     awssm.UpdateSecretVersionStage,
 )
-
-
-class NetworkConfig(EncryptionSettings):
-    """Inputs of the network stack."""
-
-    cidr: VpcCidr = per_environment(
-        description="The VPC's IPv4 block, /16 to /24, private range; must not overlap another environment's."
-    )
-    availability_zones: int = Field(
-        2, ge=2, le=3, description="How many AZs get a private subnet, and a public one with NAT gateways (default 2)."
-    )
-    nat_gateways: int = per_environment(
-        description=(
-            "NAT gateways: 0, 1, or one per AZ, each in a public subnet the stack then makes with an internet "
-            "gateway. 0 for the payments API: its functions' security group reaches only the VPC endpoints "
-            "(the S3 and DynamoDB gateways and the interface endpoints), so a NAT gateway would carry nothing "
-            "of theirs; more only for another security group of the VPC's that must reach the internet."
-        ),
-        ge=0,
-    )
-    log_retention_days: LogRetentionDays
-    retain_data: RetainData
-    flow_log_traffic: str = Field(
-        "ALL", pattern="^(ALL|REJECT|ACCEPT)$", description="Traffic recorded by the flow log (default ALL)."
-    )
-    interface_endpoints: tuple[str, ...] = Field(
-        ("secretsmanager",),
-        description=(
-            "AWS services the functions reach through interface endpoints (default: secretsmanager, "
-            "for the cursor signing key); the functions' security group reaches nothing else."
-        ),
-    )
-
-    @field_validator("nat_gateways")
-    @classmethod
-    def _nat_within_azs(cls, nat_gateways: int, info: ValidationInfo) -> int:
-        zones = info.data.get("availability_zones", nat_gateways)
-        if nat_gateways > zones:
-            raise ValueError(f"{nat_gateways} NAT gateways but only {zones} availability zones")
-        return nat_gateways
 
 
 class NetworkBlueprint(Blueprint[NetworkConfig]):

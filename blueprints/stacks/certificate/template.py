@@ -1,20 +1,12 @@
-"""Certificate: the DNS-validated ACM certificate CloudFront serves. It must live in
-us-east-1 (CloudFront only reads certificates there); a template rule enforces it."""
+"""The certificate stack's blueprint."""
 
 from __future__ import annotations
 
 from troposphere import Ref, Template
 from troposphere import certificatemanager as acm
 
-from blueprints.core import Blueprint, DomainName, StackConfig, add_output, add_parameter, require_region
-
-CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
-
-
-class CertificateConfig(StackConfig):
-    """Inputs of the certificate stack."""
-
-    domain: DomainName
+from blueprints.core import Blueprint, add_output, add_parameter, require_region
+from blueprints.stacks.certificate.settings import CLOUDFRONT_CERTIFICATE_REGION, CertificateConfig
 
 
 class CertificateBlueprint(Blueprint[CertificateConfig]):

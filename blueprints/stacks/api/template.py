@@ -1,35 +1,19 @@
-"""API: the REST API in front of the functions, made from the API contract
-(`blueprints.contract`). Every method requires a token of the user pool with one of the
-route's scopes (a Cognito authorizer) and has a request validator; routes are proxied to
-Lambda, each route's invoke permission is scoped to that route's ARN, and the stage writes
-JSON access logs, traces, metrics and enforces throttling. A regional web ACL on the stage
-refuses every request that did not come through the CloudFront distribution."""
+"""The api stack's blueprint, and the answers API Gateway gives itself."""
 
 from __future__ import annotations
 
 import json
 
-from pydantic import Field
 from troposphere import Ref, Sub, Template
 
-from blueprints.blocks import ApiStage, MetricAlarm, RestApi
-from blueprints.blocks.alarms import alarm_topic_arn
+from blueprints.blocks.alarms import MetricAlarm, alarm_topic_arn
 from blueprints.blocks.key import log_group_arn, stack_key
-from blueprints.blocks.rest_api import CHALLENGE
+from blueprints.blocks.rest_api import CHALLENGE, ApiStage, RestApi
 from blueprints.blocks.web_acl import OriginWebAcl, secret_parameter
 from blueprints.contract import ROUTES, SCHEMAS
-from blueprints.core import (
-    Blueprint,
-    Context,
-    EncryptionSettings,
-    LogRetentionDays,
-    PositiveInt,
-    RetainData,
-    add_output,
-    add_parameter,
-    per_environment,
-)
-from blueprints.stacks.functions import FUNCTIONS, FunctionSpec
+from blueprints.core import Blueprint, add_output, add_parameter
+from blueprints.stacks.api.settings import ApiConfig, api_alarm_name
+from blueprints.stacks.functions.catalogue import FUNCTIONS, FunctionSpec
 
 # API Gateway's own refusals (validation, unknown routes, authorization, throttling) in the
 # handlers' error shape. $context.error.messageString is already a quoted JSON string.
@@ -62,29 +46,6 @@ ACCESS_LOG_FORMAT = json.dumps(
     },
     sort_keys=True,
 )
-
-
-class ApiConfig(EncryptionSettings):
-    """Inputs of the api stack."""
-
-    throttling_rate_limit: float = per_environment(
-        gt=0, description="Steady-state requests per second across the stage."
-    )
-    throttling_burst_limit: PositiveInt = per_environment(description="Burst capacity (requests) across the stage.")
-    log_retention_days: LogRetentionDays
-    retain_data: RetainData
-    stage_name: str = Field(
-        "v1", pattern="^[a-z][a-z0-9]{0,15}$", description="Stage name, also the CloudFront origin path (default v1)."
-    )
-    alarm_5xx_rate_percent: float = per_environment(
-        1.0, gt=0, le=100, description="Share of requests answered 5XX, over a minute, that alarms (default 1)."
-    )
-    alarm_p99_latency_ms: int = per_environment(
-        3000,
-        ge=100,
-        le=29000,
-        description="99th percentile of the stage's latency, over a minute, that alarms (default 3000).",
-    )
 
 
 def alias_arn_parameter(spec: FunctionSpec) -> str:
@@ -201,12 +162,3 @@ class ApiBlueprint(Blueprint[ApiConfig]):
             threshold=cfg.alarm_p99_latency_ms,
             topic_arn=alarm_topic_arn(self.context),
         )
-
-
-def api_alarm_name(context: Context, signal: str) -> str:
-    return context.name("api", signal)
-
-
-def api_alarm_names(context: Context) -> list[str]:
-    """The names of the API's alarms (for the composite alarm)."""
-    return [api_alarm_name(context, signal) for signal in ("5xx-rate", "p99-latency")]

@@ -1,22 +1,4 @@
-"""The bootstrap of an environment's account, like `cdk bootstrap`: what must exist before
-the environment's first stack, made once per account by an administrator
-(`make bootstrap ENV=<env>`, scripts/bootstrap.py), as the stack `<project>-<env>-bootstrap`
-in the environment's region.
-
-- `DeployRole` (`<project>-<env>-deploy`): the role every launch acts through (Sceptre's
-  `sceptre_role`), trusting only the environment's `deployers`. It may manage the
-  environment's stacks, hand them the CloudFormation role, upload and sign function
-  packages, read and rotate the origin secret (and read what the distribution sends), read
-  its functions' configuration (the replication report) and look up managed prefix lists;
-  nothing else.
-- `CloudFormationRole` (`<project>-<env>-cloudformation`): the role CloudFormation acts with
-  (Sceptre's `cloudformation_service_role`), allowed what the handlers of the environment's
-  resource types need (blueprints.core.permissions), never `*` actions or administrator access.
-- The account-and-region-wide API Gateway CloudWatch role (stage execution logs).
-
-The function packages' bucket is not here: the environment's storage stack makes it at the
-first launch level, before any package is uploaded, under the stack's key and the guard.
-"""
+"""The bootstrap's blueprint."""
 
 from __future__ import annotations
 
@@ -34,15 +16,19 @@ from awacs.aws import (
     StringEquals,
     StringLike,
 )
-from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, Template, encode_to_dict, iam
 
 from blueprints.blocks.rest_api import api_gateway_account
-from blueprints.core import Blueprint, Context, PrincipalArn, StackConfig, add_output
+from blueprints.core import Blueprint, add_output
 from blueprints.core.artifacts import SIGNING_JOBS_PREFIX
 from blueprints.core.iam import allow, document, trust_policy
-from blueprints.core.permissions import SERVICES, grouped, handler_permissions
-from blueprints.stacks.edge import EDGE_REGION, origin_secret_name
+from blueprints.core.permissions import grouped, handler_permissions
+from blueprints.stacks.bootstrap.settings import (
+    BootstrapConfig,
+    cloudformation_role_name,
+    deploy_role_name,
+)
+from blueprints.stacks.edge.settings import EDGE_REGION, origin_secret_name
 
 # IAM counts a managed policy's size without white space; 6,144 characters at most.
 MANAGED_POLICY_LIMIT = 6144
@@ -76,54 +62,6 @@ STACK_ACTIONS = (
 # Stack actions IAM authorizes on no stack (the Service Authorization Reference lists no
 # resource type for them): they take "*".
 STACK_ACTIONS_WITHOUT_RESOURCE = ("DescribeStackDriftDetectionStatus",)
-
-
-def deploy_role_name(context: Context) -> str:
-    return context.name("deploy")
-
-
-def cloudformation_role_name(context: Context) -> str:
-    return context.name("cloudformation")
-
-
-def bootstrap_stack_name(context: Context) -> str:
-    return context.name("bootstrap")
-
-
-def role_arn(account_id: str, name: str, region: str) -> str:
-    """`arn:<partition>:iam::<account>:role/<name>`, in the region's partition."""
-    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    return f"arn:{partition}:iam::{account_id}:role/{name}"
-
-
-class BootstrapConfig(StackConfig):
-    """Inputs of an account's bootstrap."""
-
-    deployers: tuple[PrincipalArn, ...] = Field(
-        min_length=1, description="IAM principals (role or account-root ARNs) the deploy role trusts."
-    )
-    regions: tuple[str, ...] = Field(
-        min_length=1,
-        description=(
-            "Regions the environment's stacks live in (its own and us-east-1, where CloudFront, Route 53 and IAM "
-            "are called): the roles act nowhere else."
-        ),
-    )
-    resource_types: tuple[str, ...] = Field(
-        min_length=1,
-        description="Every resource type the environment's templates use: the CloudFormation role may manage these.",
-    )
-    api_gateway_account: bool = Field(
-        True, description="Own the account-and-region-wide API Gateway CloudWatch role (default true)."
-    )
-    teardown: bool = Field(
-        False,
-        description=(
-            "Let the deploy role do what a teardown needs besides deleting stacks: empty the environment's "
-            "buckets of every version, delete the certificate's validation records, watch Lambda's network "
-            "interfaces (default false: only for an environment whose settings keep no data)."
-        ),
-    )
 
 
 class BootstrapBlueprint(Blueprint[BootstrapConfig]):
@@ -393,14 +331,3 @@ class BootstrapBlueprint(Blueprint[BootstrapConfig]):
 def _size(statements: Sequence[Statement]) -> int:
     """A policy's size as IAM counts it (no white space), with `Fn::Sub` strings as written."""
     return len("".join(json.dumps(encode_to_dict(document(*statements)), separators=(",", ":")).split()))
-
-
-__all__ = [
-    "SERVICES",
-    "BootstrapBlueprint",
-    "BootstrapConfig",
-    "bootstrap_stack_name",
-    "cloudformation_role_name",
-    "deploy_role_name",
-    "role_arn",
-]

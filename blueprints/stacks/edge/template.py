@@ -1,88 +1,15 @@
-"""Edge: what sits in front of the API at CloudFront, in us-east-1 (CloudFront reads web
-ACLs of scope CLOUDFRONT from there only): the edge web ACL with its logs, and the origin
-secret CloudFront sends to the API stage so the stage can refuse every other caller.
-
-The secret is `{"current": ..., "previous": ...}` under the fixed name
-`<project>-<env>-origin-verify`. CloudFormation generates `current` once; afterwards only
-`python -m scripts.rotate_origin_secret --env <env>` changes it (see docs/deploying.md, "Rotating the
-origin secret"). The api and cdn stacks receive its values as NoEcho parameters from the
-`!origin_verify` resolver at launch, not through CloudFormation dynamic references
-(`{{resolve:secretsmanager:...}}`): CloudFormation resolves those only when the resource
-that holds them is updated for another reason, so a rotated value would never reach WAF or
-CloudFront without a template change
-(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html),
-and the local emulator (moto) does not resolve them at all.
-"""
+"""The edge stack's blueprint."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
 from troposphere import GetAtt, Ref, Template, secretsmanager
 
 from blueprints.blocks.alarms import AlarmTopics, MetricAlarm, alarm_topic_arn
 from blueprints.blocks.key import EncryptionKey, log_group_arn, stack_key
-from blueprints.blocks.web_acl import RATE_LIMIT_MAX, RATE_LIMIT_MIN, EdgeWebAcl
-from blueprints.core import (
-    AlarmSubscriptions,
-    Blueprint,
-    EncryptionSettings,
-    LogRetentionDays,
-    PageSubscriptions,
-    RetainData,
-    accept_finding,
-    add_output,
-    per_environment,
-    require_region,
-    set_removal_policy,
-)
+from blueprints.blocks.web_acl import EdgeWebAcl
+from blueprints.core import Blueprint, accept_finding, add_output, require_region, set_removal_policy
 from blueprints.core.policies import ENCRYPTED_WITH_AWS_MANAGED_KEY
-
-EDGE_REGION = "us-east-1"
-ORIGIN_SECRET_KEYS = ("current", "previous")
-
-
-def origin_secret_name(project: str, environment: str) -> str:
-    """The origin secret's fixed name (the resolver and the rotation command find it by it)."""
-    return f"{project}-{environment}-origin-verify"
-
-
-class EdgeConfig(EncryptionSettings):
-    """Inputs of the edge stack."""
-
-    waf_mode: Literal["block", "count"] = per_environment(
-        "block",
-        description=(
-            "What the edge web ACL does with a request its rules match: block (default, every environment) "
-            "refuses it; count evaluates and logs it but refuses nothing (how an operator turns the rules off "
-            "without losing their logs)."
-        ),
-    )
-    rate_limit: int = per_environment(
-        1000,
-        ge=RATE_LIMIT_MIN,
-        le=RATE_LIMIT_MAX,
-        description=(
-            f"Requests one client IP may make per rate window before WAF answers 429 (default 1000; "
-            f"{RATE_LIMIT_MIN} to {RATE_LIMIT_MAX})."
-        ),
-    )
-    rate_window_seconds: Literal[60, 120, 300, 600] = Field(
-        300, description="The window the rate limit counts over, seconds: 60, 120, 300 (default) or 600."
-    )
-    alarm_blocked_requests: int = per_environment(
-        1000,
-        ge=1,
-        description=(
-            "Requests the edge web ACL refuses in 5 minutes that alarm (default 1000): an attack, or a rule "
-            "refusing real callers."
-        ),
-    )
-    alarm_subscriptions: AlarmSubscriptions = ()
-    page_subscriptions: PageSubscriptions = ()
-    log_retention_days: LogRetentionDays
-    retain_data: RetainData
+from blueprints.stacks.edge.settings import EDGE_REGION, EdgeConfig, origin_secret_name
 
 
 class EdgeBlueprint(Blueprint[EdgeConfig]):

@@ -1,57 +1,23 @@
-"""Monitoring: the environment's alarm topics in its region, the composite alarm that pages
-("payments unhealthy": any alarm of the API, the functions or the tables), and a dashboard of
-the golden signals (traffic, errors, latency, saturation) of each layer: edge, API,
-functions, tables, and the payments themselves (the handlers' own metrics).
-
-Every other alarm lives next to what it watches (api, functions, data, edge and cdn stacks)
-and tells the `alarms` topic; only the composite here, and the edge's 5xx rate in us-east-1
-(a composite cannot combine alarms of two regions), tell the `pages` topic. Alarms and
-dashboard address resources by name (functions, tables, the API and its stage, the web ACL),
-CloudFront's distribution by a search (one environment per account: the account has one).
-"""
+"""The monitoring stack's blueprint, and the alarms its composite combines."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from pydantic import Field
 from troposphere import Ref, Sub, Template, cloudwatch
 
 from blueprints.blocks.alarms import AlarmTopics, alarm_topic_arn
-from blueprints.core import (
-    AlarmSubscriptions,
-    Blueprint,
-    Context,
-    KeyDeletionWindowDays,
-    PageSubscriptions,
-    StackConfig,
-    add_output,
-    add_parameter,
-)
-from blueprints.stacks.api import api_alarm_names
-from blueprints.stacks.data import TABLES, table_alarm_names, table_name
-from blueprints.stacks.edge import EDGE_REGION
-from blueprints.stacks.functions import DEPLOYED, FunctionSpec, function_alarm_names
-
-
-class MonitoringConfig(StackConfig):
-    """Inputs of the monitoring stack."""
-
-    alarm_subscriptions: AlarmSubscriptions = ()
-    page_subscriptions: PageSubscriptions = ()
-    key_deletion_window_days: KeyDeletionWindowDays = 30
-    dashboard_period_seconds: int = Field(
-        60, ge=60, multiple_of=60, description="Seconds per point on the dashboard's graphs (default 60)."
-    )
+from blueprints.core import Blueprint, Context, add_output, add_parameter
+from blueprints.stacks.api.settings import api_alarm_names
+from blueprints.stacks.data.settings import TABLES, table_alarm_names, table_name
+from blueprints.stacks.edge.settings import EDGE_REGION
+from blueprints.stacks.functions.catalogue import DEPLOYED, FunctionSpec, function_alarm_names
+from blueprints.stacks.monitoring.settings import MonitoringConfig, unhealthy_alarm_name
 
 
 def _function(title: str) -> FunctionSpec:
     return next(spec for spec in DEPLOYED if spec.title == title)
-
-
-def unhealthy_alarm_name(context: Context) -> str:
-    return context.name("payments-unhealthy")
 
 
 def composite_members(context: Context) -> list[str]:

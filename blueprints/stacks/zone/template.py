@@ -1,31 +1,11 @@
-"""Zone: the environment's public hosted zone (or an existing one), with a CAA record
-that lets only Amazon issue certificates for the API's domain."""
+"""The zone stack's blueprint."""
 
 from __future__ import annotations
 
 from troposphere import GetAtt, Join, Ref, Template, route53
 
-from blueprints.core import (
-    Blueprint,
-    DomainName,
-    RetainData,
-    StackConfig,
-    add_output,
-    per_environment,
-    set_removal_policy,
-)
-
-
-class ZoneConfig(StackConfig):
-    """Inputs of the zone stack."""
-
-    domain: DomainName
-    existing_hosted_zone_id: str | None = per_environment(
-        None,
-        pattern=r"^Z[A-Z0-9]{1,32}$",
-        description="Use this existing public hosted zone instead of creating one for the domain (default: create).",
-    )
-    retain_data: RetainData
+from blueprints.core import Blueprint, add_output, set_removal_policy
+from blueprints.stacks.zone.settings import ZoneConfig
 
 
 class ZoneBlueprint(Blueprint[ZoneConfig]):

@@ -1,15 +1,4 @@
-"""Storage: the API logs bucket (CloudFront access logs: the API's audit trail), the
-artifacts bucket the Lambda packages are uploaded to, and the bucket that receives the
-artifacts bucket's S3 server access logs.
-
-S3 server access logging delivers only to buckets with SSE-S3 default encryption and without
-an Object Lock default retention
-(https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html), so
-those logs have their own bucket and the API logs bucket can be locked and kept under the
-stack's customer-managed key where the environment says so.
-
-Bucket names are globally unique by construction: environment, account id and region.
-"""
+"""The storage stack's blueprint."""
 
 from __future__ import annotations
 
@@ -17,81 +6,14 @@ from awacs import s3 as awss3
 from awacs.aws import Allow as AllowEffect
 from awacs.aws import ArnLike, Condition, Principal, Statement, StringEquals
 from awacs.aws import Deny as DenyEffect
-from pydantic import Field, ValidationInfo, field_validator
 from troposphere import AccountId, GetAtt, Ref, Sub, Template, s3, signer
 
-from blueprints.blocks import SecureBucket
+from blueprints.blocks.bucket import SecureBucket
 from blueprints.blocks.key import stack_key
-from blueprints.core import (
-    Blueprint,
-    ConfigError,
-    Context,
-    EncryptionSettings,
-    PositiveInt,
-    RetainData,
-    add_output,
-    per_environment,
-)
-from blueprints.core.blueprint import BUCKET_NAME_LIMIT, LONGEST_REGION
+from blueprints.core import Blueprint, add_output
+from blueprints.stacks.storage.settings import StorageConfig
 
 ACCESS_LOG_PREFIX = "s3-access/"
-
-
-class StorageConfig(EncryptionSettings):
-    """Inputs of the storage stack."""
-
-    log_expiration_days: PositiveInt = per_environment(
-        description="Days after which log objects (and old versions) expire."
-    )
-    artifact_noncurrent_days: PositiveInt = Field(
-        30, description="Days an artifact version is kept after a newer one replaces it (default 30)."
-    )
-    signature_validity_months: int = Field(
-        135,
-        ge=1,
-        le=135,
-        description=(
-            "How long a signature made by the Lambda signing profile stays valid, in months (default 135, "
-            "Signer's longest); Lambda refuses to deploy a package whose signature has expired."
-        ),
-    )
-    logs_bucket_prefix: str = Field(
-        "api-logs",
-        pattern=r"^[a-z][a-z0-9-]{2,15}$",
-        description=(
-            "First part of the logs bucket's name, `<prefix>-<environment>-<account>-<region>` (default "
-            "api-logs); projects sharing an account need different ones."
-        ),
-    )
-    logs_object_lock_days: int | None = per_environment(
-        None,
-        ge=1,
-        description=(
-            "Object Lock (governance mode) on the API logs bucket with this default retention in days (default "
-            "none; at most log_expiration_days). Only where delivery into a locked bucket has been seen to work "
-            "(`make verify` reports whether access logs arrive): S3 refuses an upload to such a bucket without "
-            "a Content-MD5 or checksum header, and CloudFront's log delivery is not documented to send one."
-        ),
-    )
-    logs_version_protection: bool = per_environment(
-        False,
-        description=(
-            "The API logs bucket's policy denies deleting any object version, to every principal (default off): "
-            "no log is lost or rewritten before the lifecycle expires it (versioning keeps what is overwritten), "
-            "whatever the delivery sends. S3 Lifecycle expiration is not subject to bucket policies."
-        ),
-    )
-    retain_data: RetainData
-
-    @field_validator("logs_object_lock_days")
-    @classmethod
-    def _lock_within_expiration(cls, days: int | None, info: ValidationInfo) -> int | None:
-        expiration = info.data.get("log_expiration_days")
-        if days is not None and expiration is not None and days > expiration:
-            raise ValueError(
-                f"{days} days exceeds log_expiration_days ({expiration}): the lifecycle could not expire locked logs"
-            )
-        return days
 
 
 def _expire_logs(days: int) -> s3.LifecycleRule:
@@ -120,19 +42,6 @@ class StorageBlueprint(Blueprint[StorageConfig]):
     name = "storage"
     description = "S3 buckets for API logs and Lambda artifacts"
     config_model = StorageConfig
-
-    def __init__(self, config: StorageConfig, context: Context) -> None:
-        super().__init__(config, context)
-        # `<prefix>-<environment>-<account>-<region>` must fit S3's limit in any region.
-        name = f"{config.logs_bucket_prefix}-{context.environment}-{'0' * 12}-{LONGEST_REGION}"
-        if len(name) > BUCKET_NAME_LIMIT:
-            raise ConfigError(
-                f"the logs bucket '{config.logs_bucket_prefix}-{context.environment}-<account>-<region>' would be "
-                f"{len(name)} characters in {LONGEST_REGION}, S3 takes {BUCKET_NAME_LIMIT}: shorten the prefix",
-                environment=context.environment,
-                stack=self.name,
-                field="logs_bucket_prefix",
-            )
 
     def define(self, t: Template) -> None:
         cfg = self.config

@@ -1,74 +1,16 @@
-"""Data: three tables, `transactions` (with its CustomerIndex GSI), `sessions` (TTL
-`expiresAt`) and `idempotency` (one record per Idempotency-Key, TTL `expiresAt`), each with
-its capacity (on demand, or provisioned with auto scaling) and its alarms (throttled
-requests, DynamoDB system errors) telling the environment's alarm topic.
-
-Every table is stateful: its logical ID is frozen, its physical name is fixed (so
-CloudFormation refuses a replacement instead of performing one), and it carries
-DeletionPolicy/UpdateReplacePolicy and deletion protection from the environment's settings.
-Where the environment asks for customer-managed keys, the tables are encrypted under the
-stack's own key `DataKey` (alias `alias/<project>-<env>-data`), retained like the tables.
-"""
+"""The data stack's blueprint."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from troposphere import Template
 
-from blueprints.blocks import Attribute, GlobalIndex, Table
 from blueprints.blocks.alarms import MathAlarm, MetricQuery, alarm_topic_arn
 from blueprints.blocks.key import stack_key
-from blueprints.blocks.table import AutoScaling
-from blueprints.core import (
-    Blueprint,
-    Context,
-    DeletionProtection,
-    EncryptionSettings,
-    PositiveInt,
-    RetainData,
-    per_environment,
-)
-
-CUSTOMER_INDEX = "CustomerIndex"
-
-
-class OnDemand(BaseModel):
-    """Tables billed per request."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    mode: Literal["on_demand"] = Field(description="on_demand")
-
-
-class Provisioned(AutoScaling):
-    """Tables with provisioned capacity that auto scaling keeps between its bounds."""
-
-    mode: Literal["provisioned"] = Field(description="provisioned")
-
-
-class DataConfig(EncryptionSettings):
-    """Inputs of the data stack."""
-
-    capacity: OnDemand | Provisioned = per_environment(
-        discriminator="mode",
-        description=(
-            "How every table and index gets capacity: `{mode: on_demand}` (pay per request, nothing to plan, "
-            "a sudden peak up to twice the previous one served at once) or `{mode: provisioned, "
-            "min_read_capacity: .., max_read_capacity: .., min_write_capacity: .., max_write_capacity: .., "
-            "target_utilization_percent: 70}` (auto scaling between the minimum and the maximum)."
-        ),
-    )
-    alarm_throttle_events: PositiveInt = per_environment(
-        1, description="Throttled reads and writes of a table (and its indexes) in a minute that alarm (default 1)."
-    )
-    alarm_system_errors: PositiveInt = per_environment(
-        1, description="DynamoDB system errors (HTTP 500) on a table in a minute that alarm (default 1)."
-    )
-    point_in_time_recovery: bool = per_environment(description="Continuous backups (35-day point-in-time recovery).")
-    deletion_protection: DeletionProtection
-    retain_data: RetainData
+from blueprints.blocks.table import Attribute, GlobalIndex, Table
+from blueprints.core import Blueprint
+from blueprints.stacks.data.settings import CUSTOMER_INDEX, DataConfig, Provisioned, table_alarm_name, table_name
 
 
 class DataBlueprint(Blueprint[DataConfig]):
@@ -162,17 +104,3 @@ class DataBlueprint(Blueprint[DataConfig]):
 
 # The data-plane operations the handlers call (SystemErrors exists only per operation).
 OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems", "TransactGetItems")
-TABLES = ("Transactions", "Sessions", "Idempotency")
-
-
-def table_name(context: Context, table: str) -> str:
-    return context.name(table.lower())
-
-
-def table_alarm_name(context: Context, table: str, signal: str) -> str:
-    return context.name(table.lower(), signal)
-
-
-def table_alarm_names(context: Context) -> list[str]:
-    """The names of every table alarm of the environment (for the composite alarm)."""
-    return [table_alarm_name(context, t, s) for t in TABLES for s in ("throttles", "system-errors")]

@@ -1,261 +1,41 @@
-"""Functions: per function an IAM role (least privilege), its log group (the one place its
-retention is set) and the Lambda function itself, in the private subnets.
-
-Where the environment asks for customer-managed keys, the stack's own key `FunctionsKey`
-encrypts the functions' environments, log groups and the cursor secret, and each role may
-decrypt the tables' key (the data stack's, by its alias) through DynamoDB.
-
-Secrets Manager rotates the cursor signing key on a schedule through the `secret-rotator`
-function (lambda_code/secret_rotator), which is not behind the API.
-
-Every function is invoked through its `live` alias (the API's integrations and permissions
-name it, and so does the rotation schedule), on a version published whenever its package or
-its versioned configuration changes (`blueprints.blocks.LiveAlias`). `deployment` says how a
-new version takes the alias's traffic: at once, or gradually by CodeDeploy, stopped and
-rolled back when the deployment fails or one of the function's alarms fires. Each function
-has four alarms (errors, throttles, duration near its timeout, concurrency near its
-reservation) telling the environment's alarm topic; `function_alarm_names` lists them for
-the monitoring stack's composite alarm."""
+"""The functions stack's blueprint."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any
 
-from awacs import dynamodb as awsddb
 from awacs import kms as awskms
 from awacs import secretsmanager as awssm
-from awacs.aws import Action
-from pydantic import Field, ValidationInfo, field_validator
 from troposphere import AccountId, GetAtt, Ref, Template, awslambda, codedeploy, secretsmanager
 
-from blueprints.blocks import KeyReference, TableReference, VpcFunction
 from blueprints.blocks.alarms import MetricAlarm, alarm_topic_arn
-from blueprints.blocks.function import DeploymentConfig, LambdaDeploymentGroup, LiveAlias
-from blueprints.blocks.key import log_group_arn, stack_key, stack_key_alias
-from blueprints.core import (
-    Blueprint,
-    Context,
-    EncryptionSettings,
-    LogRetentionDays,
-    PositiveInt,
-    RetainData,
-    accept_finding,
-    add_parameter,
-    per_environment,
-    set_removal_policy,
-)
+from blueprints.blocks.function import LambdaDeploymentGroup, LiveAlias, VpcFunction
+from blueprints.blocks.key import KeyReference, log_group_arn, stack_key, stack_key_alias
+from blueprints.blocks.table import TableReference
+from blueprints.core import Blueprint, accept_finding, add_parameter, set_removal_policy
 from blueprints.core.iam import allow
 from blueprints.core.policies import ENCRYPTED_WITH_AWS_MANAGED_KEY
-from blueprints.stacks.data import CUSTOMER_INDEX, DataBlueprint
-
-RUNTIME = "python3.12"
-ARCHITECTURE = "arm64"
-HANDLER = "handler.handler"
-ROTATOR_MEMORY_MB = 128
-ROTATOR_TIMEOUT_SECONDS = 30
-ROTATOR_RESERVED_CONCURRENCY = 1  # Secrets Manager runs one step at a time for the one secret it rotates
-LIVE_ALIAS = "live"  # what every caller of a function invokes
-# The parameter carrying a digest of the values the functions' versions are made of, which the
-# stack file computes from the same outputs it passes as parameters (`!digest`).
-VERSIONED_INPUTS = "VersionedInputsDigest"
-
-
-@dataclass(frozen=True)
-class TableAccess:
-    """What one function may do on one table (and which of its indexes it queries)."""
-
-    table: str  # parameter prefix: "Transactions" -> TransactionsTableName / TransactionsTableArn
-    env_var: str
-    actions: tuple[Action, ...]
-    indexes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One deployed function. The catalogue below is the same in every environment."""
-
-    title: str  # logical-ID prefix, e.g. "PaymentProcessor"
-    name: str  # physical-name suffix, e.g. "payment-processor"
-    source_dir: str  # folder under lambda_code/
-    description: str
-    tables: tuple[TableAccess, ...]
-    settings_in_environment: tuple[str, ...] = ()  # FunctionsConfig fields exported as env vars
-    reads_cursor_secret: bool = False  # gets CURSOR_SECRET_ARN and may read that one secret
-    provisioned: bool = False  # its live alias gets `provisioned_concurrency` (the payments path)
-
-    @property
-    def code_key_parameter(self) -> str:
-        return f"{self.title}CodeKey"
-
-
-FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec(
-        title="PaymentProcessor",
-        name="payment-processor",
-        source_dir="payment_processor",
-        description="Records and reads payment transactions",
-        tables=(
-            TableAccess(
-                "Transactions",
-                "TRANSACTIONS_TABLE",
-                (awsddb.PutItem, awsddb.GetItem, awsddb.Query),
-                indexes=(CUSTOMER_INDEX,),
-            ),
-            TableAccess("Idempotency", "IDEMPOTENCY_TABLE", (awsddb.PutItem, awsddb.GetItem)),
-        ),
-        settings_in_environment=("max_payment_amount", "allowed_currencies", "idempotency_ttl_seconds"),
-        reads_cursor_secret=True,
-        provisioned=True,
-    ),
-    FunctionSpec(
-        title="SessionManager",
-        name="session-manager",
-        source_dir="session_manager",
-        description="Creates, reads and ends customer sessions",
-        tables=(TableAccess("Sessions", "SESSIONS_TABLE", (awsddb.PutItem, awsddb.GetItem, awsddb.DeleteItem)),),
-        settings_in_environment=("session_ttl_seconds",),
-    ),
+from blueprints.stacks.functions.catalogue import (
+    ALARM_SIGNALS,
+    DEPLOYED,
+    FUNCTIONS,
+    SECRET_ROTATOR,
+    AlarmSignal,
+    FunctionSpec,
+    function_alarm_name,
 )
-
-
-# Not behind the API: Secrets Manager invokes it to rotate the cursor signing key.
-SECRET_ROTATOR = FunctionSpec(
-    title="SecretRotator",
-    name="secret-rotator",
-    source_dir="secret_rotator",
-    description="Rotates the cursor signing key (Secrets Manager rotation steps)",
-    tables=(),
+from blueprints.stacks.functions.settings import (
+    ARCHITECTURE,
+    HANDLER,
+    LIVE_ALIAS,
+    ROTATOR_MEMORY_MB,
+    ROTATOR_RESERVED_CONCURRENCY,
+    ROTATOR_TIMEOUT_SECONDS,
+    RUNTIME,
+    VERSIONED_INPUTS,
+    FunctionsConfig,
 )
-# Every function the stack deploys, each with its own package, role and log group.
-DEPLOYED: tuple[FunctionSpec, ...] = (*FUNCTIONS, SECRET_ROTATOR)
-
-
-# Currencies the handler knows the minor units of (lambda_code/payment_processor).
-Currency = Literal["EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY"]
-
-# What each function's alarms watch, in the order of their names' last part.
-AlarmSignal = Literal["errors", "throttles", "duration", "concurrency"]
-ALARM_SIGNALS: tuple[AlarmSignal, ...] = get_args(AlarmSignal)
-
-
-def function_alarm_name(context: Context, spec: FunctionSpec, signal: AlarmSignal) -> str:
-    """`<project>-<env>-<function>-<signal>`, e.g. payments-prod-payment-processor-errors."""
-    return context.name(spec.name, signal)
-
-
-def function_alarm_names(context: Context) -> list[str]:
-    """The names of every function alarm of the environment (each function of `DEPLOYED`,
-    each signal of `ALARM_SIGNALS`), in the functions stack's region: what a composite alarm
-    combines. Names, not ARNs: they follow from the context alone."""
-    return [function_alarm_name(context, spec, signal) for spec in DEPLOYED for signal in ALARM_SIGNALS]
-
-
-class FunctionsConfig(EncryptionSettings):
-    """Inputs of the functions stack (applied to every function)."""
-
-    memory_mb: int = per_environment(
-        ge=128, le=10240, description="Memory of each function in MB (CPU scales with it)."
-    )
-    timeout_seconds: int = per_environment(
-        ge=1, le=29, description="Timeout of each function; at most 29 s, API Gateway's integration limit."
-    )
-    reserved_concurrency: PositiveInt = per_environment(description="Reserved concurrent executions of each function.")
-    deployment: DeploymentConfig = per_environment(
-        "AllAtOnce",
-        description=(
-            "How a new version takes the traffic of a function's live alias: one of CodeDeploy's predefined "
-            "Lambda configurations, e.g. AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute (default "
-            "AllAtOnce: the alias moves at once, no CodeDeploy). Any other shifts traffic gradually through a "
-            "deployment group per function, rolled back automatically when the deployment fails or one of the "
-            "function's alarms fires."
-        ),
-    )
-    provisioned_concurrency: int = per_environment(
-        0,
-        ge=0,
-        description=(
-            "Execution environments kept initialised on the payment processor's live alias (default 0: none); at "
-            "most reserved_concurrency. They are paid for around the clock."
-        ),
-    )
-    alarm_errors: PositiveInt = per_environment(
-        1,
-        description=(
-            "Failed invocations of a function in a minute (unhandled errors, timeouts) that alarm when it "
-            "happens in 3 of 5 minutes (default 1)."
-        ),
-    )
-    alarm_throttles: PositiveInt = per_environment(
-        1, description="Throttled invocations of a function in a minute that alarm, in 3 of 5 minutes (default 1)."
-    )
-    alarm_duration_percent: int = per_environment(
-        80,
-        ge=1,
-        le=100,
-        description=(
-            "p99 duration of a function, as a percentage of its timeout, that alarms in 3 of 5 minutes "
-            "(default 80: close to timing out)."
-        ),
-    )
-    alarm_concurrency_percent: int = per_environment(
-        80,
-        ge=1,
-        le=100,
-        description=(
-            "Concurrent executions of a function, as a percentage of its reserved concurrency, that alarm in "
-            "3 of 5 minutes (default 80: close to being throttled)."
-        ),
-    )
-    log_retention_days: LogRetentionDays
-    retain_data: RetainData
-    log_level: str = Field(
-        "INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Handler log level (default INFO)."
-    )
-    session_ttl_seconds: int = Field(
-        3600, ge=60, le=86400, description="Lifetime of a session before it expires (default 3600)."
-    )
-    max_payment_amount: Decimal = Field(
-        Decimal("10000.00"),
-        gt=0,
-        max_digits=14,
-        decimal_places=2,
-        description="Largest accepted payment amount (default 10000.00).",
-    )
-    allowed_currencies: tuple[Currency, ...] = Field(
-        ("EUR", "USD", "GBP"), min_length=1, description="ISO 4217 codes payments may use (default EUR, USD, GBP)."
-    )
-    idempotency_ttl_seconds: int = Field(
-        86400, ge=3600, le=7 * 86400, description="How long an Idempotency-Key is remembered (default 86400)."
-    )
-    cursor_key_rotation_days: int = Field(
-        30,
-        ge=1,
-        le=1000,
-        description=(
-            "Days between rotations of the cursor signing key (default 30); cursors signed with the "
-            "previous key stay valid until the next rotation."
-        ),
-    )
-
-    @field_validator("provisioned_concurrency")
-    @classmethod
-    def _provisioned_within_reserved(cls, provisioned: int, info: ValidationInfo) -> int:
-        """provisioned_concurrency is at most reserved_concurrency."""
-        reserved = info.data.get("reserved_concurrency")
-        if reserved is not None and provisioned > reserved:
-            raise ValueError(
-                f"{provisioned} exceeds reserved_concurrency ({reserved}): Lambda never runs more environments of "
-                "a function than its reservation; lower provisioned_concurrency or raise reserved_concurrency"
-            )
-        return provisioned
-
-    def environment_value(self, setting: str) -> str:
-        """A setting as an environment variable's text (sequences comma-separated)."""
-        value = getattr(self, setting)
-        return ",".join(value) if isinstance(value, tuple) else str(value)
 
 
 class FunctionsBlueprint(Blueprint[FunctionsConfig]):
@@ -444,7 +224,8 @@ class FunctionsBlueprint(Blueprint[FunctionsConfig]):
             grants.append(table.grant(access.actions, sid=f"Use{access.table}Table"))
             environment[access.env_var] = Ref(name)
         if spec.tables and cfg.customer_managed_keys:
-            tables_key = KeyReference.by_alias(stack_key_alias(self.context, DataBlueprint.name))
+            # The data stack's key, by its alias.
+            tables_key = KeyReference.by_alias(stack_key_alias(self.context, "data"))
             grants.append(tables_key.grant_decrypt(sid="DecryptTables", via_service="dynamodb"))
         for setting in spec.settings_in_environment:
             environment[setting.upper()] = cfg.environment_value(setting)
