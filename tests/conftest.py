@@ -60,13 +60,23 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _coverage_of_started_processes(request: pytest.FixtureRequest) -> None:
-    """Under --cov, the Python processes the tests start are measured too: the emulator (in
-    .venv-emulator) and Sceptre's CLI. Coverage's .pth starts it in each from these variables;
-    each writes its own data file, which pytest-cov combines with the tests' own at the end."""
+def _coverage_of_the_emulator(request: pytest.FixtureRequest) -> None:
+    """Under --cov, the emulator processes the tests start are measured too (local_aws.client.control
+    passes this configuration on to them; coverage's .pth in .venv-emulator starts it); each
+    writes its own data file, which pytest-cov combines with the tests' own at the end. Sceptre's
+    CLI is not: what it runs of ours, the tests run in-process too, at a third of the cost."""
     if request.config.getoption("cov_source", None) and not request.config.getoption("no_cov", False):
-        os.environ["COVERAGE_PROCESS_START"] = str(ROOT / "pyproject.toml")
+        os.environ["EMULATOR_COVERAGE"] = str(ROOT / "pyproject.toml")
         os.environ["COVERAGE_FILE"] = str(ROOT / ".coverage")  # beside the tests' own, whatever their directory
+
+
+def measured(environment: dict[str, str] | None = None) -> dict[str, str]:
+    """`environment` plus what makes a Python process of the emulator's code be measured when
+    the suite is (a worker's runtime, the emulator's command line)."""
+    found = {k: os.environ[k] for k in ("EMULATOR_COVERAGE", "COVERAGE_FILE") if k in os.environ}
+    if "EMULATOR_COVERAGE" in found:
+        found["COVERAGE_PROCESS_START"] = found.pop("EMULATOR_COVERAGE")
+    return {**(environment or {}), **found}
 
 
 @pytest.fixture(autouse=True)

@@ -42,10 +42,7 @@ class InstalledWheel:
     def __post_init__(self) -> None:
         self.source = self.workdir / "source"
         self.venv = self.workdir / "venv"
-        # Nothing of the project's environment: the wheel's processes are not measured by coverage
-        # either (it would measure the copy, and write its data into it).
-        apart = {"PYTHONPATH", "VIRTUAL_ENV", "COVERAGE_PROCESS_START"}
-        self.env = {k: v for k, v in os.environ.items() if k not in apart}
+        self.env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
 
     @property
     def python(self) -> Path:

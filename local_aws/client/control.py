@@ -41,6 +41,9 @@ STATE = Path(os.environ.get("EMULATOR_STATE_DIR", ROOT / ".emulator"))
 PYTHON = Path(os.environ.get("EMULATOR_PYTHON", ROOT / ".venv-emulator" / "bin" / "python"))
 SERVER = "local_aws.emulator.server"  # the module the emulator's interpreter runs
 TRANSACTION_WINDOW = "EMULATOR_TRANSACTION_WINDOW_MS"  # read by local_aws/emulator/dynamodb_transactions.py
+# A coverage configuration file: when set, the emulator process is measured by coverage (its .pth
+# in .venv-emulator starts it). The test suite sets it; nothing else needs it.
+COVERAGE = "EMULATOR_COVERAGE"
 
 # Emulator, CREDENTIALS, HOST and UNSET are local_aws.client.endpoint's, named here too: what
 # `start` returns and how callers point at it.
@@ -150,6 +153,7 @@ def start(
                 "MOTO_PORT": str(port),
                 "EMULATOR_STATE_DIR": str(state.resolve()),  # the front door keeps function code and logs there
                 **({} if transaction_window_ms is None else {TRANSACTION_WINDOW: str(transaction_window_ms)}),
+                **({"COVERAGE_PROCESS_START": os.environ[COVERAGE]} if os.environ.get(COVERAGE) else {}),
             },
         )
     (state / "pid").write_text(str(process.pid))

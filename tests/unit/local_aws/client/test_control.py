@@ -3,7 +3,6 @@ the deprecated `local_aws.control` alias."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import warnings
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from local_aws.client import control
+from tests.conftest import measured
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -62,7 +62,7 @@ def test_python_m_local_aws_control_still_runs_the_command_line(tmp_path: Path) 
     result = subprocess.run(
         [sys.executable, "-m", "local_aws.control", "status"],
         cwd=ROOT,
-        env={"EMULATOR_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **_measured()},
+        env={"EMULATOR_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **measured()},
         capture_output=True,
         text=True,
         check=False,
@@ -72,17 +72,12 @@ def test_python_m_local_aws_control_still_runs_the_command_line(tmp_path: Path) 
     assert "deprecated: use local_aws.client.control" in result.stderr
 
 
-def _measured() -> dict[str, str]:
-    """Coverage's variables, when the suite measures the processes it starts (tests/conftest.py)."""
-    return {k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")}
-
-
 def _control(state: Path, *argv: str, **variables: str) -> subprocess.CompletedProcess[str]:
     """The command line against an empty state directory: no emulator is running there."""
     return subprocess.run(
         [sys.executable, "-m", "local_aws.client.control", *argv],
         cwd=ROOT,
-        env={"EMULATOR_STATE_DIR": str(state), "PATH": "/usr/bin:/bin", **_measured(), **variables},
+        env={"EMULATOR_STATE_DIR": str(state), "PATH": "/usr/bin:/bin", **measured(), **variables},
         capture_output=True,
         text=True,
         timeout=120,

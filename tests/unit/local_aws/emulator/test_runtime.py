@@ -5,7 +5,6 @@ going to the log (stderr)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from local_aws.emulator.frontdoor import workers
+from tests.conftest import measured
 
 HANDLERS = """
 import json, sys, time
@@ -52,7 +52,7 @@ def _run(tmp_path: Path, handler: str, *requests: dict[str, Any], files: dict[st
     for name, text in {"handlers.py": HANDLERS, **(files or {})}.items():
         (task_root / name).write_text(text)
     environment = {
-        **{k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")},  # measured when the suite is
+        **measured(),
         "_HANDLER": handler,
         "LAMBDA_TASK_ROOT": str(task_root),
         "AWS_LAMBDA_FUNCTION_NAME": "payments-dev-payment-processor",
