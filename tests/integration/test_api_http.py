@@ -28,6 +28,7 @@ from local_aws.emulator.dynamodb_transactions import WINDOW_TAG
 from scripts.bench_load import books, make_plan
 from scripts.load_scenario import Reply, threads
 from scripts.openapi import DOCUMENT
+from tests.conftest import measured
 from tests.integration.conftest import account_client
 
 PAYMENT = {"amount": "12.50", "currency": "EUR"}
@@ -269,7 +270,7 @@ def test_the_documented_commands_give_a_url_and_tokens_that_work(dev, emulator_s
     """`python -m local_aws.client.control url|token`, exactly as the README shows them."""
 
     # A user's shell: no AWS variables at all (the commands must bring the emulator's own).
-    shell = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    shell = measured({k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
     shell["EMULATOR_STATE_DIR"] = str(emulator_state)
 
     def control(*args: str) -> str:

@@ -21,6 +21,7 @@ from local_aws.client import callers
 from local_aws.client.callers import Environment, Reply
 from local_aws.client.control import Emulator
 from local_aws.client.launched import LaunchedEnvironment
+from tests.conftest import measured
 from tests.integration.conftest import account_client
 
 pytestmark = pytest.mark.integration
@@ -138,7 +139,7 @@ def _refused_by_waf(reply: Reply) -> bool:
 
 
 def test_the_documented_url_is_the_distribution_and_direct_is_the_stage(dev, emulator_state):
-    shell = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    shell = measured({k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
     shell["EMULATOR_STATE_DIR"] = str(emulator_state)
 
     def url(*flags: str) -> str:

@@ -79,3 +79,79 @@ def test_a_failed_deletion_names_the_stack_its_reason_and_each_failed_resource()
     assert "HostedZone (AWS::Route53::HostedZone Z1): HostedZoneNotEmpty: a record by hand" in message
     assert "Old" not in message  # an earlier attempt's failure
     assert "make destroy ENV=dev" in message
+
+
+class Account:
+    """CloudFormation and S3 answers for dev's storage stack: one bucket it deletes, and what
+    emptying it and deleting the stack meet."""
+
+    def __init__(self, *, stuck: bool = False, bucket: str = "versions", refused: bool = False) -> None:
+        self.stuck, self.bucket, self.refused = stuck, bucket, refused
+        self.status = "CREATE_COMPLETE"
+        self.versions = [{"Key": f"k{i}", "VersionId": f"v{i}"} for i in range(1500)]
+        self.calls: list[str] = []
+
+    def __call__(self, service: str, operation: str, params: Mapping[str, Any], region: str) -> Mapping[str, Any]:
+        self.calls.append(operation)
+        if operation == "describe_stacks":
+            return {"Stacks": [{"StackId": "payments-dev-storage", "StackStatus": self.status}]}
+        if operation == "delete_stack":
+            self.status = "DELETE_IN_PROGRESS" if self.stuck else "DELETE_COMPLETE"
+            return {}
+        if operation == "get_template":
+            return {"TemplateBody": '{"Resources": {"Logs": {"Type": "AWS::S3::Bucket"}}}'}  # a string, as sent
+        if operation == "list_stack_resources":
+            summary = {"LogicalResourceId": "Logs", "ResourceType": "AWS::S3::Bucket", "PhysicalResourceId": "logs"}
+            return {"StackResourceSummaries": [summary]}
+        if operation == "list_object_versions":
+            if self.bucket == "gone":
+                raise CallFailed("NoSuchBucket", "The specified bucket does not exist")
+            return {"Versions": self.versions[:1000], "DeleteMarkers": []}
+        if operation == "delete_objects":
+            if self.refused:
+                return {"Errors": [{"Key": "k0", "VersionId": "v0", "Code": "AccessDenied", "Message": "Object Lock"}]}
+            deleted = {(o["Key"], o["VersionId"]) for o in params["Delete"]["Objects"]}
+            self.versions = [v for v in self.versions if (v["Key"], v["VersionId"]) not in deleted]
+            return {}
+        raise CallFailed("Unexpected", operation)
+
+
+def _storage() -> dict[str, Any]:
+    return {"storage": render_environment(PROJECT_DIR, "dev")["storage"]}
+
+
+def test_a_bucket_is_emptied_a_thousand_versions_at_a_time_before_its_stack_is_deleted():
+    account, said = Account(), []
+    assert teardown(PROJECT.environment("dev"), account, _storage(), log=said.append, sleep=lambda _: None) == [
+        "storage"
+    ]
+    assert account.versions == []
+    assert account.calls.count("delete_objects") == 2  # 1,000 then 500: S3 takes 1,000 keys a call
+    assert account.calls.index("delete_stack") > account.calls.index("delete_objects")
+    assert "dev/storage: emptied bucket logs (1500 object versions and delete markers deleted)" in said
+
+
+def test_a_bucket_already_gone_is_not_an_error():
+    account = Account(bucket="gone")
+    assert teardown(PROJECT.environment("dev"), account, _storage(), log=lambda _: None) == ["storage"]
+
+
+def test_versions_that_cannot_be_deleted_stop_the_teardown_before_the_stack_is():
+    account = Account(refused=True)
+    with pytest.raises(TeardownFailed, match=r"cannot empty bucket logs: 1 version\(s\) not deleted, e\.g\. k0 "):
+        teardown(PROJECT.environment("dev"), account, _storage(), log=lambda _: None)
+    assert "delete_stack" not in account.calls
+
+
+def test_a_stack_still_deleting_after_the_timeout_says_to_run_again_later():
+    now = [0.0]
+    account = Account(stuck=True)
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with pytest.raises(
+        TeardownFailed, match=r"payments-dev-storage still deleting after 60 minutes: run `make destroy"
+    ):
+        teardown(PROJECT.environment("dev"), account, _storage(), log=lambda _: None, sleep=sleep, clock=lambda: now[0])
+    assert now[0] >= 3600
