@@ -27,16 +27,16 @@ INTEGRATION_TESTS = ROOT / "tests" / "integration"
 
 
 # Session fixtures whose tests run in one process, in order, when `make test` runs the suite in
-# two (`-n 2 --dist loadgroup`): what they make is costly, and made once per process.
+# several (`-n 3 --dist loadgroup`): what they make is costly, and made once per process.
 SHARED_ONCE = ("launches", "installed_wheel")  # dev and prod launched; the wheel built and installed
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests for two processes: those of a costly session fixture together; the
+    """Group the tests for several processes: those of a costly session fixture together; the
     other integration tests by module (their module-scoped emulators and launches are made
     once); unit tests go wherever a process is free. Much of an integration test's time is
-    spent waiting for stacks, which the other process uses."""
+    spent waiting for stacks, which the other processes use."""
     for item in items:
         if not isinstance(item, pytest.Function):
             continue
