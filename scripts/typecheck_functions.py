@@ -67,13 +67,20 @@ def check(name: str, source: Path, shared: tuple[Path, ...], cache: Path) -> tup
         links.update({layout / folder.name: folder for folder in shared})
         for link, target in links.items():
             link.symlink_to(target)
+        before = os.environ.get("MYPYPATH")
         os.environ["MYPYPATH"] = str(layout)  # where the handler's imports are found, as in Lambda
-        report, errors, status = api.run(
-            [
-                "--strict", "--explicit-package-bases", "--cache-dir", str(cache / name),
-                "--config-file", str(ROOT / "pyproject.toml"), str(layout / "handler.py"),
-            ]
-        )  # fmt: skip
+        try:
+            report, errors, status = api.run(
+                [
+                    "--strict", "--explicit-package-bases", "--cache-dir", str(cache / name),
+                    "--config-file", str(ROOT / "pyproject.toml"), str(layout / "handler.py"),
+                ]
+            )  # fmt: skip
+        finally:  # mypy runs in this process: leave its environment as it was
+            if before is None:
+                del os.environ["MYPYPATH"]
+            else:
+                os.environ["MYPYPATH"] = before
         for link, target in links.items():
             report = report.replace(str(link), str(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target))
         return status, report + errors

@@ -118,7 +118,11 @@ def test_a_rollback_that_does_not_settle_in_time_is_reported(project):
         recover(project.environment("prod"), STACK, account, log=lambda _: None, poll_seconds=0, timeout_seconds=0)
 
 
-def test_make_recover_names_an_unknown_stack_and_touches_no_account(capsys):
+def test_make_recover_names_an_unknown_stack_and_touches_no_account(capsys, monkeypatch):
+    def no_session(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a session was made for the account")
+
+    monkeypatch.setattr("scripts.recover.deploy_session", no_session)
     assert main(["--env", "dev", "--stack", "fuctions"]) == 2
     error = capsys.readouterr().err
     assert "environment 'dev', stack 'fuctions', field 'STACK': no such stack: one of " in error

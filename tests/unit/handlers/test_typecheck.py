@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from scripts.typecheck_functions import ROOT, check, function_packages
@@ -34,6 +35,7 @@ def test_a_handler_importing_what_its_zip_lacks_fails(tmp_path: Path) -> None:
     assert status == 1
     assert "import-not-found" in report
     assert str(source / "handler.py") in report  # the file as it is in the repository, not the layout
+    assert "MYPYPATH" not in os.environ  # mypy ran in this process: its search path is not left behind
 
 
 def test_a_shared_folder_is_importable_under_its_own_name_and_checked_strictly(tmp_path: Path) -> None:
